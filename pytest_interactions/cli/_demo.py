@@ -1,0 +1,172 @@
+"""``pytest-interactions demo``: drive a background session through the embedded emulator.
+
+Create, polls, a stream that drops and is resumed with ``last_event_id``, a chained
+follow-up that is cancelled, and a delete, each step printed as it happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from httpx_sse import connect_sse
+
+from pytest_interactions import protocol
+from pytest_interactions.emulator import Emulator
+
+MODEL = "gemini-3.5-flash"
+AGENT = "deep-research-pro-preview-12-2025"
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run a scripted background session on the embedded emulator and print it",
+        description="Start the emulator and drive a background session through it: create, "
+        "polls, a stream dropped by the server and resumed, a cancelled follow-up, a delete.",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=50.0,
+        help="how many times faster than real time the emulator runs (default 50)",
+    )
+    parser.add_argument(
+        "--drop-after",
+        type=int,
+        default=6,
+        help="events before the server drops the stream (default 6)",
+    )
+    parser.set_defaults(run=run)
+
+
+class DemoFailure(AssertionError):
+    """The session did not behave as the protocol says it must."""
+
+
+def run(args: argparse.Namespace) -> int:
+    with Emulator(speed=args.speed) as emulator:
+        print(f"emulator listening on {emulator.base_url} (speed x{args.speed:g})")
+        try:
+            drive_session(emulator, drop_after=args.drop_after, speed=args.speed, say=print)
+        except DemoFailure as exc:
+            print(f"FAILED: {exc}")
+            return 1
+    print("session finished as the protocol says")
+    return 0
+
+
+def drive_session(
+    emulator: Emulator, *, drop_after: int, speed: float, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """The scripted session; returns what it observed (ids, statuses, text)."""
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        say(f"[{time.monotonic() - started:6.2f}s] {message}")
+
+    def expect(condition: bool, message: str) -> None:
+        if not condition:
+            raise DemoFailure(message)
+
+    poll = 5.0 / speed
+    headers = {"x-goog-api-key": "emulator-key"}
+    with httpx.Client(base_url=emulator.base_url + "/v1beta", headers=headers, timeout=30) as http:
+        created = http.post(
+            "/interactions",
+            json={"agent": AGENT, "input": "History of the transistor", "background": True},
+        )
+        created.raise_for_status()
+        research = created.json()
+        log(f"POST /interactions -> {created.status_code} {research['id']} status={research['status']}")
+        statuses = [research["status"]]
+        for _ in range(2):
+            time.sleep(poll)
+            current = http.get(f"/interactions/{research['id']}", params={"stream": "false"}).json()
+            statuses.append(current["status"])
+            log(f"GET  poll -> status={current['status']} steps={len(current['steps'])}")
+
+        emulator.faults.drop_stream(drop_after, interaction_id=research["id"])
+        seen: list[str] = []
+        text: list[str] = []
+        last_event_id: str | None = None
+        connections = 0
+        while True:
+            params = {"stream": "true"}
+            if last_event_id is not None:
+                params["last_event_id"] = last_event_id
+            connections += 1
+            try:
+                with connect_sse(http, "GET", f"/interactions/{research['id']}", params=params) as source:
+                    for event in source.iter_sse():
+                        if event.data == protocol.DONE_DATA:
+                            break
+                        payload = json.loads(event.data)
+                        expect(
+                            payload["event_id"] not in seen,
+                            f"event {payload['event_id']} came twice",
+                        )
+                        seen.append(payload["event_id"])
+                        last_event_id = payload["event_id"]
+                        if (
+                            payload["event_type"] == protocol.STEP_DELTA
+                            and payload["delta"]["type"] == "text"
+                        ):
+                            text.append(payload["delta"]["text"])
+                        if payload["event_type"] == protocol.INTERACTION_COMPLETED:
+                            statuses.append(payload["interaction"]["status"])
+                log(f"GET  stream #{connections} ended cleanly after {len(seen)} events in all")
+                break
+            except httpx.RemoteProtocolError as exc:
+                log(f"GET  stream #{connections} dropped after event {last_event_id}: {exc}")
+                expect(connections < 5, "too many reconnects")
+                log(f"     resuming with last_event_id={last_event_id}")
+        final = http.get(f"/interactions/{research['id']}", params={"stream": "false"}).json()
+        expect(
+            "".join(text) == protocol.output_text(final),
+            "streamed text differs from the stored output",
+        )
+        expect(final["status"] == protocol.COMPLETED, f"expected completed, got {final['status']}")
+        log(
+            f"GET  final -> {final['status']}, {len(''.join(text))} characters of report, "
+            f"{final['usage']['total_tokens']} tokens"
+        )
+
+        follow_up = http.post(
+            "/interactions",
+            json={
+                "model": MODEL,
+                "input": "Summarise that in one line",
+                "background": True,
+                "previous_interaction_id": research["id"],
+            },
+        ).json()
+        log(f"POST chained follow-up -> {follow_up['id']} status={follow_up['status']}")
+        cancelled = http.post(f"/interactions/{follow_up['id']}/cancel").json()
+        log(f"POST cancel -> status={cancelled['status']}")
+        while True:
+            current = http.get(f"/interactions/{follow_up['id']}", params={"stream": "false"}).json()
+            log(f"GET  poll follow-up -> status={current['status']}")
+            if protocol.is_terminal(current["status"]):
+                break
+            time.sleep(poll / 5)
+        expect(current["status"] == protocol.CANCELLED, "the follow-up was not cancelled")
+
+        deleted = http.delete(f"/interactions/{research['id']}")
+        log(f"DELETE {research['id']} -> {deleted.status_code}")
+        gone = http.get(f"/interactions/{research['id']}", params={"stream": "false"})
+        log(f"GET  after delete -> {gone.status_code} {gone.json()['error']['status']}")
+        expect(gone.status_code == 404, "a deleted interaction must answer 404")
+        illegal = protocol.first_illegal_transition(statuses)
+        expect(illegal is None, str(illegal))
+    return {
+        "research_id": research["id"],
+        "statuses": statuses,
+        "text": "".join(text),
+        "connections": connections,
+        "events": seen,
+    }

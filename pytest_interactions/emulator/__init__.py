@@ -1,0 +1,32 @@
+"""A faithful local emulator of the Interactions API, served over real sockets on loopback."""
+
+from pytest_interactions.emulator._clock import EmulatorClock
+from pytest_interactions.emulator._emulator import Emulator
+from pytest_interactions.emulator._faults import FaultPlan, Rejection, StreamFault
+from pytest_interactions.emulator._http import Exchange
+from pytest_interactions.emulator._scenarios import (
+    BUILTIN,
+    SCENARIO_HEADER,
+    Scenario,
+    ScenarioBook,
+    ScenarioRequest,
+    answer_for,
+)
+from pytest_interactions.emulator._script import Beat, Script
+
+__all__ = [
+    "BUILTIN",
+    "SCENARIO_HEADER",
+    "Beat",
+    "Emulator",
+    "EmulatorClock",
+    "Exchange",
+    "FaultPlan",
+    "Rejection",
+    "Scenario",
+    "ScenarioBook",
+    "ScenarioRequest",
+    "Script",
+    "StreamFault",
+    "answer_for",
+]

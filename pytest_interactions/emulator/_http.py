@@ -1,0 +1,272 @@
+"""The emulator's HTTP/1.1 server: asyncio sockets, h11 framing, real faults on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+
+import h11
+
+from pytest_interactions.emulator._app import (
+    EmulatorApp,
+    JsonAnswer,
+    Request,
+    StreamAnswer,
+    error,
+)
+from pytest_interactions.emulator._faults import StreamFault
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_SERVER_HEADER = ("server", "pytest-interactions-emulator")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One answered request, as the server log and ``Emulator.exchanges`` report it."""
+
+    method: str
+    target: str
+    status: int
+    streamed: bool
+    outcome: str = "ok"
+
+
+class HttpServer:
+    """Serves an :class:`EmulatorApp` on a listening socket, many connections at once."""
+
+    def __init__(
+        self,
+        app: EmulatorApp,
+        *,
+        max_streams: int,
+        max_connections: int,
+        on_exchange: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.max_streams = max_streams
+        self.max_connections = max_connections
+        self.on_exchange = on_exchange
+        self.open_streams = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        self._server = await asyncio.start_server(self._accept, host, port, backlog=512)
+        address = self._server.sockets[0].getsockname()
+        return str(address[0]), int(address[1])
+
+    async def close(self) -> None:
+        """Stop listening and end every connection, streams included."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio reports a cancelled connection callback as an error, so the work runs in
+        # a task of its own that close() can cancel quietly.
+        task = asyncio.ensure_future(self._connection(reader, writer))
+        self._tasks.add(task)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._tasks.discard(task)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if self.app.faults.take_refusal():
+                _reset(writer)
+                return
+            await _Connection(self, reader, writer).serve()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    def record(self, exchange: Exchange) -> None:
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP RST, the way a refusing or crashing peer does."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+class _Connection:
+    def __init__(
+        self, server: HttpServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+
+    async def _next_event(self) -> h11.Event | type[h11.PAUSED] | type[h11.NEED_DATA]:
+        while True:
+            event = self.conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            data = await self.reader.read(65536)
+            self.conn.receive_data(data)
+
+    async def serve(self) -> None:
+        if len(self.server._tasks) > self.server.max_connections:
+            await self._send_json(
+                error(503, f"The emulator serves at most {self.server.max_connections} connections."),
+                close=True,
+            )
+            return
+        while True:
+            try:
+                request = await self._read_request()
+            except h11.RemoteProtocolError as exc:
+                if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                    await self._send_json(
+                        error(exc.error_status_hint, f"Malformed HTTP request: {exc}"), close=True
+                    )
+                return
+            if request is None:
+                return
+            await self._answer(request)
+            if self.conn.our_state is h11.MUST_CLOSE or self.conn.their_state is h11.MUST_CLOSE:
+                return
+            try:
+                self.conn.start_next_cycle()
+            except h11.LocalProtocolError:
+                return
+
+    async def _read_request(self) -> Request | None:
+        event = await self._next_event()
+        if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+            return None
+        if not isinstance(event, h11.Request):
+            return None
+        target = event.target.decode("latin-1")
+        path, _, query = target.partition("?")
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in event.headers}
+        body = bytearray()
+        while True:
+            part = await self._next_event()
+            if isinstance(part, h11.Data):
+                body += part.data
+                if len(body) > MAX_BODY_BYTES:
+                    await self._send_json(
+                        error(413, f"Request body over {MAX_BODY_BYTES} bytes."), close=True
+                    )
+                    return None
+            elif isinstance(part, h11.EndOfMessage):
+                break
+            elif isinstance(part, h11.ConnectionClosed):
+                return None
+        return Request(event.method.decode("ascii"), path, query, headers, bytes(body))
+
+    async def _answer(self, request: Request) -> None:
+        target = request.path + (f"?{request.query}" if request.query else "")
+        try:
+            answer = await self.server.app.handle(request)
+        except Exception as exc:  # the emulator must answer, never hang or dump a trace
+            answer = error(500, f"Emulator error: {exc.__class__.__name__}: {exc}")
+        if isinstance(answer, JsonAnswer):
+            await self._send_json(answer)
+            self.server.record(Exchange(request.method, target, answer.status, False))
+            return
+        if self.server.open_streams >= self.server.max_streams:
+            answer_503 = error(503, f"The emulator serves at most {self.server.max_streams} streams at once.")
+            answer_503.headers.append(("retry-after", "1"))
+            await self._send_json(answer_503)
+            self.server.record(Exchange(request.method, target, 503, False))
+            return
+        self.server.open_streams += 1
+        try:
+            outcome = await self._stream(answer)
+        finally:
+            self.server.open_streams -= 1
+        self.server.record(Exchange(request.method, target, 200, True, outcome))
+
+    async def _send_json(self, answer: JsonAnswer, *, close: bool = False) -> None:
+        data = answer.encode()
+        headers = [
+            _SERVER_HEADER,
+            ("content-length", str(len(data))),
+            *answer.headers,
+            *([("connection", "close")] if close else []),
+        ]
+        self.writer.write(self.conn.send(h11.Response(status_code=answer.status, headers=headers)))
+        self.writer.write(self.conn.send(h11.Data(data=data)))
+        self.writer.write(self.conn.send(h11.EndOfMessage()))
+        await self.writer.drain()
+
+    async def _stream(self, answer: StreamAnswer) -> str:
+        """Write an SSE answer; returns how it ended (``ok``, ``dropped``, ``client-gone``)."""
+        headers = [_SERVER_HEADER, *answer.headers]
+        self.writer.write(self.conn.send(h11.Response(status_code=200, headers=headers)))
+        await self.writer.drain()
+        fault = self.server.app.faults.take_stream_fault(answer.run.id)
+        events = self.server.app.events(answer)
+        # A read that completes while we stream means the client hung up (or sent early).
+        gone: asyncio.Future[bytes] = asyncio.ensure_future(self.reader.read(65536))
+        sent = 0
+        try:
+            if fault is not None and fault.after_events == 0 and await self._apply(fault, events):
+                return "dropped"
+            while True:
+                upcoming = asyncio.ensure_future(anext(events))
+                await asyncio.wait({upcoming, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if not upcoming.done():
+                    if gone.result():
+                        self.conn.receive_data(gone.result())
+                        gone = asyncio.get_running_loop().create_future()
+                        await asyncio.wait({upcoming})
+                    else:
+                        upcoming.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                            await upcoming
+                        return "client-gone"
+                try:
+                    chunk = upcoming.result()
+                except StopAsyncIteration:
+                    break
+                self.writer.write(self.conn.send(h11.Data(data=chunk)))
+                await self.writer.drain()
+                sent += 1
+                if fault is not None and sent == fault.after_events and await self._apply(fault, events):
+                    return "dropped"
+            self.writer.write(self.conn.send(h11.EndOfMessage()))
+            await self.writer.drain()
+            return "ok"
+        finally:
+            await events.aclose()
+            if not gone.done():
+                gone.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await gone
+            elif not gone.cancelled() and gone.exception() is None and gone.result():
+                self.conn.receive_data(gone.result())
+
+    async def _apply(self, fault: StreamFault, events: AsyncGenerator[bytes, None]) -> bool:
+        """Carry out a stream fault; True when the connection was dropped."""
+        if fault.stall is not None:
+            await asyncio.sleep(fault.stall)
+            return False
+        if fault.mid_event:
+            chunk = await anext(events, b"")
+            if chunk:
+                self.writer.write(self.conn.send(h11.Data(data=chunk[: max(1, len(chunk) // 2)])))
+                await self.writer.drain()
+        self.writer.transport.abort()
+        return True
