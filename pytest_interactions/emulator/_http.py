@@ -181,15 +181,17 @@ class _Connection:
             answer = await self.server.app.handle(request)
         except Exception as exc:  # the emulator must answer, never hang or dump a trace
             answer = error(500, f"Emulator error: {exc.__class__.__name__}: {exc}")
+        # A JSON answer is logged before it is written, so a client holding the answer
+        # always finds it in ``Emulator.exchanges``.
         if isinstance(answer, JsonAnswer):
-            await self._send_json(answer)
             self.server.record(Exchange(request.method, target, answer.status, False))
+            await self._send_json(answer)
             return
         if self.server.open_streams >= self.server.max_streams:
             answer_503 = error(503, f"The emulator serves at most {self.server.max_streams} streams at once.")
             answer_503.headers.append(("retry-after", "1"))
-            await self._send_json(answer_503)
             self.server.record(Exchange(request.method, target, 503, False))
+            await self._send_json(answer_503)
             return
         self.server.open_streams += 1
         try:
@@ -221,6 +223,7 @@ class _Connection:
         # A read that completes while we stream means the client hung up (or sent early).
         gone: asyncio.Future[bytes] = asyncio.ensure_future(self.reader.read(65536))
         sent = 0
+        upcoming: asyncio.Future[bytes] | None = None
         try:
             if fault is not None and fault.after_events == 0 and await self._apply(fault, events):
                 return "dropped"
@@ -250,6 +253,12 @@ class _Connection:
             await self.writer.drain()
             return "ok"
         finally:
+            # A stop() cancels this task while the generator may still be running in
+            # ``upcoming``: stop that first, or aclose() fails and the task leaks.
+            if upcoming is not None and not upcoming.done():
+                upcoming.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await upcoming
             await events.aclose()
             if not gone.done():
                 gone.cancel()

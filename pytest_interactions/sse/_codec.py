@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-_BLOCK_END = re.compile(rb"(\r\n|\r|\n)(\r\n|\r|\n)")
+# A CR directly followed by LF is one line end (CRLF), never two: without the lookahead the
+# regex would backtrack and read the CRLF inside an event as CR + LF, a blank line.
+_BLOCK_END = re.compile(rb"(\r\n|\r(?!\n)|\n)(\r\n|\r(?!\n)|\n)")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -68,9 +70,13 @@ class SSEDecoder:
     last_event_id: str = ""
     pending: bytes = b""
     _started: bool = field(default=False, repr=False)
+    _first_block: bool = field(default=True, repr=False)
 
-    def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """Add bytes; return the event blocks completed by them, in order."""
+    def feed(self, chunk: bytes, *, final: bool = False) -> list[SSEEvent]:
+        """Add bytes; return the event blocks completed by them, in order.
+
+        ``final`` says the stream ends with ``chunk``, so a trailing CR is a whole line end.
+        """
         buf = self.pending + chunk
         if not self._started:
             if len(buf) < len(_BOM) and _BOM.startswith(buf):
@@ -84,7 +90,7 @@ class SSEDecoder:
             if match is None:
                 break
             # A lone CR at the very end may be the first half of a CRLF still in flight.
-            if match.group(2) == b"\r" and match.end() == len(buf):
+            if match.group(2) == b"\r" and match.end() == len(buf) and not final:
                 break
             raw = buf[start : match.end()]
             start = match.end()
@@ -93,7 +99,9 @@ class SSEDecoder:
         return events
 
     def _parse_block(self, raw: bytes) -> SSEEvent:
-        body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+        # Only the stream's first bytes may be a BOM; later ones are ordinary characters.
+        body = raw[len(_BOM) :] if self._first_block and raw.startswith(_BOM) else raw
+        self._first_block = False
         event: str | None = None
         data_lines: list[str] = []
         has_data = False
@@ -135,5 +143,5 @@ class SSEDecoder:
 def decode_stream(body: bytes) -> tuple[list[SSEEvent], bytes]:
     """Decode a whole body; return its event blocks and any unterminated tail."""
     decoder = SSEDecoder()
-    events = decoder.feed(body)
+    events = decoder.feed(body, final=True)
     return events, decoder.pending

@@ -1,0 +1,174 @@
+"""Replaying: answering intercepted requests from a cassette, streams event by event."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_interactions.cassette import (
+    Cassette,
+    Disconnect,
+    Exchange,
+    RecordedRequest,
+    body_to_bytes,
+    event_to_bytes,
+)
+from pytest_interactions.replay._matching import (
+    DEFAULT_MATCH_ON,
+    Comparison,
+    Matcher,
+    compare,
+    resolve_matchers,
+    to_vcr,
+)
+from pytest_interactions.transport import Flavor, async_stream, sync_stream
+
+_DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
+
+
+class UnmatchedRequestError(Exception):
+    """A request that no recorded exchange answers (replay never reaches the network)."""
+
+
+@dataclass
+class _Slot:
+    exchange: Exchange
+    uses: int = 0
+
+
+@dataclass
+class Replayer:
+    """Answers requests from recorded exchanges: each used once, in recorded order.
+
+    When every matching exchange has been used, a GET is answered again with the last of
+    them (a poll past the end of the recording sees the final state); anything else fails.
+    """
+
+    cassette: Cassette
+    path: Path
+    match_on: Sequence[str | Matcher] = DEFAULT_MATCH_ON
+    _slots: list[_Slot] = field(init=False)
+    _matchers: list[Matcher] = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._slots = [_Slot(exchange) for exchange in self.cassette.exchanges]
+        self._matchers = resolve_matchers(self.match_on)
+        self._recorded = [to_vcr(slot.exchange.request) for slot in self._slots]
+
+    def take(self, request: RecordedRequest) -> Exchange | None:
+        """The exchange that answers ``request``, marking it used; ``None`` when none does."""
+        incoming = to_vcr(request)
+        with self._lock:
+            matching = [
+                slot
+                for slot, recorded in zip(self._slots, self._recorded)
+                if compare(0, incoming, recorded, self._matchers).matches
+            ]
+            fresh = next((slot for slot in matching if slot.uses == 0), None)
+            if fresh is None and matching and request.method.upper() == "GET":
+                fresh = matching[-1]
+            if fresh is None:
+                return None
+            fresh.uses += 1
+            return fresh.exchange
+
+    def unused(self) -> list[Exchange]:
+        return [slot.exchange for slot in self._slots if slot.uses == 0]
+
+    def explain(self, request: RecordedRequest, mode: str) -> str:
+        """A message naming the request, the cassette, and the nearest recorded requests."""
+        incoming = to_vcr(request)
+        comparisons = [
+            compare(i, incoming, recorded, self._matchers) for i, recorded in enumerate(self._recorded)
+        ]
+        comparisons.sort(key=lambda c: (len(c.failed), c.index))
+        lines = [
+            f"no recorded exchange in {self.path} answers {request.method} {request.url}",
+        ]
+        if request.body is not None:
+            lines.append(f"  request body: {_excerpt(body_to_bytes(request.body))}")
+        nearest = [c for c in comparisons if len(c.passed) > 0][:3]
+        if nearest:
+            lines.append("nearest recorded requests:")
+            for comparison in nearest:
+                lines.append(self._describe(comparison))
+        elif not self._slots:
+            lines.append("the cassette holds no exchanges")
+        else:
+            lines.append(f"none of its {len(self._slots)} recorded requests is close")
+        lines.append(
+            f"record mode is {mode!r}: to record this request, run with "
+            "--interactions-record-mode=new_episodes (or all to record the whole test again)"
+        )
+        return "\n".join(lines)
+
+    def _describe(self, comparison: Comparison) -> str:
+        slot = self._slots[comparison.index]
+        recorded = slot.exchange.request
+        where = f" (line {slot.exchange.line})" if slot.exchange.line else ""
+        used = f", already used {slot.uses}x" if slot.uses and comparison.matches else ""
+        head = f"  #{comparison.index}{where}: {recorded.method} {recorded.url}{used}"
+        details = [
+            f"      differs in {name}: {' '.join(message.split())}" for name, message in comparison.failed
+        ]
+        return "\n".join([head, *details])
+
+    # -- responses --------------------------------------------------------------------------
+
+    def response(self, flavor: Flavor, request: Any, exchange: Exchange, *, asynchronous: bool) -> Any:
+        """An ordinary httpx / httpx2 response replaying ``exchange``; raises its recorded error."""
+        if exchange.error is not None:
+            raise flavor.exception(exchange.error.error, exchange.error.message)
+        recorded = exchange.response
+        assert recorded is not None
+        pieces = _pieces(exchange)
+        headers = [(k, v) for k, v in recorded.headers if k.lower() not in _DROPPED_HEADERS]
+        if not recorded.is_stream and recorded.disconnect is None:
+            headers.append(("content-length", str(sum(len(p) for p in pieces if isinstance(p, bytes)))))
+
+        def chunks() -> Iterator[bytes]:
+            for piece in pieces:
+                if isinstance(piece, Disconnect):
+                    if piece.partial:
+                        yield piece.partial
+                    raise flavor.exception(piece.error, piece.message)
+                yield piece
+
+        async def achunks() -> AsyncIterator[bytes]:
+            for chunk in chunks():
+                yield chunk
+
+        def close() -> None:
+            return None
+
+        async def aclose() -> None:
+            return None
+
+        stream = (
+            async_stream(flavor, achunks, aclose) if asynchronous else sync_stream(flavor, chunks, close)
+        )
+        return flavor.response(recorded.status, headers, stream, request)
+
+
+def _pieces(exchange: Exchange) -> list[bytes | Disconnect]:
+    """The replayed body: one piece per event (or the whole body), then any disconnect."""
+    recorded = exchange.response
+    assert recorded is not None
+    if recorded.events is not None:
+        return [item if isinstance(item, Disconnect) else event_to_bytes(item) for item in recorded.events]
+    pieces: list[bytes | Disconnect] = []
+    body = body_to_bytes(recorded.body)
+    if body:
+        pieces.append(body)
+    if recorded.disconnect is not None:
+        pieces.append(recorded.disconnect)
+    return pieces
+
+
+def _excerpt(data: bytes, limit: int = 200) -> str:
+    text = data.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

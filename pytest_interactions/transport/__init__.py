@@ -1,0 +1,29 @@
+"""Interception of httpx and httpx2 transports (sync and async), per context."""
+
+from pytest_interactions.transport._flavors import Flavor, available
+from pytest_interactions.transport._intercept import Handler, current, intercept, is_installed
+from pytest_interactions.transport._messages import (
+    aread_request,
+    async_stream,
+    read_request,
+    request_record,
+    sync_stream,
+)
+from pytest_interactions.transport._network import NetworkBlockedError, block_network, blocked_attempts
+
+__all__ = [
+    "Flavor",
+    "Handler",
+    "NetworkBlockedError",
+    "aread_request",
+    "async_stream",
+    "available",
+    "block_network",
+    "blocked_attempts",
+    "current",
+    "intercept",
+    "is_installed",
+    "read_request",
+    "request_record",
+    "sync_stream",
+]

@@ -1,0 +1,115 @@
+"""Intercepting httpx and httpx2 transports while a session is active in the current context.
+
+The decision is taken per request from a context variable, so each test, thread context and
+asyncio task sees its own session; the patches are removed when the last session ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Protocol
+
+from pytest_interactions.transport._flavors import Flavor, available
+
+
+class Handler(Protocol):
+    """What a session provides to answer intercepted requests."""
+
+    def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any: ...
+
+    async def handle_async(
+        self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]
+    ) -> Any: ...
+
+
+_current: contextvars.ContextVar[Handler | None] = contextvars.ContextVar(
+    "pytest_interactions_handler", default=None
+)
+_lock = threading.RLock()
+_active: list[Handler] = []
+_fallback: list[Handler] = []
+_originals: list[tuple[Any, str, Any]] = []
+
+
+def current() -> Handler | None:
+    """The handler for a request made here: this context's, else the process-wide fallback.
+
+    The fallback covers threads started by the code under test, which do not inherit the
+    test's context; it is used only while exactly one fallback session is active.
+    """
+    handler = _current.get()
+    if handler is not None:
+        return handler
+    with _lock:
+        return _fallback[0] if len(_fallback) == 1 else None
+
+
+def _patch_sync(flavor: Flavor, original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def handle_request(self: Any, request: Any) -> Any:
+        handler = current()
+        if handler is None:
+            return original(self, request)
+        return handler.handle(flavor, request, lambda req: original(self, req))
+
+    return handle_request
+
+
+def _patch_async(flavor: Flavor, original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        handler = current()
+        if handler is None:
+            return await original(self, request)
+        return await handler.handle_async(flavor, request, lambda req: original(self, req))
+
+    return handle_async_request
+
+
+def _install() -> None:
+    for flavor in available():
+        for cls, name, wrap in (
+            (flavor.sync_transport, "handle_request", _patch_sync),
+            (flavor.async_transport, "handle_async_request", _patch_async),
+        ):
+            original = cls.__dict__[name]
+            _originals.append((cls, name, original))
+            setattr(cls, name, wrap(flavor, original))
+
+
+def _uninstall() -> None:
+    while _originals:
+        cls, name, original = _originals.pop()
+        setattr(cls, name, original)
+
+
+def is_installed() -> bool:
+    """True while any session is active (the transports are patched)."""
+    with _lock:
+        return bool(_originals)
+
+
+@contextlib.contextmanager
+def intercept(handler: Handler, *, fallback: bool = False) -> Iterator[None]:
+    """Route intercepted requests of this context to ``handler`` for the duration."""
+    with _lock:
+        if not _active:
+            _install()
+        _active.append(handler)
+        if fallback:
+            _fallback.append(handler)
+    token = _current.set(handler)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+        with _lock:
+            _active.remove(handler)
+            if handler in _fallback:
+                _fallback.remove(handler)
+            if not _active:
+                _uninstall()
