@@ -67,9 +67,7 @@ class SecretPolicy:
 
     def scrub_json(self, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return {
-                k: REDACTED if k in self.json_keys else self.scrub_json(v) for k, v in value.items()
-            }
+            return {k: REDACTED if k in self.json_keys else self.scrub_json(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.scrub_json(v) for v in value]
         return value

@@ -11,6 +11,7 @@ import yaml
 
 from pytest_interactions.cassette._bodies import compact_json, to_compact_json
 from pytest_interactions.cassette._errors import CorruptCassetteError
+from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
 from pytest_interactions.cassette._model import (
     SCHEMA_VERSION,
     Body,
@@ -264,7 +265,9 @@ class _Reader:
             events = None
             if "events" in resp:
                 items = self.field(resp, "events", list, f"{what}.response")
-                events = [self.event(item, resp, f"{what}.response.events[{i}]") for i, item in enumerate(items)]
+                events = [
+                    self.event(item, resp, f"{what}.response.events[{i}]") for i, item in enumerate(items)
+                ]
             response = RecordedResponse(
                 status=self.field(resp, "status", int, f"{what}.response"),
                 headers=self.headers(resp, f"{what}.response"),
@@ -313,6 +316,8 @@ def load(text: str, path: Path) -> Cassette:
     if document is None:
         raise CorruptCassetteError(path, "the file is empty")
     root = reader.mapping(document, None, "the cassette")
+    if looks_like_vcrpy(root):
+        return from_vcrpy(text, path)
     version = root.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise reader.fail(root, "no schema 'version' (is this a pytest-interactions cassette?)")

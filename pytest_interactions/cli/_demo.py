@@ -1,15 +1,18 @@
-"""``pytest-interactions demo``: drive a background session through the embedded emulator.
+"""``pytest-interactions demo``: record a background session against the embedded emulator,
+then replay it from the cassette with the emulator stopped.
 
-Create, polls, a stream that drops and is resumed with ``last_event_id``, a chained
-follow-up that is cancelled, and a delete, each step printed as it happens.
+The session: create, polls, a stream that the server drops and the client resumes with
+``last_event_id``, a chained follow-up that is cancelled, and a delete, each step printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +20,7 @@ from httpx_sse import connect_sse
 
 from pytest_interactions import protocol
 from pytest_interactions.emulator import Emulator
+from pytest_interactions.session import use_cassette
 
 MODEL = "gemini-3.5-flash"
 AGENT = "deep-research-pro-preview-12-2025"
@@ -25,9 +29,16 @@ AGENT = "deep-research-pro-preview-12-2025"
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
-        help="run a scripted background session on the embedded emulator and print it",
-        description="Start the emulator and drive a background session through it: create, "
-        "polls, a stream dropped by the server and resumed, a cancelled follow-up, a delete.",
+        help="record a background session against the embedded emulator, then replay it",
+        description="Start the emulator and record a background session through it (create, "
+        "polls, a stream dropped by the server and resumed, a cancelled follow-up, a delete); "
+        "then stop the emulator and replay the session from the cassette.",
+    )
+    parser.add_argument(
+        "--cassette",
+        type=Path,
+        default=None,
+        help="where to write the cassette (default: a temporary file, removed afterwards)",
     )
     parser.add_argument(
         "--speed",
@@ -49,21 +60,44 @@ class DemoFailure(AssertionError):
 
 
 def run(args: argparse.Namespace) -> int:
-    with Emulator(speed=args.speed) as emulator:
-        print(f"emulator listening on {emulator.base_url} (speed x{args.speed:g})")
+    with tempfile.TemporaryDirectory() as tmp:
+        cassette = args.cassette or Path(tmp) / "demo.yaml"
         try:
-            drive_session(emulator, drop_after=args.drop_after, speed=args.speed, say=print)
+            with Emulator(speed=args.speed) as emulator:
+                base_url = emulator.base_url
+                print(f"== recording against the emulator at {base_url} (speed x{args.speed:g})")
+
+                def drop(interaction_id: str) -> None:
+                    emulator.faults.drop_stream(args.drop_after, interaction_id=interaction_id)
+
+                with use_cassette(cassette, "all") as recording:
+                    recorded = drive_session(base_url, poll=5.0 / args.speed, drop=drop, say=print)
+            print(f"== wrote {len(recording.exchanges)} exchanges to {cassette}; emulator stopped")
+            print("== replaying from the cassette")
+            with use_cassette(cassette, "none") as replay:
+                replayed = drive_session(base_url, poll=5.0 / args.speed, drop=None, say=print)
         except DemoFailure as exc:
             print(f"FAILED: {exc}")
             return 1
-    print("session finished as the protocol says")
+        if replayed != recorded:
+            print(f"FAILED: the replay differs from the recording:\n{recorded}\n{replayed}")
+            return 1
+        print(f"== replay answered {len(replay.exchanges)} requests from the cassette, same results")
     return 0
 
 
 def drive_session(
-    emulator: Emulator, *, drop_after: int, speed: float, say: Callable[[str], None]
+    base_url: str,
+    *,
+    poll: float,
+    drop: Callable[[str], None] | None,
+    say: Callable[[str], None],
 ) -> dict[str, Any]:
-    """The scripted session; returns what it observed (ids, statuses, text)."""
+    """The scripted session; returns what it observed (ids, statuses, text).
+
+    ``drop(interaction_id)`` asks the server to cut the next stream of that interaction (only
+    while recording: a replay repeats the recorded disconnect).
+    """
     started = time.monotonic()
 
     def log(message: str) -> None:
@@ -73,9 +107,8 @@ def drive_session(
         if not condition:
             raise DemoFailure(message)
 
-    poll = 5.0 / speed
     headers = {"x-goog-api-key": "emulator-key"}
-    with httpx.Client(base_url=emulator.base_url + "/v1beta", headers=headers, timeout=30) as http:
+    with httpx.Client(base_url=base_url + "/v1beta", headers=headers, timeout=30) as http:
         created = http.post(
             "/interactions",
             json={"agent": AGENT, "input": "History of the transistor", "background": True},
@@ -90,7 +123,8 @@ def drive_session(
             statuses.append(current["status"])
             log(f"GET  poll -> status={current['status']} steps={len(current['steps'])}")
 
-        emulator.faults.drop_stream(drop_after, interaction_id=research["id"])
+        if drop is not None:
+            drop(research["id"])
         seen: list[str] = []
         text: list[str] = []
         last_event_id: str | None = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote_plus
 
 from pytest_interactions import protocol
 from pytest_interactions.emulator._script import Script
@@ -206,12 +208,19 @@ def build_google_search(request: ScenarioRequest) -> Script:
             {
                 "type": "google_search_result",
                 "call_id": call_id,
-                "result": [{"title": f"About {query}", "url": "https://example.com/result"}],
+                # The API's GoogleSearchResult carries only ``search_suggestions``, an HTML
+                # snippet to embed; sources come as annotations of the answer text.
+                "result": [{"search_suggestions": _search_suggestions(query)}],
             }
         )
         .text(answer_for(request.input_text))
         .finish()
     )
+
+
+def _search_suggestions(query: str) -> str:
+    href = "https://www.google.com/search?q=" + quote_plus(query)
+    return f'<div class="search-suggestions"><a href="{html.escape(href)}">{html.escape(query)}</a></div>'
 
 
 def build_deep_research(request: ScenarioRequest) -> Script:

@@ -7,7 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_interactions.emulator import Emulator
-from pytest_interactions.plugin._options import SERVER_MARKER, emulator_speed
+from pytest_interactions.plugin._handle import Interactions, open_session
+from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
+
+SESSION_KEY = pytest.StashKey[Interactions]()
 
 
 @pytest.fixture
@@ -23,3 +26,25 @@ def interactions_server(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         options.update(marker.kwargs)
     with Emulator(**options) as emulator:  # type: ignore[arg-type]
         yield emulator
+
+
+@pytest.fixture
+def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
+    """This test's recording session: replays its cassette, or records it (see the record mode).
+
+    ``.base_url`` is where to point the client (the embedded emulator or the configured API while
+    recording; the recorded address in replay), ``.exchanges`` what this test exchanged,
+    ``.cassette_path`` where it is kept.
+    """
+    handle = open_session(request)
+    request.node.stash[SESSION_KEY] = handle
+    with handle.session.activate():
+        yield handle
+    handle.close()
+
+
+@pytest.fixture(autouse=True)
+def _interactions_marker(request: pytest.FixtureRequest) -> None:
+    """Give tests marked ``@pytest.mark.interactions`` their session without asking for it."""
+    if request.node.get_closest_marker(MARKER) is not None and "interactions" not in request.fixturenames:
+        request.getfixturevalue("interactions")

@@ -85,9 +85,7 @@ class Recorder:
         response.stream = sync_stream(flavor, chunks, close)
         return response
 
-    async def handle_async(
-        self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]
-    ) -> Any:
+    async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
         exchange, began = self._begin(request, await aread_request(request))
         try:
             response = await send(request)

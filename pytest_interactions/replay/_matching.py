@@ -24,7 +24,11 @@ def resolve_matchers(names: Sequence[str | Matcher]) -> list[Matcher]:
             resolved.append(name)
             continue
         matcher = getattr(vcr_matchers, name, None)
-        if name.startswith("_") or not callable(matcher) or name in ("requests_match", "get_matchers_results"):
+        if (
+            name.startswith("_")
+            or not callable(matcher)
+            or name in ("requests_match", "get_matchers_results")
+        ):
             known = "method, uri, scheme, host, port, path, query, body, raw_body, headers"
             raise ValueError(f"unknown matcher {name!r}; known: {known}")
         resolved.append(matcher)

@@ -65,7 +65,7 @@ class Replayer:
         with self._lock:
             matching = [
                 slot
-                for slot, recorded in zip(self._slots, self._recorded)
+                for slot, recorded in zip(self._slots, self._recorded, strict=True)
                 if compare(0, incoming, recorded, self._matchers).matches
             ]
             fresh = next((slot for slot in matching if slot.uses == 0), None)
@@ -112,9 +112,11 @@ class Replayer:
         where = f" (line {slot.exchange.line})" if slot.exchange.line else ""
         used = f", already used {slot.uses}x" if slot.uses and comparison.matches else ""
         head = f"  #{comparison.index}{where}: {recorded.method} {recorded.url}{used}"
-        details = [
-            f"      differs in {name}: {' '.join(message.split())}" for name, message in comparison.failed
-        ]
+        details = []
+        for name, message in comparison.failed:
+            lines = [line for line in str(message).splitlines() if line.strip()] or ["(no details)"]
+            details.append(f"      differs in {name}: {lines[0].strip()}")
+            details.extend(f"        {line.rstrip()}" for line in lines[1:12])
         return "\n".join([head, *details])
 
     # -- responses --------------------------------------------------------------------------
@@ -148,9 +150,7 @@ class Replayer:
         async def aclose() -> None:
             return None
 
-        stream = (
-            async_stream(flavor, achunks, aclose) if asynchronous else sync_stream(flavor, chunks, close)
-        )
+        stream = async_stream(flavor, achunks, aclose) if asynchronous else sync_stream(flavor, chunks, close)
         return flavor.response(recorded.status, headers, stream, request)
 
 

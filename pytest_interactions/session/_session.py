@@ -107,6 +107,7 @@ class Session:
         return UnmatchedRequestError(message)
 
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
+        __tracebackhide__ = True
         incoming = request_record(request, read_request(request))
         exchange = self._replayed(incoming)
         if exchange is not None:
@@ -116,9 +117,7 @@ class Session:
             raise self._unmatched(incoming)
         return self.recorder.handle(flavor, request, send)
 
-    async def handle_async(
-        self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]
-    ) -> Any:
+    async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
         incoming = request_record(request, await aread_request(request))
         exchange = self._replayed(incoming)
         if exchange is not None:

@@ -51,6 +51,7 @@ def current() -> Handler | None:
 def _patch_sync(flavor: Flavor, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def handle_request(self: Any, request: Any) -> Any:
+        __tracebackhide__ = True
         handler = current()
         if handler is None:
             return original(self, request)
@@ -62,6 +63,7 @@ def _patch_sync(flavor: Flavor, original: Callable[..., Any]) -> Callable[..., A
 def _patch_async(flavor: Flavor, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     async def handle_async_request(self: Any, request: Any) -> Any:
+        __tracebackhide__ = True
         handler = current()
         if handler is None:
             return await original(self, request)
