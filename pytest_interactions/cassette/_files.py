@@ -37,8 +37,16 @@ def load_cassette(path: Path | str) -> Cassette:
     return _yaml.load(text, path)
 
 
-def save_cassette(path: Path | str, cassette: Cassette, policy: SecretPolicy | None = None) -> None:
-    """Scrub, check and write atomically: on any failure the previous file stays as it was."""
+def save_cassette(
+    path: Path | str,
+    cassette: Cassette,
+    policy: SecretPolicy | None = None,
+    secrets_seen: dict[str, str] | None = None,
+) -> None:
+    """Scrub, check and write atomically: on any failure the previous file stays as it was.
+
+    ``secrets_seen`` are guarded values captured earlier, checked with the current ones.
+    """
     path = Path(path)
     policy = policy or SecretPolicy()
     policy.scrub(cassette)
@@ -46,7 +54,7 @@ def save_cassette(path: Path | str, cassette: Cassette, policy: SecretPolicy | N
         text = _yaml.dump(cassette)
     except Exception as exc:
         raise CassetteError(path, f"could not be serialised, nothing was written: {exc}") from exc
-    policy.check(text, str(path))
+    policy.check(text, str(path), secrets_seen)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -98,9 +98,12 @@ class SecretPolicy:
         values = {name: os.environ.get(name, "") for name in self.env_vars}
         return {name: value for name, value in values.items() if len(value) >= _MIN_SECRET_LENGTH}
 
-    def check(self, text: str, path: str) -> None:
-        """Refuse ``text`` when a guarded environment variable's value appears in it."""
-        for name, value in self.secret_values().items():
+    def check(self, text: str, path: str, also: dict[str, str] | None = None) -> None:
+        """Refuse ``text`` when a guarded environment variable's value appears in it.
+
+        ``also`` adds values seen earlier (a test may have unset the variable since).
+        """
+        for name, value in {**(also or {}), **self.secret_values()}.items():
             index = text.find(value)
             if index >= 0:
                 line = text.count("\n", 0, index) + 1

@@ -11,7 +11,6 @@ import yaml
 
 from pytest_interactions.cassette._bodies import compact_json, to_compact_json
 from pytest_interactions.cassette._errors import CorruptCassetteError
-from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
 from pytest_interactions.cassette._model import (
     SCHEMA_VERSION,
     Body,
@@ -22,6 +21,7 @@ from pytest_interactions.cassette._model import (
     RecordedResponse,
     StreamEvent,
 )
+from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

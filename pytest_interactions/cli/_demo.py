@@ -22,7 +22,6 @@ from pytest_interactions import protocol
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.session import use_cassette
 
-MODEL = "gemini-3.5-flash"
 AGENT = "deep-research-pro-preview-12-2025"
 
 
@@ -173,8 +172,8 @@ def drive_session(
         follow_up = http.post(
             "/interactions",
             json={
-                "model": MODEL,
-                "input": "Summarise that in one line",
+                "agent": AGENT,
+                "input": "Go deeper on the early patents",
                 "background": True,
                 "previous_interaction_id": research["id"],
             },

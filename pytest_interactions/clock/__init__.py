@@ -1,5 +1,6 @@
-"""Time for sessions: the real clock, immune to time-freezing libraries."""
+"""Time for sessions: the real clock, and the virtual clock that replay runs on."""
 
 from pytest_interactions.clock._real import real_monotonic
+from pytest_interactions.clock._virtual import VirtualClock, real_sleep
 
-__all__ = ["real_monotonic"]
+__all__ = ["VirtualClock", "real_monotonic", "real_sleep"]

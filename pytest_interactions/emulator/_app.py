@@ -110,10 +110,16 @@ class Notifier:
             self._event.set()
             self._event = asyncio.Event()
 
-    async def wait(self, timeout: float | None) -> None:
+    def waiter(self) -> asyncio.Event:
+        """The event the next notification sets: take it *before* reading the state waited on,
+        so that a notification arriving in between is not lost."""
         assert self._event is not None
+        return self._event
+
+    async def wait(self, timeout: float | None, waiter: asyncio.Event | None = None) -> None:
+        event = waiter if waiter is not None else self.waiter()
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), timeout)
 
 
 def _retry_headers(seconds: float | None, clock: EmulatorClock) -> list[tuple[str, str]]:
@@ -309,7 +315,14 @@ class EmulatorApp:
             self._attempts[key] = self._attempts.get(key, 0) + 1
             if self._attempts[key] <= attempts:
                 raise self._rejected(Rejection(status, retry_after))
-        script = scenario.build(scenario_request)
+        try:
+            script = scenario.build(scenario_request)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            raise ApiError(
+                400,
+                f"The request cannot be run by scenario '{scenario.name}': "
+                f"{exc.__class__.__name__}: {exc}. Check 'input' and 'tools'.",
+            ) from None
         base: dict[str, Any] = {
             k: body[k] for k in ("model", "agent", "previous_interaction_id") if body.get(k)
         }
@@ -344,12 +357,18 @@ class EmulatorApp:
         return run.next_event_at(self.clock.now()) is None
 
     async def _until(self, done: Callable[[], bool]) -> None:
-        while not done():
-            next_times = [r.next_event_at(self.clock.now()) for r in self.store.runs()]
+        while True:
+            waiter = self.notifier.waiter()
+            if done():
+                return
+            # One reading of the clock: with two, the last event could fall due in between,
+            # leaving nothing pending and the wait below with no timeout, for ever.
             now = self.clock.now()
-            pending = [t - now for t in next_times if t is not None]
-            wait = self.clock.real_seconds(min(pending)) if pending else None
-            await self.notifier.wait(wait)
+            pending = [t - now for r in self.store.runs() if (t := r.next_event_at(now)) is not None]
+            if not pending:
+                continue  # everything is due by now, so done() holds on the next check
+            wait = self.clock.real_seconds(min(pending))
+            await self.notifier.wait(wait, waiter)
 
     # -- get / stream -------------------------------------------------------------------------
 
@@ -376,6 +395,7 @@ class EmulatorApp:
         """The SSE bytes of a stream answer, one event at a time, as scenario time passes."""
         run, index = answer.run, answer.start
         while True:
+            waiter = self.notifier.waiter()
             with self.store.lock:
                 now = self.clock.now()
                 due = run.events[index : run.visible_count(now)]
@@ -391,7 +411,7 @@ class EmulatorApp:
             if next_at is None:
                 yield DONE_BYTES
                 return
-            await self.notifier.wait(self.clock.real_seconds(next_at - now))
+            await self.notifier.wait(self.clock.real_seconds(next_at - now), waiter)
 
 
 def _flag(request: Request, name: str) -> bool:

@@ -61,6 +61,8 @@ class Session:
         self.exchanges: list[Exchange] = []
         self.meta: dict[str, Any] = dict(config.meta)
         self._lock = threading.Lock()
+        # Captured now: a test may change the environment before the cassette is written.
+        self._secrets_seen = config.secrets.secret_values()
         exists = self.path.exists()
         self.cassette: Cassette | None = None
         if exists and self.mode is not RecordMode.ALL:
@@ -152,5 +154,5 @@ class Session:
             exchanges = new
             if self.mode is RecordMode.NEW_EPISODES and self.path.exists():
                 exchanges = [*load_cassette(self.path).exchanges, *new]
-            save_cassette(self.path, Cassette(exchanges, meta), self.config.secrets)
+            save_cassette(self.path, Cassette(exchanges, meta), self.config.secrets, self._secrets_seen)
         return True

@@ -21,8 +21,10 @@ def use_cassette(
     block even if the client swallowed the error.
     """
     session = Session(SessionConfig(Path(path), record_mode, **options))
-    with session.activate(fallback=fallback):
-        yield session
-    session.save()
+    try:
+        with session.activate(fallback=fallback):
+            yield session
+    finally:
+        session.save()
     if session.errors:
         raise UnmatchedRequestError("\n\n".join(session.errors))

@@ -1,0 +1,72 @@
+"""A loopback HTTP server that answers with exactly the bytes a test gives it.
+
+The emulator writes well-formed SSE; these tests also need what other servers send (CRLF line
+ends, ``data:`` without a space, ``Set-Cookie`` headers) to go through the recorder for real.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+class RawServer:
+    """Serves ``respond(path, ...)`` answers; remembers the requests it got."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                server.requests.append((self.command, self.path, dict(self.headers.items()), body))
+                status, headers, content = server.answers.get(
+                    self.path.split("?")[0], (404, [("content-type", "text/plain")], b"no such path")
+                )
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(content)))
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.wfile.write(content)
+                self.close_connection = True
+
+            do_GET = do_POST = do_DELETE = _answer
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def respond(
+        self, path: str, body: bytes, *, status: int = 200, headers: list[tuple[str, str]] | None = None
+    ) -> str:
+        """Answer requests to ``path`` with ``body``; returns its URL."""
+        self.answers[path] = (status, headers or [("content-type", "text/event-stream")], body)
+        return self.base_url + path
+
+
+@pytest.fixture
+def raw_server() -> Iterator[RawServer]:
+    server = RawServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
