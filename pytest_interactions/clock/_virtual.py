@@ -36,81 +36,111 @@ def _selector_class() -> type[selectors.BaseSelector]:
         loop.close()
 
 
-class VirtualClock:
-    """A per-session virtual clock; only one runs at a time in a process."""
+class _FrozenTime:
+    """The one freezegun freeze of the process, shared by every virtual clock that runs."""
 
-    _running: VirtualClock | None = None
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.start_time = start or DEFAULT_START
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.users = 0
         self.elapsed = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-        self._factory: Any = None
-        self._freezer: Any = None
-        self._undo: list[tuple[Any, str, Any]] = []
+        self.factory: Any = None
+        self.freezer: Any = None
+        self.undo: list[tuple[Any, str, Any]] = []
 
-    def now(self) -> float:
-        """Virtual seconds since the clock started."""
-        return self.elapsed
+    def acquire(self, start: datetime) -> None:
+        with self.lock:
+            self.users += 1
+            if self.users > 1:
+                return
+            self.elapsed = 0.0
+            self.freezer = freeze_time(start, ignore=list(IGNORED_MODULES), tick=False)
+            self.factory = self.freezer.start()
+            self._patch(time, "sleep", _virtual_sleep)
+            cls = _selector_class()
+            self._patch(cls, "select", _jumping_select(cls.select))
+
+    def release(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            while self.undo:
+                owner, name, original = self.undo.pop()
+                setattr(owner, name, original)
+            if self.freezer is not None:
+                self.freezer.stop()
+            self.freezer = self.factory = None
 
     def advance(self, seconds: float) -> None:
-        """Move virtual time forward (what a sleep does)."""
         if seconds <= 0:
             return
         # freezegun counts in whole microseconds: round up so that a timer due in
         # ``seconds`` is never left a fraction short.
         micros = math.ceil(seconds * 1_000_000)
-        with self._lock:
+        with self.lock:
             self.elapsed += micros / 1_000_000
-            if self._factory is not None:
-                self._factory.tick(timedelta(microseconds=micros))
+            if self.factory is not None:
+                self.factory.tick(timedelta(microseconds=micros))
 
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(seconds)
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        self.undo.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+
+_FROZEN = _FrozenTime()
+
+
+def _virtual_sleep(seconds: float) -> None:
+    _FROZEN.advance(float(seconds))
+
+
+def _jumping_select(original: Any) -> Any:
+    """An event loop that would wait only for a timer jumps virtual time to it instead."""
+
+    def select(selector: Any, timeout: float | None = None) -> Any:
+        ready = original(selector, 0)
+        if ready or (timeout is not None and timeout <= 0):
+            return ready
+        if timeout is None:
+            return original(selector, None)
+        _FROZEN.advance(timeout)
+        return []
+
+    return select
+
+
+class VirtualClock:
+    """A session's view of virtual time: seconds since it started, moved by sleeps.
+
+    Every clock running at once shares one frozen time (freezegun's is process-wide), so two
+    sessions in one test stay consistent; each counts from its own start.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.start_time = start or DEFAULT_START
+        self._origin = 0.0
+        self._running = False
+
+    def now(self) -> float:
+        """Virtual seconds since this clock started."""
+        return _FROZEN.elapsed - self._origin
+
+    def advance(self, seconds: float) -> None:
+        """Move virtual time forward (what a sleep does)."""
+        _FROZEN.advance(seconds)
 
     def start(self) -> VirtualClock:
-        if VirtualClock._running is not None:
-            raise RuntimeError("another virtual clock is already running in this process")
-        VirtualClock._running = self
-        self._freezer = freeze_time(self.start_time, ignore=list(IGNORED_MODULES), tick=False)
-        self._factory = self._freezer.start()
-        self._patch(time, "sleep", self._sleep_patch())
-        cls = _selector_class()
-        self._patch(cls, "select", self._select_patch(cls.select))
+        if self._running:
+            raise RuntimeError("this virtual clock is already running")
+        _FROZEN.acquire(self.start_time)
+        self._origin = _FROZEN.elapsed
+        self._running = True
         return self
 
     def stop(self) -> None:
-        while self._undo:
-            owner, name, original = self._undo.pop()
-            setattr(owner, name, original)
-        if self._freezer is not None:
-            self._freezer.stop()
-            self._freezer = None
-            self._factory = None
-        if VirtualClock._running is self:
-            VirtualClock._running = None
-
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._undo.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, value)
-
-    def _sleep_patch(self) -> Any:
-        def sleep(seconds: float) -> None:
-            self.sleep(float(seconds))
-
-        return sleep
-
-    def _select_patch(self, original: Any) -> Any:
-        def select(selector: Any, timeout: float | None = None) -> Any:
-            ready = original(selector, 0)
-            if ready or timeout is None or timeout <= 0:
-                return ready if ready or timeout is not None else original(selector, None)
-            self.advance(timeout)
-            return []
-
-        return select
+        if self._running:
+            self._running = False
+            _FROZEN.release()
 
     def __enter__(self) -> VirtualClock:
         return self.start()

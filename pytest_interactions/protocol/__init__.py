@@ -42,10 +42,21 @@ from pytest_interactions.protocol._status import (
     first_illegal_transition,
     is_terminal,
 )
+from pytest_interactions.protocol._timeline import render_report, render_timeline
+from pytest_interactions.protocol._transcript import (
+    ChainRecord,
+    Connection,
+    Delivery,
+    RequestRecord,
+    StatusSeen,
+    Transcript,
+)
+from pytest_interactions.protocol._validate import CHECKS, Violation, validate
 
 __all__ = [
     "BUDGET_EXCEEDED",
     "CANCELLED",
+    "CHECKS",
     "COMPLETED",
     "DELTA_TYPES",
     "DIALECTS",
@@ -75,11 +86,18 @@ __all__ = [
     "TRANSITIONS",
     "WAITING",
     "WHATWG",
+    "ChainRecord",
+    "Connection",
+    "Delivery",
     "IllegalTransition",
     "InteractionFold",
     "Operation",
+    "RequestRecord",
     "ResumeDialect",
     "Route",
+    "StatusSeen",
+    "Transcript",
+    "Violation",
     "can_follow",
     "error_body",
     "event_type_of",
@@ -87,4 +105,7 @@ __all__ = [
     "is_terminal",
     "output_text",
     "parse_route",
+    "render_report",
+    "render_timeline",
+    "validate",
 ]

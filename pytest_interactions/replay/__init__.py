@@ -2,5 +2,6 @@
 
 from pytest_interactions.replay._matching import DEFAULT_MATCH_ON, resolve_matchers
 from pytest_interactions.replay._replayer import Replayer, UnmatchedRequestError
+from pytest_interactions.replay._server import ReplayServer
 
-__all__ = ["DEFAULT_MATCH_ON", "Replayer", "UnmatchedRequestError", "resolve_matchers"]
+__all__ = ["DEFAULT_MATCH_ON", "ReplayServer", "Replayer", "UnmatchedRequestError", "resolve_matchers"]

@@ -2,6 +2,15 @@
 
 from pytest_interactions.session._modes import DESCRIPTIONS, SUPPORTED, parse_mode
 from pytest_interactions.session._session import Session, SessionConfig
-from pytest_interactions.session._use import use_cassette
+from pytest_interactions.session._use import ProtocolCheckError, raise_for_session, use_cassette
 
-__all__ = ["DESCRIPTIONS", "SUPPORTED", "Session", "SessionConfig", "parse_mode", "use_cassette"]
+__all__ = [
+    "DESCRIPTIONS",
+    "SUPPORTED",
+    "ProtocolCheckError",
+    "Session",
+    "SessionConfig",
+    "parse_mode",
+    "raise_for_session",
+    "use_cassette",
+]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ from pytest_interactions.cassette import (
     load_cassette,
     save_cassette,
 )
-from pytest_interactions.clock import real_monotonic
+from pytest_interactions.clock import VirtualClock, real_monotonic
+from pytest_interactions.faults import FaultPlan
+from pytest_interactions.protocol import CHECKS, Transcript, Violation, validate
 from pytest_interactions.record import Recorder
-from pytest_interactions.replay import DEFAULT_MATCH_ON, Replayer, UnmatchedRequestError
+from pytest_interactions.replay import DEFAULT_MATCH_ON, Replayer, ReplayServer, UnmatchedRequestError
 from pytest_interactions.replay._matching import Matcher
 from pytest_interactions.session._modes import parse_mode
 from pytest_interactions.transport import (
@@ -36,10 +39,18 @@ from pytest_interactions.transport import (
     request_record,
 )
 
+REPLAY_STYLES = ("server", "tape")
+
 
 @dataclass
 class SessionConfig:
-    """How a session records and replays."""
+    """How a session records and replays.
+
+    ``replay="server"`` answers from the compiled cassette (state over time, resume from any
+    event, faults); ``"tape"`` answers each request with the next matching recording, in order.
+    ``checks=None`` runs every check when a fault is planned; ``True``/``False`` force them on
+    or off; a collection names the checks to run.
+    """
 
     cassette_path: Path
     record_mode: RecordMode | str = RecordMode.NONE
@@ -47,6 +58,10 @@ class SessionConfig:
     secrets: SecretPolicy = field(default_factory=SecretPolicy)
     block_network: bool = True
     meta: dict[str, Any] = field(default_factory=dict)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    checks: bool | Collection[str] | None = None
+    virtual_time: bool = True
+    replay: str = "server"
 
 
 class Session:
@@ -57,6 +72,8 @@ class Session:
         self.path = Path(config.cassette_path)
         self.mode = parse_mode(config.record_mode)
         self.started = real_monotonic()
+        self._wall_start = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        self._skipped = 0.0
         self.errors: list[str] = []
         self.exchanges: list[Exchange] = []
         self.meta: dict[str, Any] = dict(config.meta)
@@ -74,11 +91,46 @@ class Session:
                 "no such cassette, and record mode 'none' only replays; record it with "
                 "--interactions-record-mode=once",
             )
+        if config.replay not in REPLAY_STYLES:
+            raise ValueError(
+                f"unknown replay style {config.replay!r}; choose one of: {', '.join(REPLAY_STYLES)}"
+            )
         self.replayer = Replayer(self.cassette, self.path, config.match_on) if self.cassette else None
+        self.faults = config.faults
+        self.transcript = Transcript()
+        self.clock: VirtualClock | None = None
+        self.server = (
+            ReplayServer(
+                self.replayer,
+                now=self.now,
+                advance_to=self._advance_to,
+                faults=self.faults,
+                transcript=self.transcript,
+                on_exchange=self._note,
+            )
+            if self.replayer is not None and config.replay == "server"
+            else None
+        )
         records = self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
             self.mode is RecordMode.ONCE and not exists
         )
         self.recorder = Recorder(real_monotonic, self.started, self._note) if records else None
+
+    def now(self) -> float:
+        """Seconds since the session started: virtual while replaying on the virtual clock."""
+        if self.clock is not None:
+            return self.clock.now()
+        return real_monotonic() - self.started + self._skipped
+
+    def _advance_to(self, moment: float) -> None:
+        """Let replay time reach ``moment`` (a stream event's time, a poll's next state)."""
+        ahead = moment - self.now()
+        if ahead <= 0:
+            return
+        if self.clock is not None:
+            self.clock.advance(ahead)
+        else:
+            self._skipped += ahead
 
     @property
     def recording(self) -> bool:
@@ -87,8 +139,11 @@ class Session:
 
     # -- answering --------------------------------------------------------------------------
 
+    def _scrubbed(self, request: RecordedRequest) -> RecordedRequest:
+        return self.config.secrets.scrub_request(request)
+
     def _replayed(self, request: RecordedRequest) -> Exchange | None:
-        if self.replayer is None:
+        if self.replayer is None or self.server is not None:
             return None
         exchange = self.replayer.take(self.config.secrets.scrub_request(request))
         if exchange is not None:
@@ -111,6 +166,10 @@ class Session:
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
         incoming = request_record(request, read_request(request))
+        if self.server is not None:
+            response = self.server.answer(flavor, request, self._scrubbed(incoming), asynchronous=False)
+            if response is not None:
+                return response
         exchange = self._replayed(incoming)
         if exchange is not None:
             assert self.replayer is not None
@@ -121,6 +180,10 @@ class Session:
 
     async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
         incoming = request_record(request, await aread_request(request))
+        if self.server is not None:
+            response = self.server.answer(flavor, request, self._scrubbed(incoming), asynchronous=True)
+            if response is not None:
+                return response
         exchange = self._replayed(incoming)
         if exchange is not None:
             assert self.replayer is not None
@@ -137,22 +200,64 @@ class Session:
         with contextlib.ExitStack() as stack:
             if not self.recording and self.config.block_network:
                 stack.enter_context(block_network())
+            if not self.recording and self.config.virtual_time:
+                self.clock = stack.enter_context(VirtualClock(_start_time(self.meta)))
             stack.enter_context(intercept(self, fallback=fallback))
             yield self
+
+    def enabled_checks(self) -> tuple[str, ...]:
+        """The checks this session runs at its end."""
+        checks = self.config.checks
+        if checks is None:
+            return tuple(CHECKS) if self.faults.active else ()
+        if isinstance(checks, bool):
+            return tuple(CHECKS) if checks else ()
+        return tuple(checks)
+
+    def violations(self) -> list[Violation]:
+        """The protocol mistakes of the client in this session (replay only)."""
+        enabled = self.enabled_checks()
+        if self.server is None or not enabled:
+            return []
+        return validate(self.transcript, self.server.streams(), enabled)
+
+    def problems(self) -> list[str]:
+        """Unanswered requests and resumes from unknown events, in the order they happened."""
+        return [*self.errors, *(self.server.errors if self.server is not None else [])]
 
     def recorded(self) -> list[Exchange]:
         """Exchanges recorded in this session (not those replayed)."""
         return list(self.recorder.exchanges) if self.recorder is not None else []
 
+    def cassette_to_write(self) -> Cassette:
+        """The cassette this session's recording makes (before anything is merged or scrubbed)."""
+        meta = {
+            "recorded_with": f"pytest-interactions {__version__}",
+            "started_at": self._wall_start,
+            **self.meta,
+        }
+        return Cassette(self.recorded(), meta)
+
     def save(self) -> bool:
         """Write the cassette when this session recorded anything; True when written."""
-        new = self.recorded()
-        if not new:
+        cassette = self.cassette_to_write()
+        if not cassette.exchanges:
             return False
-        meta = {"recorded_with": f"pytest-interactions {__version__}", **self.meta}
         with cassette_lock(self.path):
-            exchanges = new
             if self.mode is RecordMode.NEW_EPISODES and self.path.exists():
-                exchanges = [*load_cassette(self.path).exchanges, *new]
-            save_cassette(self.path, Cassette(exchanges, meta), self.config.secrets, self._secrets_seen)
+                cassette.exchanges = [*load_cassette(self.path).exchanges, *cassette.exchanges]
+            save_cassette(self.path, cassette, self.config.secrets, self._secrets_seen)
         return True
+
+
+def _start_time(meta: dict[str, Any]) -> datetime | None:
+    """The recording's start, so that replayed timestamps are stable and plausible."""
+    value = meta.get("started_at")
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None

@@ -7,8 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions.protocol import render_report
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session._session import Session, SessionConfig
+
+
+class ProtocolCheckError(AssertionError):
+    """The client under test broke the protocol (a wrong resume, a lost event, an illegal state)."""
 
 
 @contextlib.contextmanager
@@ -17,8 +22,10 @@ def use_cassette(
 ) -> Iterator[Session]:
     """Record or replay the httpx / httpx2 requests made in this context (thread or task).
 
-    The cassette is written when the block ends; a request no recording answered fails the
-    block even if the client swallowed the error.
+    ``options`` are those of :class:`SessionConfig` (``faults=``, ``checks=``, ``virtual_time=``,
+    ``replay=``, ``match_on=``, ``secrets=``). The cassette is written when the block ends; a
+    request no recording answered, or a protocol mistake found by the checks, fails the block
+    even if the client swallowed the error.
     """
     session = Session(SessionConfig(Path(path), record_mode, **options))
     try:
@@ -26,5 +33,14 @@ def use_cassette(
             yield session
     finally:
         session.save()
-    if session.errors:
-        raise UnmatchedRequestError("\n\n".join(session.errors))
+    raise_for_session(session)
+
+
+def raise_for_session(session: Session) -> None:
+    """Raise what went wrong in a finished session: unanswered requests, then protocol mistakes."""
+    problems = session.problems()
+    if problems:
+        raise UnmatchedRequestError("\n\n".join(problems))
+    violations = session.violations()
+    if violations:
+        raise ProtocolCheckError(render_report(session.transcript, violations, str(session.path)))

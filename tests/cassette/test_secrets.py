@@ -14,10 +14,8 @@ import httpx
 import pytest
 from google import genai
 
-from pytest_interactions import __version__
 from pytest_interactions.cassette import (
     REDACTED,
-    Cassette,
     SecretLeakError,
     SecretPolicy,
     dump,
@@ -187,8 +185,7 @@ def test_a_key_left_where_nothing_scrubs_it_refuses_the_write(
     assert f"(line {error.line})" in str(error)
     assert str(error).startswith(f"{cassette}:{error.line}: ")
     # The line is the one the value would have been written on: the request's input.
-    meta = {"recorded_with": f"pytest-interactions {__version__}", **recording.meta}
-    would_be = dump(Cassette(recording.recorded(), meta)).splitlines()
+    would_be = dump(recording.cassette_to_write()).splitlines()
     assert error.line is not None
     assert leaked in would_be[error.line - 1]
     assert would_be[error.line - 1].strip() == f"input: my key is {leaked}"

@@ -1,0 +1,241 @@
+"""Fault plans for replay: where to cut streams, what reconnects and polls get, protocol faults.
+
+A plan is declared on the marker (``disconnect="after:3"``) or on the fixture
+(``interactions.faults.disconnect("every:2")``) and applied by the replay server.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: What httpx and httpx2 raise when a peer drops a chunked body (the real message).
+DROP_ERROR = (
+    "RemoteProtocolError",
+    "peer closed connection without sending complete message body (incomplete chunked read)",
+)
+#: What they raise when a reconnect is refused.
+REFUSED_ERROR = ("ConnectError", "[Errno 111] Connection refused")
+
+_SPEC = re.compile(
+    r"^(?:(?P<after>after):(?P<n>\d+)|(?P<mid>mid-event):(?P<m>\d+)|(?P<every>every):(?P<k>\d+)"
+    r"|(?P<each>each-event)|(?P<type>event):(?P<event_type>[\w.\-]+):(?P<nth>\d+)"
+    r"|(?P<random>random):(?P<seed>\d+)(?::(?P<count>\d+))?)$"
+)
+
+
+class FaultSpecError(ValueError):
+    """A fault specification that cannot be understood; the message shows the accepted forms."""
+
+
+SPEC_FORMS = (
+    "after:N (cut after the N-th event), mid-event:N (cut inside the N-th event), "
+    "every:N (cut after every N-th event), each-event (one test per cut point), "
+    "event:TYPE:K (cut after the K-th event of TYPE), random:SEED[:COUNT] (seeded random cuts)"
+)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where a stream is cut: after ``position`` events (1-based), or inside event ``position``.
+
+    ``error`` is the exception (class name, message) to raise; a drop's by default.
+    """
+
+    position: int
+    mid_event: bool = False
+    label: str = ""
+    error: tuple[str, str] = DROP_ERROR
+    partial: bytes = b""
+    """For a cut inside an event: the bytes sent before the drop (default: half the event)."""
+
+
+@dataclass(frozen=True)
+class CutRule:
+    """A parsed ``disconnect=`` specification."""
+
+    spec: str
+    kind: str
+    number: int = 0
+    event_type: str = ""
+    seed: int = 0
+    count: int = 1
+
+    def cuts(self, event_types: Sequence[str]) -> list[Cut]:
+        """The cut points this rule gives for a stream with these event types, in order."""
+        total = len(event_types)
+        if self.kind == "after":
+            return [Cut(self.number, False, self.spec)] if 0 < self.number <= total else []
+        if self.kind == "mid-event":
+            return [Cut(self.number, True, self.spec)] if 0 < self.number <= total else []
+        if self.kind == "every":
+            return [Cut(n, False, self.spec) for n in range(self.number, total + 1, self.number)]
+        if self.kind == "event":
+            seen = 0
+            for index, kind in enumerate(event_types, start=1):
+                seen += kind == self.event_type
+                if kind == self.event_type and seen == self.number:
+                    return [Cut(index, False, self.spec)]
+            return []
+        if self.kind == "random":
+            if total == 0:
+                return []
+            chooser = random.Random(self.seed)
+            positions = sorted(chooser.sample(range(1, total + 1), min(self.count, total)))
+            return [Cut(p, chooser.random() < 0.5, self.spec) for p in positions]
+        return []
+
+
+def parse_disconnect(spec: str) -> CutRule:
+    """Parse a ``disconnect=`` specification (see :data:`SPEC_FORMS`)."""
+    match = _SPEC.match(spec.strip())
+    if match is None:
+        raise FaultSpecError(f"cannot understand disconnect={spec!r}; use one of: {SPEC_FORMS}")
+    if match["after"]:
+        rule = CutRule(spec, "after", int(match["n"]))
+    elif match["mid"]:
+        rule = CutRule(spec, "mid-event", int(match["m"]))
+    elif match["every"]:
+        rule = CutRule(spec, "every", int(match["k"]))
+    elif match["each"]:
+        rule = CutRule(spec, "each-event")
+    elif match["type"]:
+        rule = CutRule(spec, "event", int(match["nth"]), match["event_type"])
+    else:
+        rule = CutRule(spec, "random", seed=int(match["seed"]), count=int(match["count"] or 1))
+    if rule.kind in ("after", "mid-event", "every", "event") and rule.number < 1:
+        raise FaultSpecError(f"disconnect={spec!r}: the count must be at least 1")
+    return rule
+
+
+@dataclass
+class Answer:
+    """An injected answer instead of the real one: an HTTP error, or a refused connection."""
+
+    status: int | None
+    retry_after: float | None = None
+    times: int = 1
+    label: str = ""
+
+    @property
+    def refuses(self) -> bool:
+        return self.status is None
+
+
+@dataclass(frozen=True)
+class ProtocolFault:
+    """Turn a run into a failure, a cancellation or a requires_action pause after event N."""
+
+    kind: str
+    after_events: int
+    message: str = "Injected failure."
+
+
+PROTOCOL_FAULTS = ("failure", "cancellation", "requires_action")
+
+
+@dataclass
+class FaultPlan:
+    """The faults of one test. Stream cuts fire once each; answers are used up ``times`` times."""
+
+    rules: list[CutRule] = field(default_factory=list)
+    interaction_id: str | None = None
+    reconnects: list[Answer] = field(default_factory=list)
+    polls: list[Answer] = field(default_factory=list)
+    protocol: ProtocolFault | None = None
+    fired: set[tuple[str, int, bool]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """True when any fault is planned (checks then run by default)."""
+        return bool(self.rules or self.reconnects or self.polls or self.protocol)
+
+    # -- declaring ---------------------------------------------------------------------------
+
+    def disconnect(self, spec: str | Cut, *, interaction_id: str | None = None) -> FaultPlan:
+        """Cut replayed streams as ``spec`` says (``after:3``, ``mid-event:2``, ``every:4``, ...)."""
+        if isinstance(spec, Cut):
+            rule = CutRule(
+                spec.label or f"after:{spec.position}",
+                "mid-event" if spec.mid_event else "after",
+                spec.position,
+            )
+        else:
+            rule = parse_disconnect(spec)
+            if rule.kind == "each-event":
+                raise FaultSpecError(
+                    "disconnect='each-event' parametrizes a test at collection; declare it on the marker"
+                )
+        with self._lock:
+            self.rules.append(rule)
+            if interaction_id is not None:
+                self.interaction_id = interaction_id
+        return self
+
+    def refuse_reconnects(self, times: int = 1) -> FaultPlan:
+        """The next ``times`` reconnects after a cut fail with ``ConnectError``."""
+        self.reconnects.append(Answer(None, None, times, f"refuse x{times}"))
+        return self
+
+    def fail_reconnects(
+        self, status: int = 503, *, times: int = 1, retry_after: float | None = 1.0
+    ) -> FaultPlan:
+        """The next ``times`` reconnects after a cut are answered ``status`` (5xx or 429)."""
+        self.reconnects.append(Answer(status, retry_after, times, f"{status} x{times}"))
+        return self
+
+    def fail_polls(self, status: int = 429, *, times: int = 1, retry_after: float | None = 1.0) -> FaultPlan:
+        """The next ``times`` polls (GETs without stream) are answered ``status``."""
+        self.polls.append(Answer(status, retry_after, times, f"{status} x{times}"))
+        return self
+
+    def inject(self, kind: str, *, after_events: int, message: str = "Injected failure.") -> FaultPlan:
+        """Turn each replayed run into a ``failure``, ``cancellation`` or ``requires_action``.
+
+        The run keeps its first ``after_events`` events; what follows is the injected ending.
+        """
+        if kind not in PROTOCOL_FAULTS:
+            raise FaultSpecError(f"unknown protocol fault {kind!r}; use one of: {', '.join(PROTOCOL_FAULTS)}")
+        if after_events < 1:
+            raise FaultSpecError("after_events must be at least 1")
+        self.protocol = ProtocolFault(kind, after_events, message)
+        return self
+
+    # -- applying ----------------------------------------------------------------------------
+
+    def cuts_for(self, interaction_id: str, event_types: Sequence[str]) -> list[Cut]:
+        if self.interaction_id not in (None, interaction_id):
+            return []
+        return sorted(
+            (cut for rule in self.rules for cut in rule.cuts(event_types)),
+            key=lambda c: (c.position, not c.mid_event),
+        )
+
+    def take_cut(self, interaction_id: str, cut: Cut) -> bool:
+        """True the first time this cut is reached (a resumed stream passes it untouched)."""
+        key = (interaction_id, cut.position, cut.mid_event)
+        with self._lock:
+            if key in self.fired:
+                return False
+            self.fired.add(key)
+            return True
+
+    def _take(self, answers: list[Answer]) -> Answer | None:
+        with self._lock:
+            if not answers:
+                return None
+            answer = answers[0]
+            answer.times -= 1
+            if answer.times <= 0:
+                answers.pop(0)
+            return answer
+
+    def take_reconnect(self) -> Answer | None:
+        return self._take(self.reconnects)
+
+    def take_poll(self) -> Answer | None:
+        return self._take(self.polls)

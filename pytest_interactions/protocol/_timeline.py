@@ -1,0 +1,87 @@
+"""A readable timeline of a replayed session, with each violation next to where it happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_interactions.protocol._transcript import Connection, Transcript
+from pytest_interactions.protocol._validate import Violation
+
+_MAX_EVENTS_SHOWN = 12
+
+
+def _connection_lines(connection: Connection, violations: Sequence[Violation]) -> list[str]:
+    resume = f" last_event_id={connection.resume_from}" if connection.resume_from else ""
+    lines = [f"{connection.at:9.3f}s  stream #{connection.number} of {connection.interaction_id}{resume}"]
+    lines += [f"            ✗ {v.message}" for v in violations if v.connection == connection.number]
+    if connection.refused:
+        lines.append(f"            ✂ answered {connection.refused} instead of a stream (injected)")
+    shown = connection.deliveries
+    if len(shown) > _MAX_EVENTS_SHOWN:
+        head, tail = shown[: _MAX_EVENTS_SHOWN // 2], shown[-_MAX_EVENTS_SHOWN // 2 :]
+        skipped = len(shown) - len(head) - len(tail)
+    else:
+        head, tail, skipped = shown, [], 0
+    for delivery in head:
+        lines.append(_delivery_line(delivery.event_id, delivery.event_type, delivery.complete))
+    if skipped:
+        lines.append(f"            ... {skipped} more events ...")
+    for delivery in tail:
+        lines.append(_delivery_line(delivery.event_id, delivery.event_type, delivery.complete))
+    if connection.cut:
+        lines.append(f"            ✂ cut {connection.cut}")
+    elif connection.reached_end:
+        lines.append("            ■ end of stream")
+    return lines
+
+
+def _delivery_line(event_id: str | None, event_type: str, complete: bool) -> str:
+    state = "" if complete else "  (half of it: cut inside)"
+    return f"            {event_id or '-':<14} {event_type}{state}"
+
+
+def render_timeline(transcript: Transcript, violations: Sequence[Violation] = ()) -> str:
+    """The session's requests, streams, cuts and statuses, in virtual-time order."""
+    rows: list[tuple[float, int, list[str]]] = []
+    streams = {id(c): c for c in transcript.connections}
+    order = 0
+    for request in transcript.requests:
+        order += 1
+        if request.operation == "stream":
+            continue
+        status = request.status if request.status is not None else "-"
+        note = f"  ({request.note})" if request.note else ""
+        rows.append(
+            (
+                request.at,
+                order,
+                [f"{request.at:9.3f}s  {request.method:<6} {request.target} -> {status}{note}"],
+            )
+        )
+    for connection in streams.values():
+        order += 1
+        rows.append((connection.at, order, _connection_lines(connection, violations)))
+    for seen in transcript.statuses:
+        order += 1
+        rows.append(
+            (
+                seen.at,
+                order,
+                [f"{seen.at:9.3f}s  · {seen.interaction_id} is {seen.status} (seen by {seen.source})"],
+            )
+        )
+    lines = ["timeline (virtual time since the test started):"]
+    for _, _, block in sorted(rows, key=lambda r: (r[0], r[1])):
+        lines.extend(block)
+    loose = [v for v in violations if v.connection is None]
+    if loose:
+        lines.append("")
+        lines.extend(f"✗ {v.message}" for v in loose)
+    return "\n".join(lines)
+
+
+def render_report(transcript: Transcript, violations: Sequence[Violation], cassette: str) -> str:
+    """The failure message: the mistakes first, then the timeline."""
+    head = [f"pytest-interactions found {len(violations)} protocol mistake(s) (cassette {cassette}):"]
+    head += [f"  {n}. {violation}" for n, violation in enumerate(violations, start=1)]
+    return "\n".join([*head, "", render_timeline(transcript, violations)])

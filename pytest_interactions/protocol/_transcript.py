@@ -1,0 +1,116 @@
+"""The transcript of a replayed session: what the client asked, got, and saw, on virtual time."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Delivery:
+    """An event handed to the client on a stream connection."""
+
+    event_id: str | None
+    event_type: str
+    at: float
+    complete: bool = True
+    """False when the connection was cut inside this event (the client got part of it)."""
+
+
+@dataclass
+class Connection:
+    """One stream request of an interaction, and how it went."""
+
+    number: int
+    interaction_id: str
+    at: float
+    resume_from: str | None
+    deliveries: list[Delivery] = field(default_factory=list)
+    cut: str | None = None
+    """Why the connection ended early: the injected fault, e.g. ``after:5``."""
+    refused: str | None = None
+    """The injected answer instead of a stream (``ConnectError``, ``503``, ...)."""
+    reached_end: bool = False
+
+    @property
+    def received(self) -> list[str]:
+        """Ids of the events fully delivered on this connection."""
+        return [d.event_id for d in self.deliveries if d.complete and d.event_id is not None]
+
+
+@dataclass
+class RequestRecord:
+    """One request the client made, at virtual time ``at``."""
+
+    at: float
+    method: str
+    target: str
+    status: int | None
+    interaction_id: str | None = None
+    operation: str | None = None
+    note: str = ""
+
+
+@dataclass
+class StatusSeen:
+    """A status of an interaction the client was shown (by a poll or a stream event)."""
+
+    at: float
+    interaction_id: str
+    status: str
+    source: str
+
+
+@dataclass
+class ChainRecord:
+    """A create that chained onto an earlier interaction."""
+
+    at: float
+    previous_interaction_id: str
+    previous_status: str | None
+    answers_function_call: bool
+
+
+@dataclass
+class Transcript:
+    """Everything a replayed session did, for checks, timelines and the test's own assertions."""
+
+    requests: list[RequestRecord] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+    statuses: list[StatusSeen] = field(default_factory=list)
+    chains: list[ChainRecord] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_request(self, record: RequestRecord) -> RequestRecord:
+        with self._lock:
+            self.requests.append(record)
+        return record
+
+    def open_connection(self, interaction_id: str, at: float, resume_from: str | None) -> Connection:
+        with self._lock:
+            connection = Connection(len(self.connections) + 1, interaction_id, at, resume_from)
+            self.connections.append(connection)
+            return connection
+
+    def saw_status(self, at: float, interaction_id: str, status: str, source: str) -> None:
+        with self._lock:
+            self.statuses.append(StatusSeen(at, interaction_id, status, source))
+
+    def add_chain(self, record: ChainRecord) -> None:
+        with self._lock:
+            self.chains.append(record)
+
+    def connections_of(self, interaction_id: str) -> list[Connection]:
+        return [c for c in self.connections if c.interaction_id == interaction_id]
+
+    def statuses_of(self, interaction_id: str) -> list[StatusSeen]:
+        return [s for s in self.statuses if s.interaction_id == interaction_id]
+
+    def interaction_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for status in self.statuses:
+            seen.setdefault(status.interaction_id, None)
+        for connection in self.connections:
+            seen.setdefault(connection.interaction_id, None)
+        return list(seen)

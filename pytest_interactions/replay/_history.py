@@ -1,0 +1,195 @@
+"""Compiling a cassette into each interaction's history over time: polls, stream events, delete.
+
+The replay server answers from these histories, so that a client polling at another interval or
+resuming from another event still gets consistent, protocol-correct answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pytest_interactions import protocol
+from pytest_interactions.cassette import Cassette, Disconnect, Exchange, RecordedResponse, StreamEvent
+from pytest_interactions.faults import Cut
+from pytest_interactions.protocol import GEMINI, OPENAI, WHATWG, ResumeDialect
+
+
+@dataclass
+class HistoryEvent:
+    """A stream event of an interaction, at its absolute time in the recording."""
+
+    at: float
+    record: StreamEvent
+    event_id: str | None
+    event_type: str
+    payload: Mapping[str, Any] | None
+
+
+@dataclass
+class History:
+    """What the recording shows of one interaction."""
+
+    interaction_id: str
+    snapshots: list[tuple[float, RecordedResponse]] = field(default_factory=list)
+    events: list[HistoryEvent] = field(default_factory=list)
+    done: StreamEvent | None = None
+    tail_error: Disconnect | None = None
+    stream_headers: list[tuple[str, str]] = field(default_factory=list)
+    dialect: ResumeDialect = GEMINI
+    recorded_cuts: list[Cut] = field(default_factory=list)
+    """Where recorded streams really dropped; replay drops there again (once each)."""
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [e.event_id for e in self.events if e.event_id is not None]
+
+    def position_after(self, event_id: str) -> int | None:
+        """The index of the first event after ``event_id``; ``None`` when the id is unknown."""
+        for index, event in enumerate(self.events):
+            if event.event_id == event_id:
+                return index + 1
+        return None
+
+    def status_at(self, at: float) -> str | None:
+        """The status the recording shows at ``at`` (polls and stream events together)."""
+        status: str | None = None
+        moments: list[tuple[float, str]] = []
+        for when, response in self.snapshots:
+            value = _json(response)
+            if isinstance(value, Mapping) and isinstance(value.get("status"), str):
+                moments.append((when, value["status"]))
+        for event in self.events:
+            value = _event_status(event)
+            if value is not None:
+                moments.append((event.at, value))
+        for when, value in sorted(moments, key=lambda m: m[0]):
+            if when <= at:
+                status = value
+        if status is None and moments:
+            status = min(moments, key=lambda m: m[0])[1]
+        return status
+
+
+def _json(response: RecordedResponse) -> Any:
+    return response.body.value if response.body is not None and response.body.kind == "json" else None
+
+
+def _event_status(event: HistoryEvent) -> str | None:
+    payload = event.payload or {}
+    if event.event_type == protocol.STATUS_UPDATE and isinstance(payload.get("status"), str):
+        return str(payload["status"])
+    if event.event_type in (protocol.INTERACTION_CREATED, protocol.INTERACTION_COMPLETED):
+        interaction = payload.get("interaction")
+        if isinstance(interaction, Mapping) and isinstance(interaction.get("status"), str):
+            return str(interaction["status"])
+    return None
+
+
+def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
+    if not event.data or event.data[0] not in "{[":
+        return None
+    try:
+        value = json.loads(event.data)
+    except ValueError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def _dialect(events: list[StreamEvent]) -> ResumeDialect:
+    if any(e.id for e in events):
+        return WHATWG
+    payloads = [p for p in (_payload(e) for e in events) if p is not None]
+    if (
+        payloads
+        and not any("event_id" in p for p in payloads)
+        and any("sequence_number" in p for p in payloads)
+    ):
+        return OPENAI
+    return GEMINI
+
+
+def interaction_of(exchange: Exchange) -> str | None:
+    route = protocol.parse_route(exchange.request.method, urlsplit(exchange.request.url).path)
+    if route is not None and route.interaction_id is not None:
+        return route.interaction_id
+    response = exchange.response
+    if response is None:
+        return None
+    value = _json(response)
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    for item in response.events or []:
+        if isinstance(item, StreamEvent):
+            payload = _payload(item) or {}
+            interaction = payload.get("interaction")
+            if isinstance(interaction, Mapping) and isinstance(interaction.get("id"), str):
+                return str(interaction["id"])
+    return None
+
+
+def is_stream_request(method: str, url: str) -> bool:
+    """A GET of an interaction's stream (``stream=true``)."""
+    parts = urlsplit(url)
+    return method.upper() == "GET" and "stream=true" in parts.query.lower()
+
+
+def compile_histories(cassette: Cassette) -> dict[str, History]:
+    """Each interaction's history, from every exchange that concerns it."""
+    histories: dict[str, History] = {}
+    for exchange in cassette.exchanges:
+        response = exchange.response
+        interaction_id = interaction_of(exchange)
+        if interaction_id is None or response is None:
+            continue
+        history = histories.setdefault(interaction_id, History(interaction_id))
+        method = exchange.request.method.upper()
+        if response.events is not None:
+            _add_stream(history, exchange, response)
+        elif method == "GET" and response.status == 200 and _json(response) is not None:
+            history.snapshots.append((exchange.at + response.after, response))
+    for history in histories.values():
+        history.snapshots.sort(key=lambda s: s[0])
+    finish_histories(histories)
+    return histories
+
+
+def _add_stream(history: History, exchange: Exchange, response: RecordedResponse) -> None:
+    records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
+    if not history.stream_headers:
+        history.stream_headers = list(response.headers)
+        history.dialect = _dialect(records)
+    known = set(history.event_ids)
+    for item in response.events or []:
+        if isinstance(item, Disconnect):
+            if history.done is None:
+                history.tail_error = item
+            position = len(history.events) + (1 if item.partial else 0)
+            if position > 0:
+                cut = Cut(position, bool(item.partial), "recorded", (item.error, item.message), item.partial)
+                history.recorded_cuts.append(cut)
+            continue
+        if item.data == protocol.DONE_DATA:
+            history.done = item
+            history.tail_error = None
+            continue
+        payload = _payload(item)
+        event_id = history.dialect.event_id(item.data, item.id)
+        if event_id is not None and event_id in known:
+            continue
+        if event_id is not None:
+            known.add(event_id)
+        event_type = str((payload or {}).get("event_type") or item.event or "message")
+        history.events.append(HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload))
+
+
+def finish_histories(histories: dict[str, History]) -> None:
+    """A recorded drop that a later connection got past is a cut, not the end of the stream."""
+    for history in histories.values():
+        if history.tail_error is not None and history.recorded_cuts:
+            last = history.recorded_cuts[-1]
+            if last.position < len(history.events) or history.done is not None:
+                history.tail_error = None
