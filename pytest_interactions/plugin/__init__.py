@@ -1,7 +1,7 @@
 """pytest glue: options, ini keys, markers and fixtures (registered through ``pytest11``)."""
 
 from pytest_interactions.plugin._fixtures import _interactions_marker, interactions, interactions_server
-from pytest_interactions.plugin._hooks import pytest_report_header, pytest_runtest_call
+from pytest_interactions.plugin._hooks import pytest_generate_tests, pytest_report_header, pytest_runtest_call
 from pytest_interactions.plugin._options import pytest_addoption, pytest_configure
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "interactions_server",
     "pytest_addoption",
     "pytest_configure",
+    "pytest_generate_tests",
     "pytest_report_header",
     "pytest_runtest_call",
 ]

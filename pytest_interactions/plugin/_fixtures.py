@@ -38,9 +38,11 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     """
     handle = open_session(request)
     request.node.stash[SESSION_KEY] = handle
-    with handle.session.activate():
-        yield handle
-    handle.close()
+    try:
+        with handle.session.activate():
+            yield handle
+    finally:
+        handle.close()
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 
+from pytest_interactions import protocol
 from pytest_interactions.cassette import Exchange, SecretPolicy
 from pytest_interactions.emulator import Emulator
+from pytest_interactions.faults import FaultPlan
 from pytest_interactions.plugin import _options
+from pytest_interactions.plugin._each_event import PARAM, CutPoint
+from pytest_interactions.plugin._marker import parse_marker
+from pytest_interactions.protocol import Transcript, Violation
 from pytest_interactions.session import Session, SessionConfig
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
@@ -72,6 +77,42 @@ class Interactions:
             return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or ""
         return EMULATOR_KEY
 
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan of this test's replay: add cuts and injected answers before requesting."""
+        return self.session.faults
+
+    @property
+    def transcript(self) -> Transcript:
+        """What the client did in replay: requests on virtual time, stream connections with their
+        events, cuts and resumes, and the statuses it saw."""
+        return self.session.transcript
+
+    @property
+    def now(self) -> float:
+        """Seconds since the test started (virtual in replay)."""
+        return self.session.now()
+
+    def violations(self) -> list[Violation]:
+        """The protocol mistakes found so far by the enabled checks."""
+        return self.session.violations()
+
+    def recorded_text(self, interaction_id: str) -> str:
+        """The output text the recording shows for an interaction (what a correct client ends with)."""
+        server = self.session.server
+        if server is None or interaction_id not in server.histories:
+            raise KeyError(
+                f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"
+            )
+        history = server.histories[interaction_id]
+        if history.events:
+            fold = protocol.InteractionFold().extend(e.payload for e in history.events if e.payload)
+            text = protocol.output_text(fold.snapshot())
+            if text:
+                return text
+        snapshots = [r.body.value for _, r in history.snapshots if r.body is not None]
+        return protocol.output_text(snapshots[-1]) if snapshots else ""
+
     def close(self) -> None:
         try:
             self.session.save()
@@ -80,42 +121,64 @@ class Interactions:
                 self._emulator.stop()
 
 
-def cassette_path(request: pytest.FixtureRequest, name: str | None) -> Path:
+def default_cassette_path(config: pytest.Config, node_path: Path, test_name: str, name: str | None) -> Path:
     """``<cassette dir>/<name>`` or ``<cassette dir>/<module path>/<test name>.yaml``."""
-    root = Path(request.config.rootpath)
-    directory = Path(_options.cassette_dir(request.config))
+    root = Path(config.rootpath)
+    directory = Path(_options.cassette_dir(config))
     if not directory.is_absolute():
         directory = root / directory
     if name:
         path = directory / name
         return path if path.suffix else path.with_suffix(".yaml")
-    module = Path(str(request.node.path)).with_suffix("")
+    module = node_path.with_suffix("")
     try:
         module = module.relative_to(root)
     except ValueError:
         module = Path(module.name)
-    return directory / module / f"{_UNSAFE.sub('_', request.node.name)}.yaml"
+    return directory / module / f"{_UNSAFE.sub('_', test_name)}.yaml"
+
+
+def _test_name(node: pytest.Item | Any) -> str:
+    """The test's name, without the cut point of an each-event run (all runs share a cassette)."""
+    callspec = getattr(node, "callspec", None)
+    if callspec is not None and PARAM in callspec.params:
+        return str(getattr(node, "originalname", node.name))
+    return str(node.name)
 
 
 def open_session(request: pytest.FixtureRequest) -> Interactions:
     config = request.config
     marker = request.node.get_closest_marker(_options.MARKER)
-    options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
+    try:
+        options = parse_marker(marker.kwargs if marker is not None else {})
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     policy = SecretPolicy().extended(
         headers=config.getini("interactions_filter_headers"),
         query_parameters=config.getini("interactions_filter_query_parameters"),
         json_keys=config.getini("interactions_filter_json_keys"),
         env_vars=config.getini("interactions_secret_env_vars"),
     )
-    mode = options.pop("record_mode", None) or _options.record_mode(config)
-    path = cassette_path(request, options.pop("cassette", None))
-    match_on = options.pop("match_on", None) or config.getini("interactions_match_on")
-    if options:
-        raise pytest.UsageError(
-            f"@pytest.mark.interactions got unknown options: {', '.join(sorted(options))}"
-        )
+    mode = options.record_mode or _options.record_mode(config)
+    path = default_cassette_path(
+        config, Path(str(request.node.path)), _test_name(request.node), options.cassette
+    )
+    match_on = options.match_on or tuple(config.getini("interactions_match_on"))
+    point = getattr(getattr(request.node, "callspec", None), "params", {}).get(PARAM)
+    if isinstance(point, CutPoint):
+        options.faults.disconnect(point.cut, interaction_id=point.interaction_id)
+    session_config = SessionConfig(
+        path,
+        mode,
+        match_on,
+        policy,
+        faults=options.faults,
+        checks=options.checks,
+        virtual_time=options.virtual_time,
+        replay=options.replay,
+    )
     try:
-        session = Session(SessionConfig(path, mode, tuple(match_on), policy))
+        session = Session(session_config)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     return Interactions(session, base_url=_options.base_url(config), speed=_options.emulator_speed(config))

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
 from pytest_interactions.plugin import _options
+from pytest_interactions.plugin._each_event import PARAM, parametrize
+from pytest_interactions.plugin._handle import _test_name, default_cassette_path
+from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.replay import UnmatchedRequestError
+from pytest_interactions.session import ProtocolCheckError, raise_for_session
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -25,6 +30,29 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
     result = yield
     handle = item.stash.get(SESSION_KEY, None)
-    if handle is not None and handle.session.errors:
-        raise UnmatchedRequestError("\n\n".join(handle.session.errors))
+    if handle is not None:
+        try:
+            raise_for_session(handle.session)
+        except (UnmatchedRequestError, ProtocolCheckError) as exc:
+            pytest.fail(f"{type(exc).__name__}: {exc}", pytrace=False)
     return result
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``disconnect="each-event"``: one run per cut point of the recorded stream."""
+    marker = metafunc.definition.get_closest_marker(_options.MARKER)
+    if marker is None or marker.kwargs.get("disconnect") != "each-event":
+        return
+    try:
+        options = parse_marker(marker.kwargs)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    path = default_cassette_path(
+        metafunc.config,
+        Path(str(metafunc.definition.path)),
+        _test_name(metafunc.definition),
+        options.cassette,
+    )
+    if PARAM not in metafunc.fixturenames:
+        metafunc.fixturenames.append(PARAM)
+    parametrize(metafunc, path)

@@ -101,20 +101,24 @@ def _check_duplicates(
     found: list[Violation] = []
     first_seen: dict[str, int] = {}
     for connection in connections:
+        repeated: dict[int, list[str]] = {}
         for event_id in connection.received:
             if event_id in first_seen:
-                found.append(
-                    Violation(
-                        "duplicates",
-                        f"event {event_id} of {interaction_id} was delivered twice "
-                        f"(connections #{first_seen[event_id]} and #{connection.number})",
-                        interaction_id,
-                        connection.at,
-                        connection.number,
-                    )
-                )
+                repeated.setdefault(first_seen[event_id], []).append(event_id)
             else:
                 first_seen[event_id] = connection.number
+        for earlier, ids in repeated.items():
+            shown = ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]} ({len(ids)} events)"
+            found.append(
+                Violation(
+                    "duplicates",
+                    f"{shown} of {interaction_id} delivered twice "
+                    f"(connections #{earlier} and #{connection.number})",
+                    interaction_id,
+                    connection.at,
+                    connection.number,
+                )
+            )
     if first_seen and order:
         furthest = max((order.index(e) for e in first_seen if e in order), default=-1)
         missing = [e for e in order[: furthest + 1] if e not in first_seen]

@@ -1,7 +1,16 @@
 """Replaying: intercepted requests answered from a cassette, with no network."""
 
+from pytest_interactions.replay._history import History, compile_histories
 from pytest_interactions.replay._matching import DEFAULT_MATCH_ON, resolve_matchers
 from pytest_interactions.replay._replayer import Replayer, UnmatchedRequestError
 from pytest_interactions.replay._server import ReplayServer
 
-__all__ = ["DEFAULT_MATCH_ON", "ReplayServer", "Replayer", "UnmatchedRequestError", "resolve_matchers"]
+__all__ = [
+    "DEFAULT_MATCH_ON",
+    "History",
+    "ReplayServer",
+    "Replayer",
+    "UnmatchedRequestError",
+    "compile_histories",
+    "resolve_matchers",
+]

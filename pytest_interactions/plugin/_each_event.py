@@ -1,0 +1,50 @@
+"""``disconnect="each-event"``: one test per cut point of the recorded stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pytest_interactions.cassette import CassetteError, load_cassette
+from pytest_interactions.faults import Cut
+from pytest_interactions.replay import compile_histories
+
+PARAM = "_interactions_cut"
+
+
+@dataclass(frozen=True)
+class CutPoint:
+    """A cut after one event of one interaction's recorded stream."""
+
+    interaction_id: str
+    cut: Cut
+    test_id: str
+
+
+def cut_points(path: Path) -> list[CutPoint]:
+    """Every place a recorded stream in the cassette can be cut: after each of its events."""
+    try:
+        histories = compile_histories(load_cassette(path))
+    except CassetteError:
+        return []
+    streamed = [h for h in histories.values() if h.events]
+    points = []
+    for history in streamed:
+        prefix = f"{history.interaction_id[-6:]}-" if len(streamed) > 1 else ""
+        width = len(str(len(history.events)))
+        for position, event in enumerate(history.events, start=1):
+            test_id = f"cut-{prefix}{position:0{width}d}-{event.event_type}"
+            cut = Cut(position, False, f"each-event {test_id}")
+            points.append(CutPoint(history.interaction_id, cut, test_id))
+    return points
+
+
+def parametrize(metafunc: pytest.Metafunc, path: Path) -> None:
+    """Parametrize over the cut points; a test without a recording yet runs once, recording."""
+    points = cut_points(path) if path.exists() else []
+    if points:
+        metafunc.parametrize(PARAM, points, ids=[p.test_id for p in points])
+    else:
+        metafunc.parametrize(PARAM, [None], ids=["recording" if not path.exists() else "no-stream"])

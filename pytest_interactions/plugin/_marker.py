@@ -1,0 +1,98 @@
+"""Reading ``@pytest.mark.interactions(...)``: the cassette, the mode, faults and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_interactions.faults import PROTOCOL_FAULTS, FaultPlan, FaultSpecError
+
+#: Every option the marker takes, with what it does (shown when an unknown one is used).
+OPTIONS: dict[str, str] = {
+    "cassette": "file name under the cassette dir (default: <module path>/<test name>.yaml)",
+    "record_mode": "none, once, new_episodes or all",
+    "match_on": "request parts that must match in replay (vcrpy matcher names)",
+    "disconnect": "cut replayed streams: after:N, mid-event:N, every:N, each-event, event:TYPE:K, "
+    "random:SEED[:COUNT]",
+    "reconnect": "what reconnects after a cut get: 'refuse' (ConnectError) or an HTTP status (503, 429)",
+    "reconnect_times": "how many reconnects get it (default 1)",
+    "polls": "an HTTP status (429, 503) the next polls get",
+    "poll_times": "how many polls get it (default 1)",
+    "retry_after": "Retry-After seconds of injected 429/5xx answers (default 1)",
+    "inject": "a protocol fault without re-recording: 'failure:N', 'cancellation:N' or 'requires_action:N'",
+    "checks": "True, False, or the names of the checks to run (default: all when faults are planned)",
+    "virtual_time": "replay on a virtual clock (default True)",
+    "replay": "'server' (compiled state, resume from any event; default) or 'tape' (strict order)",
+    "interaction": "the interaction id that cuts apply to (default: every streamed one)",
+}
+
+
+@dataclass
+class MarkerOptions:
+    """The marker's options, checked and turned into the session's terms."""
+
+    cassette: str | None = None
+    record_mode: str | None = None
+    match_on: tuple[str, ...] | None = None
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    each_event: bool = False
+    checks: bool | tuple[str, ...] | None = None
+    virtual_time: bool = True
+    replay: str = "server"
+
+
+def _faults(options: Mapping[str, Any]) -> tuple[FaultPlan, bool]:
+    plan = FaultPlan()
+    each_event = False
+    target = options.get("interaction")
+    disconnect = options.get("disconnect")
+    for spec in [disconnect] if isinstance(disconnect, str) else list(disconnect or []):
+        if spec == "each-event":
+            each_event = True
+        else:
+            plan.disconnect(spec, interaction_id=target)
+    retry_after = float(options.get("retry_after", 1.0))
+    reconnect = options.get("reconnect")
+    times = int(options.get("reconnect_times", 1))
+    if reconnect == "refuse":
+        plan.refuse_reconnects(times)
+    elif reconnect is not None:
+        plan.fail_reconnects(int(reconnect), times=times, retry_after=retry_after)
+    if options.get("polls") is not None:
+        plan.fail_polls(
+            int(options["polls"]), times=int(options.get("poll_times", 1)), retry_after=retry_after
+        )
+    inject = options.get("inject")
+    if inject is not None:
+        kind, _, count = str(inject).partition(":")
+        if kind not in PROTOCOL_FAULTS or not count.isdigit():
+            raise FaultSpecError(
+                f"inject={inject!r}: use 'failure:N', 'cancellation:N' or 'requires_action:N' "
+                "(N: events kept before the injected ending)"
+            )
+        plan.inject(kind, after_events=int(count))
+    return plan, each_event
+
+
+def parse_marker(kwargs: Mapping[str, Any]) -> MarkerOptions:
+    """Check the marker's options; a mistake raises ``ValueError`` naming it and the choices."""
+    unknown = sorted(set(kwargs) - set(OPTIONS))
+    if unknown:
+        choices = "\n".join(f"  {name}: {text}" for name, text in OPTIONS.items())
+        raise ValueError(
+            f"@pytest.mark.interactions got unknown option(s) {', '.join(unknown)}; it takes:\n{choices}"
+        )
+    plan, each_event = _faults(kwargs)
+    checks = kwargs.get("checks")
+    match_on = kwargs.get("match_on")
+    return MarkerOptions(
+        cassette=kwargs.get("cassette"),
+        record_mode=kwargs.get("record_mode"),
+        match_on=tuple(match_on) if match_on else None,
+        faults=plan,
+        each_event=each_event,
+        checks=checks if checks is None or isinstance(checks, bool) else tuple(checks),
+        virtual_time=bool(kwargs.get("virtual_time", True)),
+        replay=str(kwargs.get("replay", "server")),
+    )
