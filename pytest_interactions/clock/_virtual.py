@@ -9,6 +9,7 @@ once and stay consistent with each other.
 from __future__ import annotations
 
 import asyncio
+import asyncio.base_events
 import math
 import selectors
 import threading
@@ -21,7 +22,7 @@ from freezegun import freeze_time
 from pytest_interactions.clock._real import real_monotonic
 
 #: Modules that keep real time while the clock is frozen.
-IGNORED_MODULES: tuple[str, ...] = ("pytest_interactions", "_pytest", "pluggy", "threading")
+IGNORED_MODULES: tuple[str, ...] = ("pytest_interactions", "threading", "_pytest.runner", "_pytest.terminal")
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 _REAL_SLEEP = {"sleep": time.sleep}
@@ -46,6 +47,7 @@ class _FrozenTime:
         self.factory: Any = None
         self.freezer: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
+        self.loop_base = 0.0
 
     def acquire(self, start: datetime) -> None:
         with self.lock:
@@ -56,6 +58,10 @@ class _FrozenTime:
             self.freezer = freeze_time(start, ignore=list(IGNORED_MODULES), tick=False)
             self.factory = self.freezer.start()
             self._patch(time, "sleep", _virtual_sleep)
+            # Event loops read virtual time from a small base: freezegun's monotonic counts from
+            # 1970, where float precision is too coarse for asyncio's timer arithmetic.
+            self.loop_base = real_monotonic()
+            self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))
 
@@ -88,6 +94,10 @@ class _FrozenTime:
 
 
 _FROZEN = _FrozenTime()
+
+
+def _loop_time(loop: Any) -> float:
+    return _FROZEN.loop_base + _FROZEN.elapsed
 
 
 def _virtual_sleep(seconds: float) -> None:

@@ -149,10 +149,12 @@ class FaultPlan:
     fired: set[tuple[str, int, bool]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    planned: bool = False
+
     @property
     def active(self) -> bool:
-        """True when any fault is planned (checks then run by default)."""
-        return bool(self.rules or self.reconnects or self.polls or self.protocol)
+        """True when any fault was planned, used up or not (checks then run by default)."""
+        return self.planned or bool(self.rules or self.reconnects or self.polls or self.protocol)
 
     # -- declaring ---------------------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class FaultPlan:
     def refuse_reconnects(self, times: int = 1) -> FaultPlan:
         """The next ``times`` reconnects after a cut fail with ``ConnectError``."""
         self.reconnects.append(Answer(None, None, times, f"refuse x{times}"))
+        self.planned = True
         return self
 
     def fail_reconnects(
@@ -186,11 +189,13 @@ class FaultPlan:
     ) -> FaultPlan:
         """The next ``times`` reconnects after a cut are answered ``status`` (5xx or 429)."""
         self.reconnects.append(Answer(status, retry_after, times, f"{status} x{times}"))
+        self.planned = True
         return self
 
     def fail_polls(self, status: int = 429, *, times: int = 1, retry_after: float | None = 1.0) -> FaultPlan:
         """The next ``times`` polls (GETs without stream) are answered ``status``."""
         self.polls.append(Answer(status, retry_after, times, f"{status} x{times}"))
+        self.planned = True
         return self
 
     def inject(self, kind: str, *, after_events: int, message: str = "Injected failure.") -> FaultPlan:

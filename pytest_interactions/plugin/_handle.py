@@ -17,6 +17,7 @@ from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.protocol import Transcript, Violation
+from pytest_interactions.replay import compile_histories
 from pytest_interactions.session import Session, SessionConfig
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
@@ -100,11 +101,16 @@ class Interactions:
     def recorded_text(self, interaction_id: str) -> str:
         """The output text the recording shows for an interaction (what a correct client ends with)."""
         server = self.session.server
-        if server is None or interaction_id not in server.histories:
+        # While recording, what has been recorded so far tells it (the first run of a test
+        # that compares its result with the recording records it).
+        histories = (
+            server.histories if server is not None else compile_histories(self.session.cassette_to_write())
+        )
+        if interaction_id not in histories:
             raise KeyError(
                 f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"
             )
-        history = server.histories[interaction_id]
+        history = histories[interaction_id]
         if history.events:
             fold = protocol.InteractionFold().extend(e.payload for e in history.events if e.payload)
             text = protocol.output_text(fold.snapshot())

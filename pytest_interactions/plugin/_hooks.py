@@ -31,10 +31,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:
+        failure: str | None = None
         try:
             raise_for_session(handle.session)
         except (UnmatchedRequestError, ProtocolCheckError) as exc:
-            pytest.fail(f"{type(exc).__name__}: {exc}", pytrace=False)
+            failure = f"{type(exc).__name__}: {exc}"
+        if failure is not None:  # outside the except: the report shows the message once, not chained
+            pytest.fail(failure, pytrace=False)
     return result
 
 

@@ -42,6 +42,8 @@ class History:
     dialect: ResumeDialect = GEMINI
     recorded_cuts: list[Cut] = field(default_factory=list)
     """Where recorded streams really dropped; replay drops there again (once each)."""
+    created: list[tuple[float, str]] = field(default_factory=list)
+    """The status a create answered with, and when: the run's state before anything else shows it."""
 
     @property
     def event_ids(self) -> list[str]:
@@ -57,7 +59,7 @@ class History:
     def status_at(self, at: float) -> str | None:
         """The status the recording shows at ``at`` (polls and stream events together)."""
         status: str | None = None
-        moments: list[tuple[float, str]] = []
+        moments: list[tuple[float, str]] = list(self.created)
         for when, response in self.snapshots:
             value = _json(response)
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
@@ -131,6 +133,11 @@ def interaction_of(exchange: Exchange) -> str | None:
     return None
 
 
+def _is_create(exchange: Exchange) -> bool:
+    route = protocol.parse_route(exchange.request.method, urlsplit(exchange.request.url).path)
+    return route is not None and route.operation is protocol.Operation.CREATE and route.method_ok
+
+
 def is_stream_request(method: str, url: str) -> bool:
     """A GET of an interaction's stream (``stream=true``)."""
     parts = urlsplit(url)
@@ -151,6 +158,10 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
             _add_stream(history, exchange, response)
         elif method == "GET" and response.status == 200 and _json(response) is not None:
             history.snapshots.append((exchange.at + response.after, response))
+        elif _is_create(exchange):
+            value = _json(response)
+            if isinstance(value, Mapping) and isinstance(value.get("status"), str):
+                history.created.append((exchange.at + response.after, str(value["status"])))
     for history in histories.values():
         history.snapshots.sort(key=lambda s: s[0])
     finish_histories(histories)

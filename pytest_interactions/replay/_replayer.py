@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,8 +59,14 @@ class Replayer:
         self._matchers = resolve_matchers(self.match_on)
         self._recorded = [to_vcr(slot.exchange.request) for slot in self._slots]
 
-    def take(self, request: RecordedRequest) -> Exchange | None:
-        """The exchange that answers ``request``, marking it used; ``None`` when none does."""
+    def take(
+        self, request: RecordedRequest, *, prefer: Callable[[Exchange], bool] | None = None
+    ) -> Exchange | None:
+        """The exchange that answers ``request``, marking it used; ``None`` when none does.
+
+        ``prefer`` picks, among the unused matching exchanges, the first it accepts (else the
+        first of them).
+        """
         incoming = to_vcr(request)
         with self._lock:
             matching = [
@@ -68,7 +74,9 @@ class Replayer:
                 for slot, recorded in zip(self._slots, self._recorded, strict=True)
                 if compare(0, incoming, recorded, self._matchers).matches
             ]
-            fresh = next((slot for slot in matching if slot.uses == 0), None)
+            unused = [slot for slot in matching if slot.uses == 0]
+            preferred = [slot for slot in unused if prefer(slot.exchange)] if prefer is not None else []
+            fresh = next(iter(preferred or unused), None)
             if fresh is None and matching and request.method.upper() == "GET":
                 fresh = matching[-1]
             if fresh is None:

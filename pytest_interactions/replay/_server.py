@@ -115,13 +115,19 @@ class ReplayServer:
                     flavor, request, history, parts.query, incoming, target, now, asynchronous
                 )
             return self._poll(flavor, request, history, target, now, asynchronous)
+        prefer = None
         if route is not None and route.operation is protocol.Operation.CREATE:
             refused = self._chain(incoming, now)
             if refused is not None:
+                # The recording's own refusal of this request, if it has one, is used up.
+                self.tape.take(incoming, prefer=_refusal)
                 return self._error(
                     flavor, request, 400, refused, target, now, None, asynchronous=asynchronous
                 )
-        exchange = self.tape.take(incoming)
+            # Whether a chain is accepted follows the compiled state, not the recording's
+            # timing: a refusal recorded for the same request is not the answer.
+            prefer = _accepted
+        exchange = self.tape.take(incoming, prefer=prefer)
         if exchange is None:
             return None
         self.on_exchange(exchange)
@@ -505,6 +511,14 @@ class ReplayServer:
             raise flavor.exception(history.tail_error.error, history.tail_error.message)
         elif start >= len(events):
             connection.reached_end = True
+
+
+def _refusal(exchange: Exchange) -> bool:
+    return exchange.response is not None and exchange.response.status == 400
+
+
+def _accepted(exchange: Exchange) -> bool:
+    return not _refusal(exchange)
 
 
 _INJECTED_STATUS = {

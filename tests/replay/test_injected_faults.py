@@ -1,0 +1,89 @@
+"""Injected faults look exactly like real ones: same exception class and message as a real drop."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import httpx2
+import pytest
+
+from pytest_interactions.emulator import Emulator
+from pytest_interactions.faults import FaultPlan
+from pytest_interactions.session import use_cassette
+
+LIBRARIES = {"httpx": httpx, "httpx2": httpx2}
+HEADERS = {"x-goog-api-key": "k"}
+
+
+def read_stream(module: object, base: str, interaction_id: str) -> tuple[list[str], BaseException | None]:
+    """The lines a client reads from a stream, and the error that ended it, if any."""
+    lines: list[str] = []
+    client = module.Client(base_url=base, headers=HEADERS)  # type: ignore[attr-defined]
+    try:
+        with client.stream("GET", f"/v1beta/interactions/{interaction_id}", params={"stream": "true"}) as r:
+            for line in r.iter_lines():
+                lines.append(line)
+    except Exception as exc:
+        return lines, exc
+    finally:
+        client.close()
+    return lines, None
+
+
+def finished_interaction(api: Emulator) -> str:
+    created = httpx.post(api.url("/v1beta/interactions"), headers=HEADERS,
+                         json={"model": "gemini-3.5-flash", "input": "drops", "background": True}).json()
+    while api.interaction(created["id"])["status"] != "completed":
+        time.sleep(0.01)
+    return str(created["id"])
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_an_injected_drop_raises_what_a_real_drop_raises(
+    library: str, interactions_server: Emulator, tmp_path: Path
+) -> None:
+    module = LIBRARIES[library]
+    interaction_id = finished_interaction(interactions_server)
+    base = interactions_server.base_url
+
+    interactions_server.faults.drop_stream(3)
+    real_lines, real_error = read_stream(module, base, interaction_id)  # a real socket drop
+    assert real_error is not None
+
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        read_stream(module, base, interaction_id)  # recorded without any drop
+    interactions_server.stop()
+
+    plan = FaultPlan().disconnect("after:3")
+    with use_cassette(cassette, "none", faults=plan, checks=False):
+        injected_lines, injected_error = read_stream(module, base, interaction_id)
+
+    assert type(injected_error) is type(real_error)
+    assert type(injected_error).__module__.split(".")[0] == library
+    assert str(injected_error) == str(real_error)
+    assert injected_lines == real_lines  # cut at the same point: after the third event
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_refused_reconnect_raises_the_libraries_connect_error(
+    library: str, interactions_server: Emulator, tmp_path: Path
+) -> None:
+    module = LIBRARIES[library]
+    interaction_id = finished_interaction(interactions_server)
+    base = interactions_server.base_url
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        read_stream(module, base, interaction_id)
+    interactions_server.stop()
+
+    plan = FaultPlan().disconnect("after:2").refuse_reconnects(1)
+    with use_cassette(cassette, "none", faults=plan, checks=False):
+        _, first = read_stream(module, base, interaction_id)
+        _, second = read_stream(module, base, interaction_id)
+        _, third = read_stream(module, base, interaction_id)
+    assert type(first).__name__ == "RemoteProtocolError"
+    assert isinstance(second, module.ConnectError)  # type: ignore[attr-defined]
+    assert third is None
