@@ -68,11 +68,7 @@ class Run:
         """The status a GET at ``now`` reports."""
         status = str(self.base.get("status", protocol.IN_PROGRESS))
         for event in self.events[: self.visible_count(now)]:
-            payload = event.payload
-            if event.event_type == protocol.STATUS_UPDATE and "status" in payload:
-                status = str(payload["status"])
-            elif event.event_type in (protocol.INTERACTION_CREATED, protocol.INTERACTION_COMPLETED):
-                status = str(payload["interaction"].get("status", status))
+            status = protocol.status_carried(event.payload) or status
         return status
 
     @property

@@ -20,6 +20,7 @@ from pytest_interactions.protocol._events import (
     InteractionFold,
     event_type_of,
     output_text,
+    status_carried,
 )
 from pytest_interactions.protocol._resume import DIALECTS, GEMINI, OPENAI, WHATWG, ResumeDialect
 from pytest_interactions.protocol._routes import METHODS, Operation, Route, parse_route
@@ -106,6 +107,7 @@ __all__ = [
     "output_text",
     "parse_route",
     "render_report",
+    "status_carried",
     "render_timeline",
     "validate",
 ]

@@ -61,6 +61,18 @@ def event_type_of(payload: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def status_carried(payload: Mapping[str, Any]) -> str | None:
+    """The interaction status an event payload reports, if it reports one."""
+    kind = event_type_of(payload)
+    if kind == STATUS_UPDATE and isinstance(payload.get("status"), str):
+        return str(payload["status"])
+    if kind in (INTERACTION_CREATED, INTERACTION_COMPLETED):
+        interaction = payload.get("interaction")
+        if isinstance(interaction, Mapping) and isinstance(interaction.get("status"), str):
+            return str(interaction["status"])
+    return None
+
+
 def apply_delta(step: dict[str, Any], delta: Mapping[str, Any]) -> None:
     """Merge one ``step.delta`` into the step it belongs to, as the SDK's stream helpers do."""
     kind = delta.get("type")
