@@ -139,6 +139,16 @@ class VirtualClock:
         """Move virtual time forward (what a sleep does)."""
         _FROZEN.advance(seconds)
 
+    def advance_to(self, moment: float) -> None:
+        """Move virtual time forward until :meth:`now` reads ``moment`` or later (never back).
+
+        Time moves in whole microseconds, and a recorded moment (a sum of rounded offsets) is
+        seldom one: one step of ``moment - now()`` can round to a hair short of it, and a reader
+        comparing times would then see the moment still ahead. Step again until it is reached.
+        """
+        while (ahead := moment - self.now()) > 0:
+            _FROZEN.advance(ahead)
+
     def start(self) -> VirtualClock:
         if self._running:
             raise RuntimeError("this virtual clock is already running")

@@ -101,11 +101,15 @@ class Interactions:
     def recorded_text(self, interaction_id: str) -> str:
         """The output text the recording shows for an interaction (what a correct client ends with)."""
         server = self.session.server
-        # While recording, what has been recorded so far tells it (the first run of a test
-        # that compares its result with the recording records it).
-        histories = (
-            server.histories if server is not None else compile_histories(self.session.cassette_to_write())
-        )
+        if server is not None:
+            histories = server.histories
+        else:
+            # Tape replay reads the cassette; recording, what has been recorded so far (the
+            # first run of a test that compares its result with the recording records it).
+            cassette = self.session.cassette
+            histories = compile_histories(
+                cassette if cassette is not None else self.session.cassette_to_write()
+            )
         if interaction_id not in histories:
             raise KeyError(
                 f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"

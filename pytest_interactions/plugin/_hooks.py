@@ -12,7 +12,7 @@ from pytest_interactions.plugin._each_event import PARAM, parametrize
 from pytest_interactions.plugin._handle import _test_name, default_cassette_path
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.replay import UnmatchedRequestError
-from pytest_interactions.session import ProtocolCheckError, raise_for_session
+from pytest_interactions.session import ProtocolCheckError, raise_for_session, session_report
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -28,7 +28,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Fail the test when a request went unanswered, even if the client swallowed the error."""
     from pytest_interactions.plugin._fixtures import SESSION_KEY
 
-    result = yield
+    try:
+        result = yield
+    except BaseException as exc:
+        handle = item.stash.get(SESSION_KEY, None)
+        report = session_report(handle.session) if handle is not None else None
+        if report and hasattr(exc, "add_note"):
+            exc.add_note(report)  # the test failed on its own; the protocol mistakes explain why
+        raise
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:
         failure: str | None = None

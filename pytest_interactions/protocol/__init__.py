@@ -107,7 +107,7 @@ __all__ = [
     "output_text",
     "parse_route",
     "render_report",
-    "status_carried",
     "render_timeline",
+    "status_carried",
     "validate",
 ]

@@ -2,7 +2,12 @@
 
 from pytest_interactions.session._modes import DESCRIPTIONS, SUPPORTED, parse_mode
 from pytest_interactions.session._session import Session, SessionConfig
-from pytest_interactions.session._use import ProtocolCheckError, raise_for_session, use_cassette
+from pytest_interactions.session._use import (
+    ProtocolCheckError,
+    raise_for_session,
+    session_report,
+    use_cassette,
+)
 
 __all__ = [
     "DESCRIPTIONS",
@@ -12,5 +17,6 @@ __all__ = [
     "SessionConfig",
     "parse_mode",
     "raise_for_session",
+    "session_report",
     "use_cassette",
 ]

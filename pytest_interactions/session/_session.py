@@ -49,7 +49,10 @@ class SessionConfig:
     ``replay="server"`` answers from the compiled cassette (state over time, resume from any
     event, faults); ``"tape"`` answers each request with the next matching recording, in order.
     ``checks=None`` runs every check when a fault is planned; ``True``/``False`` force them on
-    or off; a collection names the checks to run.
+    or off; a collection names the checks to run. ``recording_clock`` times what is recorded
+    (seconds, any origin; default: the real monotonic clock): give it a simulated server's
+    clock, such as an emulator's in manual mode (``emulator.clock.now``), to record a long
+    session at that clock's pace instead of waiting through it for real.
     """
 
     cassette_path: Path
@@ -62,6 +65,7 @@ class SessionConfig:
     checks: bool | Collection[str] | None = None
     virtual_time: bool = True
     replay: str = "server"
+    recording_clock: Callable[[], float] | None = None
 
 
 class Session:
@@ -114,7 +118,8 @@ class Session:
         records = self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
             self.mode is RecordMode.ONCE and not exists
         )
-        self.recorder = Recorder(real_monotonic, self.started, self._note) if records else None
+        clock = config.recording_clock or real_monotonic
+        self.recorder = Recorder(clock, clock(), self._note) if records else None
 
     def now(self) -> float:
         """Seconds since the session started: virtual while replaying on the virtual clock."""
@@ -124,12 +129,11 @@ class Session:
 
     def _advance_to(self, moment: float) -> None:
         """Let replay time reach ``moment`` (a stream event's time, a poll's next state)."""
-        ahead = moment - self.now()
-        if ahead <= 0:
-            return
         if self.clock is not None:
-            self.clock.advance(ahead)
-        else:
+            self.clock.advance_to(moment)
+            return
+        ahead = moment - self.now()
+        if ahead > 0:
             self._skipped += ahead
 
     @property

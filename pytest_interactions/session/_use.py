@@ -23,9 +23,9 @@ def use_cassette(
     """Record or replay the httpx / httpx2 requests made in this context (thread or task).
 
     ``options`` are those of :class:`SessionConfig` (``faults=``, ``checks=``, ``virtual_time=``,
-    ``replay=``, ``match_on=``, ``secrets=``). The cassette is written when the block ends; a
-    request no recording answered, or a protocol mistake found by the checks, fails the block
-    even if the client swallowed the error.
+    ``replay=``, ``match_on=``, ``secrets=``, ``recording_clock=``). The cassette is written when
+    the block ends; a request no recording answered, or a protocol mistake found by the checks,
+    fails the block even if the client swallowed the error.
     """
     session = Session(SessionConfig(Path(path), record_mode, **options))
     try:
@@ -36,11 +36,21 @@ def use_cassette(
     raise_for_session(session)
 
 
-def raise_for_session(session: Session) -> None:
-    """Raise what went wrong in a finished session: unanswered requests, then protocol mistakes."""
-    problems = session.problems()
-    if problems:
-        raise UnmatchedRequestError("\n\n".join(problems))
+def session_report(session: Session) -> str | None:
+    """The protocol mistakes of a finished session with its timeline, or ``None`` when there are none."""
     violations = session.violations()
-    if violations:
-        raise ProtocolCheckError(render_report(session.transcript, violations, str(session.path)))
+    return render_report(session.transcript, violations, str(session.path)) if violations else None
+
+
+def raise_for_session(session: Session) -> None:
+    """Raise what went wrong in a finished session: unanswered requests, then protocol mistakes.
+
+    Unanswered requests often follow from a mistake (a client that chained too early goes off
+    the recording), so their error carries the protocol report too.
+    """
+    problems = session.problems()
+    report = session_report(session)
+    if problems:
+        raise UnmatchedRequestError("\n\n".join([*problems, *([report] if report else [])]))
+    if report:
+        raise ProtocolCheckError(report)

@@ -63,6 +63,17 @@ def test_two_clocks_at_once_share_time_and_count_from_their_own_start() -> None:
     assert first.now() >= 16
 
 
+def test_advance_to_reaches_a_moment_between_whole_microseconds() -> None:
+    moment = 0.001726 + 0.002427  # a recorded poll: its offset plus its response time
+    with VirtualClock() as clock:
+        clock.advance_to(moment)
+        assert clock.now() >= moment
+        reached = clock.now()
+        clock.advance_to(moment)  # never back, and no further once there
+        assert clock.now() == reached
+        assert reached - moment < 2e-6
+
+
 def test_everything_is_real_again_afterwards() -> None:
     original = time.sleep
     with VirtualClock():

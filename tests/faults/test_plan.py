@@ -74,7 +74,9 @@ def test_injected_answers_are_used_up() -> None:
     plan = FaultPlan().refuse_reconnects(2).fail_reconnects(503, times=1, retry_after=2.0)
     answers = [plan.take_reconnect() for _ in range(4)]
     assert [a.refuses if a else None for a in answers] == [True, True, False, None]
-    assert answers[2] is not None and answers[2].status == 503 and answers[2].retry_after == 2.0
+    assert answers[2] is not None
+    assert answers[2].status == 503
+    assert answers[2].retry_after == 2.0
     assert plan.active
 
 

@@ -33,8 +33,11 @@ def read_stream(module: object, base: str, interaction_id: str) -> tuple[list[st
 
 
 def finished_interaction(api: Emulator) -> str:
-    created = httpx.post(api.url("/v1beta/interactions"), headers=HEADERS,
-                         json={"model": "gemini-3.5-flash", "input": "drops", "background": True}).json()
+    created = httpx.post(
+        api.url("/v1beta/interactions"),
+        headers=HEADERS,
+        json={"model": "gemini-3.5-flash", "input": "drops", "background": True},
+    ).json()
     while api.interaction(created["id"])["status"] != "completed":
         time.sleep(0.01)
     return str(created["id"])

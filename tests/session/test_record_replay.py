@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,8 @@ import pytest
 from google import genai
 from httpx_sse import aconnect_sse, connect_sse
 
-from pytest_interactions.cassette import load_cassette
+from pytest_interactions.cassette import load_cassette, save_cassette
+from pytest_interactions.clock import real_monotonic
 from pytest_interactions.emulator import Emulator, answer_for
 from pytest_interactions.session import use_cassette
 
@@ -373,6 +376,73 @@ def test_polls_come_back_in_recorded_order(interactions_server: Emulator, tmp_pa
     assert [body["status"] for body in bodies] == [*recorded, "completed", "completed"]
     assert bodies[:5] == recorded_bodies
     assert bodies[5] == bodies[6] == recorded_bodies[-1]
+
+
+def test_polls_are_paced_to_moments_between_whole_microseconds(
+    interactions_server: Emulator, tmp_path: Path
+) -> None:
+    """A recorded moment is a sum of offsets kept to the microsecond, seldom a whole microsecond
+    itself: the virtual clock, which moves in whole microseconds, must still reach it, or the next
+    poll is paced to the same moment and answered the same again (an extra ``in_progress``)."""
+    cassette = tmp_path / "polls.yaml"
+    base_url = interactions_server.base_url
+    with plain_client(base_url, "httpx", asynchronous=False) as http, use_cassette(cassette, "once"):
+        first, _ = Plain(http).create(QUESTION)
+        recorded = []
+        for _ in range(3):
+            recorded.append(Plain(http).get(first)[0])
+            interactions_server.advance(TICK)
+        interactions_server.advance(60)
+        recorded.append(Plain(http).get(first)[0])
+    assert recorded == ["in_progress"] * 3 + ["completed"]
+
+    at, after = 0.001726, 0.002427
+    assert math.ceil((at + after) * 1_000_000) / 1_000_000 < at + after  # one step lands short of it
+    tape = load_cassette(cassette)
+    polls = [e for e in tape.exchanges if e.request.method == "GET" and e.response is not None]
+    for n, exchange in enumerate(polls):
+        assert exchange.response is not None
+        exchange.at, exchange.response.after = round(at + n / 100, 6), after
+    save_cassette(cassette, tape)
+
+    stop(interactions_server)
+    with plain_client(base_url, "httpx", asynchronous=False) as http, use_cassette(cassette, "none"):
+        Plain(http).create(QUESTION)
+        replayed = [Plain(http).get(first)[0] for _ in range(4)]
+    assert replayed == recorded
+
+
+def test_a_session_recorded_on_the_emulator_clock_replays_on_virtual_time(
+    interactions_server: Emulator, tmp_path: Path
+) -> None:
+    """``recording_clock=`` times the cassette on scenario time: a minute of 10-second polls is
+    recorded without waiting, and replays to a client that really calls ``time.sleep(10)``."""
+    cassette = tmp_path / "minute.yaml"
+    base_url = interactions_server.base_url
+
+    def session(sleep: Callable[[float], None]) -> list[str]:
+        with plain_client(base_url, "httpx", asynchronous=False) as http:
+            first, status = Plain(http).create(QUESTION)
+            statuses = [status]
+            for _ in range(6):
+                sleep(10)
+                statuses.append(Plain(http).get(first)[0])
+            return statuses
+
+    started = real_monotonic()
+    with use_cassette(cassette, "once", recording_clock=interactions_server.clock.now):
+        recorded = session(interactions_server.advance)
+    assert recorded[0] == "in_progress"
+    assert recorded[-1] == "completed"
+    exchanges = load_cassette(cassette).exchanges
+    assert [e.at for e in exchanges] == [0, 10, 20, 30, 40, 50, 60]
+    assert all(e.response is not None and e.response.after == 0 for e in exchanges)
+
+    stop(interactions_server)
+    with use_cassette(cassette, "none") as replay:
+        assert session(time.sleep) == recorded
+        assert replay.now() == 60
+    assert real_monotonic() - started < 10  # a minute recorded and replayed, none of it waited
 
 
 # -- replayed responses are ordinary responses -------------------------------------------------
