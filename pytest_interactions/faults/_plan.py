@@ -150,6 +150,8 @@ class FaultPlan:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     planned: bool = False
+    cuts_fired: int = 0
+    """Planned cuts that happened (recorded drops replayed again are not counted)."""
 
     @property
     def active(self) -> bool:
@@ -227,6 +229,8 @@ class FaultPlan:
             if key in self.fired:
                 return False
             self.fired.add(key)
+            if cut.label != "recorded":
+                self.cuts_fired += 1
             return True
 
     def _take(self, answers: list[Answer]) -> Answer | None:

@@ -12,7 +12,12 @@ from pytest_interactions.plugin._each_event import PARAM, parametrize
 from pytest_interactions.plugin._handle import _test_name, default_cassette_path
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.replay import UnmatchedRequestError
-from pytest_interactions.session import ProtocolCheckError, raise_for_session, session_report
+from pytest_interactions.session import (
+    FaultNotAppliedError,
+    ProtocolCheckError,
+    raise_for_session,
+    session_report,
+)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -41,7 +46,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         failure: str | None = None
         try:
             raise_for_session(handle.session)
-        except (UnmatchedRequestError, ProtocolCheckError) as exc:
+        except (UnmatchedRequestError, ProtocolCheckError, FaultNotAppliedError) as exc:
             failure = f"{type(exc).__name__}: {exc}"
         if failure is not None:  # outside the except: the report shows the message once, not chained
             pytest.fail(failure, pytrace=False)

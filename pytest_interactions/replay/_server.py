@@ -78,6 +78,24 @@ class ReplayServer:
         self.errors: list[str] = []
         self._lock = threading.Lock()
 
+    def unapplied_faults(self) -> list[str]:
+        """Planned faults that never happened: a test that believes it exercised them must not pass."""
+        found = []
+        longest = max((len(h.events) for h in self.histories.values()), default=0)
+        if self.faults.rules and self.faults.cuts_fired == 0:
+            specs = ", ".join(rule.spec for rule in self.faults.rules)
+            found.append(
+                f"disconnect={specs} never cut a stream: the client opened no stream it applies to "
+                f"(the longest recorded stream has {longest} events)"
+            )
+        fault = self.faults.protocol
+        if fault is not None and longest <= fault.after_events:
+            found.append(
+                f"inject={fault.kind}:{fault.after_events} changed nothing: no recorded stream has more "
+                f"than {fault.after_events} events (the longest has {longest})"
+            )
+        return found
+
     def streams(self) -> dict[str, list[str]]:
         """Every interaction's full event order, for the checks."""
         return {iid: [e.event_id for e in self.events(h) if e.event_id] for iid, h in self.histories.items()}

@@ -3,6 +3,7 @@
 from pytest_interactions.session._modes import DESCRIPTIONS, SUPPORTED, parse_mode
 from pytest_interactions.session._session import Session, SessionConfig
 from pytest_interactions.session._use import (
+    FaultNotAppliedError,
     ProtocolCheckError,
     raise_for_session,
     session_report,
@@ -12,6 +13,7 @@ from pytest_interactions.session._use import (
 __all__ = [
     "DESCRIPTIONS",
     "SUPPORTED",
+    "FaultNotAppliedError",
     "ProtocolCheckError",
     "Session",
     "SessionConfig",

@@ -229,6 +229,10 @@ class Session:
         """Unanswered requests and resumes from unknown events, in the order they happened."""
         return [*self.errors, *(self.server.errors if self.server is not None else [])]
 
+    def unapplied_faults(self) -> list[str]:
+        """Planned faults that never happened in this replay."""
+        return self.server.unapplied_faults() if self.server is not None else []
+
     def recorded(self) -> list[Exchange]:
         """Exchanges recorded in this session (not those replayed)."""
         return list(self.recorder.exchanges) if self.recorder is not None else []

@@ -12,6 +12,10 @@ from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session._session import Session, SessionConfig
 
 
+class FaultNotAppliedError(AssertionError):
+    """A planned fault never happened, so the test did not exercise what it declares."""
+
+
 class ProtocolCheckError(AssertionError):
     """The client under test broke the protocol (a wrong resume, a lost event, an illegal state)."""
 
@@ -54,3 +58,6 @@ def raise_for_session(session: Session) -> None:
         raise UnmatchedRequestError("\n\n".join([*problems, *([report] if report else [])]))
     if report:
         raise ProtocolCheckError(report)
+    unapplied = session.unapplied_faults()
+    if unapplied:
+        raise FaultNotAppliedError("\n".join(unapplied))

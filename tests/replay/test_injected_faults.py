@@ -11,7 +11,7 @@ import pytest
 
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultPlan
-from pytest_interactions.session import use_cassette
+from pytest_interactions.session import FaultNotAppliedError, use_cassette
 
 LIBRARIES = {"httpx": httpx, "httpx2": httpx2}
 HEADERS = {"x-goog-api-key": "k"}
@@ -90,3 +90,19 @@ def test_a_refused_reconnect_raises_the_libraries_connect_error(
     assert type(first).__name__ == "RemoteProtocolError"
     assert isinstance(second, module.ConnectError)  # type: ignore[attr-defined]
     assert third is None
+
+
+def test_a_fault_that_never_happens_fails_the_replay(interactions_server: Emulator, tmp_path: Path) -> None:
+    interaction_id = finished_interaction(interactions_server)
+    base = interactions_server.base_url
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        read_stream(httpx, base, interaction_id)
+    interactions_server.stop()
+
+    never_cut = pytest.raises(FaultNotAppliedError, match=r"disconnect=after:99 never cut a stream.*has 9 events")
+    with never_cut, use_cassette(cassette, "none", faults=FaultPlan().disconnect("after:99")):
+        read_stream(httpx, base, interaction_id)
+    unchanged = pytest.raises(FaultNotAppliedError, match=r"inject=failure:40 changed nothing")
+    with unchanged, use_cassette(cassette, "none", faults=FaultPlan().inject("failure", after_events=40)):
+        read_stream(httpx, base, interaction_id)
