@@ -100,7 +100,9 @@ def test_a_fault_that_never_happens_fails_the_replay(interactions_server: Emulat
         read_stream(httpx, base, interaction_id)
     interactions_server.stop()
 
-    never_cut = pytest.raises(FaultNotAppliedError, match=r"disconnect=after:99 never cut a stream.*has 9 events")
+    never_cut = pytest.raises(
+        FaultNotAppliedError, match=r"disconnect=after:99 never cut a stream.*has 9 events"
+    )
     with never_cut, use_cassette(cassette, "none", faults=FaultPlan().disconnect("after:99")):
         read_stream(httpx, base, interaction_id)
     unchanged = pytest.raises(FaultNotAppliedError, match=r"inject=failure:40 changed nothing")
