@@ -31,6 +31,8 @@ class Connection:
     refused: str | None = None
     """The injected answer instead of a stream (``ConnectError``, ``503``, ...)."""
     reached_end: bool = False
+    resume_param: str = "last_event_id"
+    """How this stream's dialect carries the resume position (a query parameter or a header)."""
 
     @property
     def received(self) -> list[str]:
@@ -87,9 +89,12 @@ class Transcript:
             self.requests.append(record)
         return record
 
-    def open_connection(self, interaction_id: str, at: float, resume_from: str | None) -> Connection:
+    def open_connection(
+        self, interaction_id: str, at: float, resume_from: str | None, resume_param: str = "last_event_id"
+    ) -> Connection:
         with self._lock:
             connection = Connection(len(self.connections) + 1, interaction_id, at, resume_from)
+            connection.resume_param = resume_param
             self.connections.append(connection)
             return connection
 

@@ -74,25 +74,22 @@ def _resume_message(
     position: Mapping[str, int],
 ) -> str:
     head = f"reconnect #{connection.number} to {connection.interaction_id} at t={connection.at:.3f}s"
+    param = connection.resume_param
+    carried = f"carried {param}={actual}"
     if expected is None:
-        return (
-            f"{head} carried last_event_id={actual}, but the client had received no event yet; "
-            "a fresh stream needs no last_event_id"
-        )
-    want = f"expected last_event_id={expected}, the last event the client fully received"
+        return f"{head} {carried}, but the client had received no event yet; a fresh stream needs no {param}"
+    want = f"expected {param}={expected}, the last event the client fully received"
     if actual is None:
-        return f"{head} did not carry last_event_id (the stream starts again from the beginning); {want}"
+        missing = f"the {param} header" if param[0].isupper() else param
+        return f"{head} did not carry {missing} (the stream starts again from the beginning); {want}"
     if actual == partial:
-        return (
-            f"{head} carried last_event_id={actual}, but {actual} was cut in the middle and never "
-            f"fully received; {want}"
-        )
+        return f"{head} {carried}, but {actual} was cut in the middle and never fully received; {want}"
     if actual in position and expected in position and position[actual] < position[expected]:
         return (
-            f"{head} carried last_event_id={actual}, an earlier event than the last one fully received "
+            f"{head} {carried}, an earlier event than the last one fully received "
             f"(the events after it would arrive twice); {want}"
         )
-    return f"{head} carried last_event_id={actual}; {want}"
+    return f"{head} {carried}; {want}"
 
 
 def _check_duplicates(

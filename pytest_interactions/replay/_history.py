@@ -150,6 +150,9 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
     for exchange in cassette.exchanges:
         response = exchange.response
         interaction_id = interaction_of(exchange)
+        if interaction_id is None and response is not None and response.events is not None:
+            # Another API's event stream (MCP, LangGraph, ...): keyed by its path.
+            interaction_id = urlsplit(exchange.request.url).path
         if interaction_id is None or response is None:
             continue
         history = histories.setdefault(interaction_id, History(interaction_id))

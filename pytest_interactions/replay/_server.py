@@ -134,6 +134,10 @@ class ReplayServer:
                 )
             return self._poll(flavor, request, history, target, now, asynchronous)
         prefer = None
+        if route is None and incoming.method.upper() == "GET":
+            stream = self.histories.get(parts.path)
+            if stream is not None and stream.events:
+                return self._stream(flavor, request, stream, parts.query, incoming, target, now, asynchronous)
         if route is not None and route.operation is protocol.Operation.CREATE:
             refused = self._chain(incoming, now)
             if refused is not None:
@@ -432,7 +436,8 @@ class ReplayServer:
         asynchronous: bool,
     ) -> Any:
         previous = self.transcript.connections_of(history.interaction_id)
-        connection = self.transcript.open_connection(history.interaction_id, now, resume)
+        param = history.dialect.query_param or history.dialect.header or "last_event_id"
+        connection = self.transcript.open_connection(history.interaction_id, now, resume, param)
         if previous and not previous[-1].reached_end:
             injected = self.faults.take_reconnect()
             if injected is not None:
