@@ -65,7 +65,7 @@ class History:
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
                 moments.append((when, value["status"]))
         for event in self.events:
-            value = _event_status(event)
+            value = protocol.status_carried(event.payload or {})
             if value is not None:
                 moments.append((event.at, value))
         for when, value in sorted(moments, key=lambda m: m[0]):
@@ -78,17 +78,6 @@ class History:
 
 def _json(response: RecordedResponse) -> Any:
     return response.body.value if response.body is not None and response.body.kind == "json" else None
-
-
-def _event_status(event: HistoryEvent) -> str | None:
-    payload = event.payload or {}
-    if event.event_type == protocol.STATUS_UPDATE and isinstance(payload.get("status"), str):
-        return str(payload["status"])
-    if event.event_type in (protocol.INTERACTION_CREATED, protocol.INTERACTION_COMPLETED):
-        interaction = payload.get("interaction")
-        if isinstance(interaction, Mapping) and isinstance(interaction.get("status"), str):
-            return str(interaction["status"])
-    return None
 
 
 def _payload(event: StreamEvent) -> Mapping[str, Any] | None:

@@ -509,7 +509,7 @@ class ReplayServer:
                 raise flavor.exception(*inside.error)
             self.advance_to(event.at)
             connection.deliveries.append(Delivery(event.event_id, event.event_type, self.now()))
-            status = _status_of(event)
+            status = protocol.status_carried(event.payload or {})
             if status is not None:
                 self.transcript.saw_status(self.now(), history.interaction_id, status, "stream")
             last = index == len(events) - 1 and history.done is None and history.tail_error is None
@@ -578,17 +578,6 @@ def _snapshot_as_of(history: History, at: float) -> RecordedResponse | None:
 
 def _served(record: StreamEvent, at: float) -> StreamEvent:
     return StreamEvent(at, record.event, record.data, record.id, record.retry, record.comments, record.raw)
-
-
-def _status_of(event: HistoryEvent) -> str | None:
-    payload = event.payload or {}
-    if event.event_type == protocol.STATUS_UPDATE and isinstance(payload.get("status"), str):
-        return str(payload["status"])
-    if event.event_type in (protocol.INTERACTION_CREATED, protocol.INTERACTION_COMPLETED):
-        interaction = payload.get("interaction")
-        if isinstance(interaction, Mapping) and isinstance(interaction.get("status"), str):
-            return str(interaction["status"])
-    return None
 
 
 def _close() -> None:
