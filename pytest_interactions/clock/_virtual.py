@@ -172,7 +172,3 @@ class VirtualClock:
 def real_sleep(seconds: float) -> None:
     """Sleep for real, even while a virtual clock runs."""
     _REAL_SLEEP["sleep"](seconds)
-
-
-def real_elapsed(since: float) -> float:
-    return real_monotonic() - since

@@ -49,13 +49,6 @@ class History:
     def event_ids(self) -> list[str]:
         return [e.event_id for e in self.events if e.event_id is not None]
 
-    def position_after(self, event_id: str) -> int | None:
-        """The index of the first event after ``event_id``; ``None`` when the id is unknown."""
-        for index, event in enumerate(self.events):
-            if event.event_id == event_id:
-                return index + 1
-        return None
-
     def status_at(self, at: float) -> str | None:
         """The status the recording shows at ``at`` (polls and stream events together)."""
         status: str | None = None

@@ -25,7 +25,7 @@ from pytest_interactions.cassette import (
     StreamEvent,
     event_to_bytes,
 )
-from pytest_interactions.faults import REFUSED_ERROR, Cut, FaultPlan
+from pytest_interactions.faults import REFUSED_ERROR, Cut, FaultPlan, ProtocolFault
 from pytest_interactions.protocol._transcript import (
     ChainRecord,
     Connection,
@@ -75,6 +75,7 @@ class ReplayServer:
         self.histories = compile_histories(tape.cassette)
         self.deleted: dict[str, float] = {}
         self._last_poll: dict[str, float] = {}
+        self._events: dict[str, tuple[ProtocolFault | None, list[HistoryEvent]]] = {}
         self.errors: list[str] = []
         self._lock = threading.Lock()
 
@@ -326,8 +327,16 @@ class ReplayServer:
     # -- streams ----------------------------------------------------------------------------
 
     def events(self, history: History) -> list[HistoryEvent]:
-        """The history's events, turned by a protocol fault where one is planned."""
+        """The history's events, turned by a protocol fault where one is planned (computed once)."""
         fault = self.faults.protocol
+        cached = self._events.get(history.interaction_id)
+        if cached is not None and cached[0] is fault:
+            return cached[1]
+        events = self._faulted_events(history, fault)
+        self._events[history.interaction_id] = (fault, events)
+        return events
+
+    def _faulted_events(self, history: History, fault: ProtocolFault | None) -> list[HistoryEvent]:
         if fault is None or len(history.events) <= fault.after_events:
             return history.events
         kept = history.events[: fault.after_events]
