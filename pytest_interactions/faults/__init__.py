@@ -1,13 +1,16 @@
 """Fault plans: where replayed streams are cut, what reconnects and polls get, protocol faults."""
 
 from pytest_interactions.faults._plan import (
+    CUT_KINDS,
     DROP_ERROR,
     PROTOCOL_FAULTS,
     REFUSED_ERROR,
     SPEC_FORMS,
+    STALL_ERROR,
     Answer,
     Cut,
     CutRule,
+    FaultNotAppliedError,
     FaultPlan,
     FaultSpecError,
     ProtocolFault,
@@ -15,13 +18,16 @@ from pytest_interactions.faults._plan import (
 )
 
 __all__ = [
+    "CUT_KINDS",
     "DROP_ERROR",
     "PROTOCOL_FAULTS",
     "REFUSED_ERROR",
     "SPEC_FORMS",
+    "STALL_ERROR",
     "Answer",
     "Cut",
     "CutRule",
+    "FaultNotAppliedError",
     "FaultPlan",
     "FaultSpecError",
     "ProtocolFault",

@@ -19,11 +19,19 @@ DROP_ERROR = (
 )
 #: What they raise when a reconnect is refused.
 REFUSED_ERROR = ("ConnectError", "[Errno 111] Connection refused")
+#: What they raise when a stream stops sending for longer than the client's read timeout.
+STALL_ERROR = ("ReadTimeout", "timed out")
+
+#: How a cut ends a connection: a drop (the peer goes away mid-body), a stall (nothing more is
+#: sent; the client's read timeout fires) or a clean end (the body ends without an error, as a
+#: proxy's idle timeout does).
+CUT_KINDS = ("drop", "stall", "end")
 
 _SPEC = re.compile(
     r"^(?:(?P<after>after):(?P<n>\d+)|(?P<mid>mid-event):(?P<m>\d+)|(?P<every>every):(?P<k>\d+)"
     r"|(?P<each>each-event)|(?P<type>event):(?P<event_type>[\w.\-]+):(?P<nth>\d+)"
-    r"|(?P<random>random):(?P<seed>\d+)(?::(?P<count>\d+))?)$"
+    r"|(?P<random>random):(?P<seed>\d+)(?::(?P<count>\d+))?"
+    r"|(?P<stall>stall):(?P<s>\d+)|(?P<end>end):(?P<e>\d+))$"
 )
 
 
@@ -31,10 +39,19 @@ class FaultSpecError(ValueError):
     """A fault specification that cannot be understood; the message shows the accepted forms."""
 
 
+class FaultNotAppliedError(AssertionError):
+    """A planned fault could not apply to the recording, or never happened in the replay.
+
+    Either way the test did not exercise what it declares, so it must not pass.
+    """
+
+
 SPEC_FORMS = (
     "after:N (cut after the N-th event), mid-event:N (cut inside the N-th event), "
     "every:N (cut after every N-th event), each-event (one test per cut point), "
-    "event:TYPE:K (cut after the K-th event of TYPE), random:SEED[:COUNT] (seeded random cuts)"
+    "event:TYPE:K (cut after the K-th event of TYPE), random:SEED[:COUNT] (seeded random cuts), "
+    "stall:N (the stream stops sending after the N-th event; the client's read timeout fires), "
+    "end:N (the stream ends cleanly after the N-th event, without its terminal event)"
 )
 
 
@@ -51,6 +68,8 @@ class Cut:
     error: tuple[str, str] = DROP_ERROR
     partial: bytes = b""
     """For a cut inside an event: the bytes sent before the drop (default: half the event)."""
+    how: str = "drop"
+    """``drop``, ``stall`` or ``end`` (see :data:`CUT_KINDS`)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,11 @@ class CutRule:
             return [Cut(self.number, False, self.spec)] if 0 < self.number <= total else []
         if self.kind == "mid-event":
             return [Cut(self.number, True, self.spec)] if 0 < self.number <= total else []
+        if self.kind in ("stall", "end"):
+            if not 0 < self.number <= total:
+                return []
+            error = STALL_ERROR if self.kind == "stall" else DROP_ERROR
+            return [Cut(self.number, False, self.spec, error, how=self.kind)]
         if self.kind == "every":
             return [Cut(n, False, self.spec) for n in range(self.number, total + 1, self.number)]
         if self.kind == "event":
@@ -102,11 +126,15 @@ def parse_disconnect(spec: str) -> CutRule:
         rule = CutRule(spec, "every", int(match["k"]))
     elif match["each"]:
         rule = CutRule(spec, "each-event")
+    elif match["stall"]:
+        rule = CutRule(spec, "stall", int(match["s"]))
+    elif match["end"]:
+        rule = CutRule(spec, "end", int(match["e"]))
     elif match["type"]:
         rule = CutRule(spec, "event", int(match["nth"]), match["event_type"])
     else:
         rule = CutRule(spec, "random", seed=int(match["seed"]), count=int(match["count"] or 1))
-    if rule.kind in ("after", "mid-event", "every", "event") and rule.number < 1:
+    if rule.kind in ("after", "mid-event", "every", "event", "stall", "end") and rule.number < 1:
         raise FaultSpecError(f"disconnect={spec!r}: the count must be at least 1")
     return rule
 
@@ -119,6 +147,7 @@ class Answer:
     retry_after: float | None = None
     times: int = 1
     label: str = ""
+    used: int = 0
 
     @property
     def refuses(self) -> bool:
@@ -127,11 +156,22 @@ class Answer:
 
 @dataclass(frozen=True)
 class ProtocolFault:
-    """Turn a run into a failure, a cancellation or a requires_action pause after event N."""
+    """Turn a run into a failure, a cancellation or a requires_action pause after event N.
+
+    ``on="polls"`` counts recorded poll answers instead of stream events: the first
+    ``after_events`` polls show the recorded states, later ones the injected ending. A run with no
+    recorded stream counts its polls whatever ``on`` says.
+    """
 
     kind: str
     after_events: int
     message: str = "Injected failure."
+    on: str = "events"
+
+    @property
+    def spec(self) -> str:
+        middle = ":poll" if self.on == "polls" else ""
+        return f"{self.kind}{middle}:{self.after_events}"
 
 
 PROTOCOL_FAULTS = ("failure", "cancellation", "requires_action")
@@ -152,6 +192,12 @@ class FaultPlan:
     planned: bool = False
     cuts_fired: int = 0
     """Planned cuts that happened (recorded drops replayed again are not counted)."""
+    fired_rules: set[str] = field(default_factory=set)
+    """The specs of the rules that cut a stream at least once."""
+    answers: list[Answer] = field(default_factory=list)
+    """Every injected answer declared, used up or not."""
+    gives_up_after: int | None = None
+    """The client is meant to stop after this many failed reconnects in a row (None: never)."""
 
     @property
     def active(self) -> bool:
@@ -182,34 +228,53 @@ class FaultPlan:
 
     def refuse_reconnects(self, times: int = 1) -> FaultPlan:
         """The next ``times`` reconnects after a cut fail with ``ConnectError``."""
-        self.reconnects.append(Answer(None, None, times, f"refuse x{times}"))
-        self.planned = True
-        return self
+        return self._answer(self.reconnects, Answer(None, None, times, f"refuse x{times}"))
 
     def fail_reconnects(
         self, status: int = 503, *, times: int = 1, retry_after: float | None = 1.0
     ) -> FaultPlan:
         """The next ``times`` reconnects after a cut are answered ``status`` (5xx or 429)."""
-        self.reconnects.append(Answer(status, retry_after, times, f"{status} x{times}"))
-        self.planned = True
-        return self
+        return self._answer(self.reconnects, Answer(status, retry_after, times, f"{status} x{times}"))
 
     def fail_polls(self, status: int = 429, *, times: int = 1, retry_after: float | None = 1.0) -> FaultPlan:
         """The next ``times`` polls (GETs without stream) are answered ``status``."""
-        self.polls.append(Answer(status, retry_after, times, f"{status} x{times}"))
-        self.planned = True
+        return self._answer(self.polls, Answer(status, retry_after, times, f"polls {status} x{times}"))
+
+    def _answer(self, queue: list[Answer], answer: Answer) -> FaultPlan:
+        if answer.times < 1:
+            raise FaultSpecError(f"{answer.label}: the count must be at least 1")
+        with self._lock:
+            queue.append(answer)
+            self.answers.append(answer)
+            self.planned = True
         return self
 
-    def inject(self, kind: str, *, after_events: int, message: str = "Injected failure.") -> FaultPlan:
+    def expect_give_up(self, after_failed_reconnects: int) -> FaultPlan:
+        """Declare that the client is meant to stop after this many failed reconnects in a row.
+
+        The ``complete`` check then verifies that it stopped exactly there, instead of asking it
+        to read its stream to the end.
+        """
+        if after_failed_reconnects < 1:
+            raise FaultSpecError("gives_up_after must be at least 1")
+        self.gives_up_after = after_failed_reconnects
+        return self
+
+    def inject(
+        self, kind: str, *, after_events: int, message: str = "Injected failure.", on: str = "events"
+    ) -> FaultPlan:
         """Turn each replayed run into a ``failure``, ``cancellation`` or ``requires_action``.
 
-        The run keeps its first ``after_events`` events; what follows is the injected ending.
+        The run keeps its first ``after_events`` events (``on="polls"``: recorded poll answers);
+        what follows is the injected ending, on the stream and in every later poll.
         """
         if kind not in PROTOCOL_FAULTS:
             raise FaultSpecError(f"unknown protocol fault {kind!r}; use one of: {', '.join(PROTOCOL_FAULTS)}")
         if after_events < 1:
             raise FaultSpecError("after_events must be at least 1")
-        self.protocol = ProtocolFault(kind, after_events, message)
+        if on not in ("events", "polls"):
+            raise FaultSpecError(f"inject on={on!r}: use 'events' or 'polls'")
+        self.protocol = ProtocolFault(kind, after_events, message, on)
         return self
 
     # -- applying ----------------------------------------------------------------------------
@@ -231,6 +296,7 @@ class FaultPlan:
             self.fired.add(key)
             if cut.label != "recorded":
                 self.cuts_fired += 1
+                self.fired_rules.add(cut.label)
             return True
 
     def _take(self, answers: list[Answer]) -> Answer | None:
@@ -239,6 +305,7 @@ class FaultPlan:
                 return None
             answer = answers[0]
             answer.times -= 1
+            answer.used += 1
             if answer.times <= 0:
                 answers.pop(0)
             return answer

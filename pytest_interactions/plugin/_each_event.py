@@ -16,10 +16,10 @@ PARAM = "_interactions_cut"
 
 @dataclass(frozen=True)
 class CutPoint:
-    """A cut after one event of one interaction's recorded stream."""
+    """A cut after one event of one interaction's recorded stream (``cut=None``: there is none)."""
 
-    interaction_id: str
-    cut: Cut
+    interaction_id: str | None
+    cut: Cut | None
     test_id: str
 
 
@@ -42,9 +42,13 @@ def cut_points(path: Path) -> list[CutPoint]:
 
 
 def parametrize(metafunc: pytest.Metafunc, path: Path) -> None:
-    """Parametrize over the cut points; a test without a recording yet runs once, recording."""
-    points = cut_points(path) if path.exists() else []
-    if points:
-        metafunc.parametrize(PARAM, points, ids=[p.test_id for p in points])
-    else:
-        metafunc.parametrize(PARAM, [None], ids=["recording" if not path.exists() else "no-stream"])
+    """Parametrize over the cut points; a test without a recording yet runs once, recording.
+
+    A recording with no stream gives one ``no-stream`` run, which fails as any fault that cannot
+    apply to its recording does.
+    """
+    if not path.exists():
+        metafunc.parametrize(PARAM, [None], ids=["recording"])
+        return
+    points = cut_points(path) or [CutPoint(None, None, "no-stream")]
+    metafunc.parametrize(PARAM, points, ids=[p.test_id for p in points])

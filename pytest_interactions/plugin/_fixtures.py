@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_interactions.emulator import Emulator
+from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.plugin._handle import Interactions, open_session
 from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
 
@@ -36,7 +37,13 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     recording; the recorded address in replay), ``.exchanges`` what this test exchanged,
     ``.cassette_path`` where it is kept.
     """
-    handle = open_session(request)
+    failure: str | None = None
+    try:
+        handle = open_session(request)
+    except FaultNotAppliedError as exc:
+        failure = f"FaultNotAppliedError: {exc}"
+    if failure is not None:  # outside the except: the report shows the message once, not chained
+        pytest.fail(failure, pytrace=False)
     request.node.stash[SESSION_KEY] = handle
     try:
         with handle.session.activate():

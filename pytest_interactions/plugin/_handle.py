@@ -12,7 +12,7 @@ import pytest
 from pytest_interactions import protocol
 from pytest_interactions.cassette import Exchange, SecretPolicy
 from pytest_interactions.emulator import Emulator
-from pytest_interactions.faults import FaultPlan
+from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
 from pytest_interactions.plugin._marker import parse_marker
@@ -175,7 +175,12 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
     )
     match_on = options.match_on or tuple(config.getini("interactions_match_on"))
     point = getattr(getattr(request.node, "callspec", None), "params", {}).get(PARAM)
-    if isinstance(point, CutPoint):
+    if isinstance(point, CutPoint) and point.cut is None:
+        raise FaultNotAppliedError(
+            f"disconnect='each-event' cannot apply to {path}: the cassette has no recorded stream "
+            "to cut (record a test that streams, or remove disconnect='each-event')"
+        )
+    if isinstance(point, CutPoint) and point.cut is not None:
         options.faults.disconnect(point.cut, interaction_id=point.interaction_id)
     session_config = SessionConfig(
         path,

@@ -16,7 +16,7 @@ from pytest_interactions.session import (
     FaultNotAppliedError,
     ProtocolCheckError,
     raise_for_session,
-    session_report,
+    session_findings,
 )
 
 
@@ -37,9 +37,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         result = yield
     except BaseException as exc:
         handle = item.stash.get(SESSION_KEY, None)
-        report = session_report(handle.session) if handle is not None else None
-        if report and hasattr(exc, "add_note"):
-            exc.add_note(report)  # the test failed on its own; the protocol mistakes explain why
+        findings = session_findings(handle.session) if handle is not None else None
+        if findings:
+            # The test failed on its own; what the toolkit found often explains why, so it is
+            # shown right under the test's own error.
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"\npytest-interactions also found:\n{findings}")
+            else:
+                item.add_report_section("call", "pytest-interactions", findings)
         raise
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:

@@ -14,13 +14,16 @@ OPTIONS: dict[str, str] = {
     "record_mode": "none, once, new_episodes or all",
     "match_on": "request parts that must match in replay (vcrpy matcher names)",
     "disconnect": "cut replayed streams: after:N, mid-event:N, every:N, each-event, event:TYPE:K, "
-    "random:SEED[:COUNT]",
+    "random:SEED[:COUNT], stall:N (read timeout), end:N (clean early end)",
     "reconnect": "what reconnects after a cut get: 'refuse' (ConnectError) or an HTTP status (503, 429)",
     "reconnect_times": "how many reconnects get it (default 1)",
     "polls": "an HTTP status (429, 503) the next polls get",
     "poll_times": "how many polls get it (default 1)",
     "retry_after": "Retry-After seconds of injected 429/5xx answers (default 1)",
-    "inject": "a protocol fault without re-recording: 'failure:N', 'cancellation:N' or 'requires_action:N'",
+    "inject": "a protocol fault without re-recording: 'failure:N', 'cancellation:N' or 'requires_action:N' "
+    "(N stream events kept), or 'failure:poll:N' (N recorded polls kept)",
+    "gives_up_after": "the client is meant to stop after this many failed reconnects in a row; "
+    "the complete check then verifies it stopped there",
     "checks": "True, False, or the names of the checks to run (default: all when faults are planned)",
     "virtual_time": "replay on a virtual clock (default True)",
     "replay": "'server' (compiled state, resume from any event; default) or 'tape' (strict order)",
@@ -66,12 +69,19 @@ def _faults(options: Mapping[str, Any]) -> tuple[FaultPlan, bool]:
     inject = options.get("inject")
     if inject is not None:
         kind, _, count = str(inject).partition(":")
+        on = "events"
+        if count.startswith("poll:"):
+            on, count = "polls", count[len("poll:") :]
         if kind not in PROTOCOL_FAULTS or not count.isdigit():
             raise FaultSpecError(
                 f"inject={inject!r}: use 'failure:N', 'cancellation:N' or 'requires_action:N' "
-                "(N: events kept before the injected ending)"
+                "(N: stream events kept before the injected ending), or 'failure:poll:N' "
+                "(N: recorded polls kept)"
             )
-        plan.inject(kind, after_events=int(count))
+        plan.inject(kind, after_events=int(count), on=on)
+    gives_up = options.get("gives_up_after")
+    if gives_up is not None:
+        plan.expect_give_up(int(gives_up))
     return plan, each_event
 
 

@@ -3,7 +3,7 @@
 The emulator, the replay server and the validator all read the protocol from here.
 """
 
-from pytest_interactions.protocol._errors import STATUS_NAMES, error_body
+from pytest_interactions.protocol._errors import EARLY_CHAIN_STATUS, STATUS_NAMES, error_body
 from pytest_interactions.protocol._events import (
     DELTA_TYPES,
     DONE_DATA,
@@ -18,6 +18,7 @@ from pytest_interactions.protocol._events import (
     STEP_STOP,
     STEP_TYPES,
     InteractionFold,
+    ends_stream,
     event_type_of,
     output_text,
     status_carried,
@@ -63,6 +64,7 @@ __all__ = [
     "DIALECTS",
     "DONE_DATA",
     "DONE_EVENT",
+    "EARLY_CHAIN_STATUS",
     "ERROR",
     "EVENT_TYPES",
     "FAILED",
@@ -100,6 +102,7 @@ __all__ = [
     "Transcript",
     "Violation",
     "can_follow",
+    "ends_stream",
     "error_body",
     "event_type_of",
     "first_illegal_transition",

@@ -24,6 +24,10 @@ STATUS_NAMES: dict[int, str] = {
 }
 
 
+#: The ``status`` of the API's 400 for a create chained onto an interaction still ``in_progress``.
+EARLY_CHAIN_STATUS = "FAILED_PRECONDITION"
+
+
 def error_body(code: int, message: str, status: str | None = None) -> dict[str, Any]:
     """Build the JSON body of an HTTP error answer."""
     return {

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_interactions.protocol._status import TERMINAL as _TERMINAL
+
 INTERACTION_CREATED = "interaction.created"
 STATUS_UPDATE = "interaction.status_update"
 STEP_START = "step.start"
@@ -71,6 +73,20 @@ def status_carried(payload: Mapping[str, Any]) -> str | None:
         if isinstance(interaction, Mapping) and isinstance(interaction.get("status"), str):
             return str(interaction["status"])
     return None
+
+
+def ends_stream(payload: Mapping[str, Any]) -> bool:
+    """True for the event after which a run's stream has nothing more to tell.
+
+    ``interaction.completed`` ends it whatever status it carries (``requires_action`` included);
+    a status update to a terminal status ends it too (after an ``error`` event, for example).
+    A client that has read this event has read its stream, ``[DONE]`` or not.
+    """
+    kind = event_type_of(payload)
+    if kind == INTERACTION_COMPLETED:
+        return True
+    status = status_carried(payload)
+    return kind == STATUS_UPDATE and status is not None and status in _TERMINAL
 
 
 def apply_delta(step: dict[str, Any], delta: Mapping[str, Any]) -> None:

@@ -31,6 +31,9 @@ class Connection:
     refused: str | None = None
     """The injected answer instead of a stream (``ConnectError``, ``503``, ...)."""
     reached_end: bool = False
+    read_terminal: bool = False
+    """The client received the event that ends the run's stream (``interaction.completed``, or a
+    terminal status after an ``error``): it has read its stream even if it never reads ``[DONE]``."""
     resume_param: str = "last_event_id"
     """How this stream's dialect carries the resume position (a query parameter or a header)."""
 
@@ -51,6 +54,8 @@ class RequestRecord:
     interaction_id: str | None = None
     operation: str | None = None
     note: str = ""
+    retry_after: float | None = None
+    """The wait the answer asked for (``Retry-After``), in seconds."""
 
 
 @dataclass
@@ -71,6 +76,10 @@ class ChainRecord:
     previous_interaction_id: str
     previous_status: str | None
     answers_function_call: bool
+    call_ids: tuple[str, ...] = ()
+    """The ``call_id`` of each ``function_result`` in the input."""
+    known_calls: tuple[str, ...] | None = None
+    """The ids of the function calls the previous interaction made (None: unknown to the recording)."""
 
 
 @dataclass

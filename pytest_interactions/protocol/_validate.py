@@ -12,11 +12,13 @@ from pytest_interactions.protocol._transcript import Connection, StatusSeen, Tra
 CHECKS: dict[str, str] = {
     "resume": "every reconnect carried the id of the last event the client fully received",
     "duplicates": "no event was delivered twice, and none was skipped, across a stream's connections",
-    "complete": "the client read each stream it opened to its end",
+    "complete": "the client read each stream it opened to the event that ends it (or gave up where declared)",
     "states": "the statuses the client saw form a legal path of the state machine",
-    "polling": "no poll after the client saw a terminal status",
-    "requires_action": "an interaction waiting in requires_action was answered with a function_result",
+    "polling": "no more than one read of an interaction after it showed a terminal status",
+    "requires_action": "an interaction waiting in requires_action was answered with a function_result "
+    "for each of its function calls, and for no other",
     "chaining": "no create chained onto an interaction that was still in_progress",
+    "retry_after": "after an answer asking to wait (Retry-After), the client waited that long",
 }
 
 #: Statuses shown by a cancel's own answer: the request, not yet the observed state.
@@ -132,10 +134,15 @@ def _check_duplicates(
 
 
 def _check_complete(
-    interaction_id: str, connections: Sequence[Connection], order: Sequence[str]
+    interaction_id: str,
+    connections: Sequence[Connection],
+    order: Sequence[str],
+    gives_up_after: int | None = None,
 ) -> list[Violation]:
     last = connections[-1]
-    if last.reached_end:
+    if gives_up_after is not None and any(c.refused for c in connections):
+        return _check_give_up(interaction_id, connections, gives_up_after)
+    if last.reached_end or any(c.read_terminal for c in connections):
         return []
     received = [e for c in connections for e in c.received]
     where = f"after {received[-1]}" if received else "before its first event"
@@ -150,6 +157,32 @@ def _check_complete(
             last.number,
         )
     ]
+
+
+def _check_give_up(interaction_id: str, connections: Sequence[Connection], declared: int) -> list[Violation]:
+    """The client was meant to stop after ``declared`` failed reconnects in a row: did it?"""
+    last = connections[-1]
+    failed = 0
+    for connection in reversed(connections):
+        if not connection.refused:
+            break
+        failed += 1
+    finished = last.reached_end or any(c.read_terminal for c in connections)
+    if finished:
+        problem = f"read the stream to its end instead of giving up after {declared} failed reconnect(s)"
+    elif failed < declared:
+        problem = (
+            f"gave up after {failed} failed reconnect(s), earlier than the {declared} declared "
+            "(gives_up_after)"
+        )
+    elif failed > declared:
+        problem = (
+            f"kept reconnecting: {failed} failed reconnects in a row, more than the {declared} it "
+            "should make before giving up (gives_up_after)"
+        )
+    else:
+        return []
+    return [Violation("complete", f"the client {problem} on {interaction_id}", interaction_id, last.at)]
 
 
 def _check_statuses(transcript: Transcript, interaction_id: str, enabled: Collection[str]) -> list[Violation]:
@@ -168,6 +201,7 @@ def _check_statuses(transcript: Transcript, interaction_id: str, enabled: Collec
     if "polling" in enabled:
         found += _check_polling(interaction_id, seen)
     if "requires_action" in enabled:
+        found += _check_function_results(transcript, interaction_id)
         waiting = next((s for s in seen if s.status == REQUIRES_ACTION), None)
         if waiting is not None and not any(
             c.previous_interaction_id == interaction_id and c.answers_function_call for c in transcript.chains
@@ -185,25 +219,77 @@ def _check_statuses(transcript: Transcript, interaction_id: str, enabled: Collec
     return found
 
 
+def _check_function_results(transcript: Transcript, interaction_id: str) -> list[Violation]:
+    """Each function_result answers a call the continued interaction really made."""
+    found: list[Violation] = []
+    for chain in transcript.chains:
+        if chain.previous_interaction_id != interaction_id or chain.known_calls is None:
+            continue
+        for call_id in chain.call_ids:
+            if call_id not in chain.known_calls:
+                calls = ", ".join(chain.known_calls) or "none"
+                found.append(
+                    Violation(
+                        "requires_action",
+                        f"a function_result at t={chain.at:.3f}s answers call_id={call_id!r}, which "
+                        f"matches no function call of {interaction_id} (its calls: {calls}); the API "
+                        "answers 400",
+                        interaction_id,
+                        chain.at,
+                    )
+                )
+    return found
+
+
+#: Reads allowed after a terminal status: the common "poll until done, then one GET for the full
+#: result" (or one GET after the stream ended) is fine; a loop that keeps polling is not.
+_READS_AFTER_TERMINAL = 1
+
+
 def _check_polling(interaction_id: str, seen: Sequence[StatusSeen]) -> list[Violation]:
-    """No poll after a poll showed a terminal status; one final read after a stream is fine."""
+    """No more than one poll after the client was shown a terminal status."""
     for index, status in enumerate(seen):
         if not is_terminal(status.status):
             continue
         later = [s for s in seen[index + 1 :] if s.source == "poll"]
-        allowed = 1 if status.source == "stream" else 0
-        if len(later) > allowed:
+        if len(later) > _READS_AFTER_TERMINAL:
             return [
                 Violation(
                     "polling",
                     f"polled {interaction_id} {len(later)} more time(s) after it reported "
-                    f"{status.status!r} at t={status.at:.3f}s (a terminal status never changes)",
+                    f"{status.status!r} at t={status.at:.3f}s (a terminal status never changes; one "
+                    "last read for the full result is fine, more is a loop that missed the end)",
                     interaction_id,
-                    later[allowed].at,
+                    later[_READS_AFTER_TERMINAL].at,
                 )
             ]
         return []
     return []
+
+
+def _check_retry_after(transcript: Transcript) -> list[Violation]:
+    """After an answer asking to wait, the next request on the same interaction came no sooner."""
+    found: list[Violation] = []
+    requests = transcript.requests
+    for index, asked in enumerate(requests):
+        if asked.retry_after is None or asked.interaction_id is None:
+            continue
+        later = next((r for r in requests[index + 1 :] if r.interaction_id == asked.interaction_id), None)
+        if later is None:
+            continue
+        waited = later.at - asked.at
+        if waited + 1e-6 < asked.retry_after:
+            found.append(
+                Violation(
+                    "retry_after",
+                    f"{asked.method} {asked.target} was answered {asked.status} at t={asked.at:.3f}s "
+                    f"with Retry-After: {asked.retry_after:g}s, but the client tried again after "
+                    f"{waited:.3f}s ({later.method} {later.target}); honour Retry-After",
+                    asked.interaction_id,
+                    later.at,
+                )
+            )
+    return found
 
 
 def _check_chains(transcript: Transcript) -> list[Violation]:
@@ -224,8 +310,14 @@ def validate(
     transcript: Transcript,
     streams: Mapping[str, Sequence[str]],
     enabled: Collection[str] = tuple(CHECKS),
+    *,
+    gives_up_after: int | None = None,
 ) -> list[Violation]:
-    """Every violation of the enabled checks; ``streams`` maps ids to their full event order."""
+    """Every violation of the enabled checks; ``streams`` maps ids to their full event order.
+
+    ``gives_up_after`` declares that the client is meant to stop after that many failed
+    reconnects in a row: ``complete`` then checks that it stopped there.
+    """
     unknown = set(enabled) - set(CHECKS)
     if unknown:
         raise ValueError(f"unknown checks: {', '.join(sorted(unknown))}; known: {', '.join(CHECKS)}")
@@ -239,8 +331,10 @@ def validate(
             if "duplicates" in enabled:
                 found += _check_duplicates(interaction_id, connections, order)
             if "complete" in enabled:
-                found += _check_complete(interaction_id, connections, order)
+                found += _check_complete(interaction_id, connections, order, gives_up_after)
         found += _check_statuses(transcript, interaction_id, enabled)
     if "chaining" in enabled:
         found += _check_chains(transcript)
+    if "retry_after" in enabled:
+        found += _check_retry_after(transcript)
     return found

@@ -25,7 +25,7 @@ from pytest_interactions.cassette import (
     StreamEvent,
     event_to_bytes,
 )
-from pytest_interactions.faults import REFUSED_ERROR, Cut, FaultPlan, ProtocolFault
+from pytest_interactions.faults import REFUSED_ERROR, Cut, CutRule, FaultPlan, ProtocolFault
 from pytest_interactions.protocol._transcript import (
     ChainRecord,
     Connection,
@@ -78,24 +78,124 @@ class ReplayServer:
         self._events: dict[str, tuple[ProtocolFault | None, list[HistoryEvent]]] = {}
         self.errors: list[str] = []
         self._lock = threading.Lock()
+        self._recorded_errors = _recorded_errors(tape.cassette.exchanges)
 
-    def unapplied_faults(self) -> list[str]:
-        """Planned faults that never happened: a test that believes it exercised them must not pass."""
+    # -- faults that could not, or did not, apply --------------------------------------------
+
+    def _targets(self) -> list[History]:
+        wanted = self.faults.interaction_id
+        return [h for h in self.histories.values() if wanted in (None, h.interaction_id)]
+
+    def _longest(self) -> str:
+        streams = [len(self.events(h)) for h in self._targets() if h.events]
+        if not streams:
+            return "the cassette has no recorded stream"
+        return f"the longest recorded stream has {max(streams)} events"
+
+    def inapplicable_faults(self) -> list[str]:
+        """Planned faults the recording has no place for: the test cannot exercise what it declares."""
         found = []
-        longest = max((len(h.events) for h in self.histories.values()), default=0)
-        if self.faults.rules and self.faults.cuts_fired == 0:
-            specs = ", ".join(rule.spec for rule in self.faults.rules)
-            found.append(
-                f"disconnect={specs} never cut a stream: the client opened no stream it applies to "
-                f"(the longest recorded stream has {longest} events)"
-            )
+        for rule in self.faults.rules:
+            if not any(rule.cuts([e.event_type for e in self.events(h)]) for h in self._targets()):
+                found.append(f"disconnect={rule.spec!r} cannot apply: {self._longest()}")
+        can_cut = bool(self.faults.rules) or any(h.recorded_cuts for h in self.histories.values())
+        for answer in self.faults.reconnects:
+            if not can_cut:
+                found.append(
+                    f"reconnect answers ({answer.label}) cannot apply: nothing cuts a stream "
+                    "(declare disconnect=...)"
+                )
+        for answer in self.faults.polls:
+            if not any(h.snapshots or h.events for h in self.histories.values()):
+                found.append(f"{answer.label} cannot apply: the cassette has no interaction to poll")
         fault = self.faults.protocol
-        if fault is not None and longest <= fault.after_events:
+        if fault is not None and not any(self._injection(h) for h in self.histories.values()):
+            counted = "polls" if fault.on == "polls" else "events or polls"
             found.append(
-                f"inject={fault.kind}:{fault.after_events} changed nothing: no recorded stream has more "
-                f"than {fault.after_events} events (the longest has {longest})"
+                f"inject={fault.spec!r} cannot apply: no recorded interaction has more than "
+                f"{fault.after_events} {counted} ({self._longest()})"
             )
         return found
+
+    def unapplied_faults(self) -> list[str]:
+        """Planned faults that never happened: a test that believes it exercised them must not pass.
+
+        A cut placed after the event that ends a stream is no failure when the client stopped
+        reading at that event: it had read its stream, and nothing was left to cut.
+        """
+        found = []
+        moot_rules = 0
+        for rule in self.faults.rules:
+            if rule.spec in self.faults.fired_rules:
+                continue
+            if self._beyond_terminal(rule):
+                moot_rules += 1
+                continue
+            found.append(f"disconnect={rule.spec} never cut a stream: {self._why_not_cut(rule)}")
+        all_moot = bool(self.faults.rules) and moot_rules == len(self.faults.rules)
+        for answer in self.faults.answers:
+            if answer.used or (all_moot and answer in self.faults.reconnects):
+                continue
+            what = "poll" if answer.label.startswith("polls") else "reconnect after a cut"
+            found.append(f"{answer.label} was never answered: the client made no {what}")
+        fault = self.faults.protocol
+        if fault is not None and not self._injection_seen(fault):
+            found.append(
+                f"inject={fault.spec} changed nothing: the client never reached the injected "
+                f"{_INJECTED_STATUS[fault.kind]} (no stream read past event {fault.after_events}, "
+                "no poll after it)"
+            )
+        return found
+
+    def _terminal_position(self, history: History) -> int | None:
+        for position, event in enumerate(self.events(history), start=1):
+            if event.payload is not None and protocol.ends_stream(event.payload):
+                return position
+        return None
+
+    def _beyond_terminal(self, rule: CutRule) -> bool:
+        """The rule cuts only after the end of a stream whose end the client read."""
+        for history in self._targets():
+            terminal = self._terminal_position(history)
+            if terminal is None:
+                continue
+            if not any(c.read_terminal for c in self.transcript.connections_of(history.interaction_id)):
+                continue
+            cuts = rule.cuts([e.event_type for e in self.events(history)])
+            if cuts and all(
+                c.position > terminal or (c.position == terminal and not c.mid_event) for c in cuts
+            ):
+                return True
+        return False
+
+    def _why_not_cut(self, rule: CutRule) -> str:
+        opened = [h for h in self._targets() if self.transcript.connections_of(h.interaction_id)]
+        if not opened:
+            return f"the client opened no stream it applies to ({self._longest()})"
+        history = opened[0]
+        cuts = rule.cuts([e.event_type for e in self.events(history)])
+        received = {e for c in self.transcript.connections_of(history.interaction_id) for e in c.received}
+        where = f"the client stopped reading {history.interaction_id} after {len(received)} event(s)"
+        return f"{where}, before the cut point (event {cuts[0].position})" if cuts else where
+
+    def _injection_seen(self, fault: ProtocolFault) -> bool:
+        status = _INJECTED_STATUS[fault.kind]
+        for history in self.histories.values():
+            injection = self._injection(history)
+            if injection is None:
+                continue
+            if any(
+                s.status == status and s.at >= injection[0] and s.source in ("poll", "stream")
+                for s in self.transcript.statuses_of(history.interaction_id)
+            ):
+                return True
+            if any(
+                d.event_id and d.event_id.endswith("-injected")
+                for c in self.transcript.connections_of(history.interaction_id)
+                for d in c.deliveries
+            ):
+                return True
+        return False
 
     def streams(self) -> dict[str, list[str]]:
         """Every interaction's full event order, for the checks."""
@@ -127,6 +227,7 @@ class ReplayServer:
                     target,
                     now,
                     interaction_id,
+                    operation=route.operation.value,
                     asynchronous=asynchronous,
                 )
             if is_stream_request(incoming.method, incoming.url):
@@ -145,7 +246,16 @@ class ReplayServer:
                 # The recording's own refusal of this request, if it has one, is used up.
                 self.tape.take(incoming, prefer=_refusal)
                 return self._error(
-                    flavor, request, 400, refused, target, now, None, asynchronous=asynchronous
+                    flavor,
+                    request,
+                    400,
+                    refused,
+                    target,
+                    now,
+                    None,
+                    operation="create",
+                    reason=protocol.EARLY_CHAIN_STATUS,
+                    asynchronous=asynchronous,
                 )
             # Whether a chain is accepted follows the compiled state, not the recording's
             # timing: a refusal recorded for the same request is not the answer.
@@ -201,8 +311,10 @@ class ReplayServer:
         status = self._status_at(history, now) if history is not None else None
         value = body.get("input")
         items = value if isinstance(value, list) else []
-        answers = any(isinstance(i, Mapping) and i.get("type") == "function_result" for i in items)
-        self.transcript.add_chain(ChainRecord(now, previous_id, status, answers))
+        results = [i for i in items if isinstance(i, Mapping) and i.get("type") == "function_result"]
+        call_ids = tuple(str(i.get("call_id")) for i in results)
+        known = _function_calls(history, self.events(history)) if history is not None else None
+        self.transcript.add_chain(ChainRecord(now, previous_id, status, bool(results), call_ids, known))
         if status == protocol.IN_PROGRESS and not body.get("continuation_token"):
             return (
                 f"Previous interaction '{previous_id}' is still in_progress; "
@@ -214,12 +326,28 @@ class ReplayServer:
 
     def _status_at(self, history: History, at: float) -> str | None:
         fault = self.faults.protocol
-        if fault is not None:
-            events = self.events(history)
-            injected = [e for e in events if e.event_id and e.event_id.endswith("-injected")]
-            if injected and at >= injected[0].at:
-                return _INJECTED_STATUS[fault.kind]
+        injection = self._injection(history)
+        if fault is not None and injection is not None and at >= injection[0]:
+            return _INJECTED_STATUS[fault.kind]
         return history.status_at(at)
+
+    def _injection(self, history: History) -> tuple[float, int] | None:
+        """When the planned protocol fault turns this run, and how many stream events it keeps.
+
+        Counting events, the run turns at its N-th event; counting polls (or for a run recorded
+        without a stream), at its (N+1)-th recorded poll, so that the first N polls are as recorded.
+        """
+        fault = self.faults.protocol
+        if fault is None:
+            return None
+        if fault.on == "events" and history.events:
+            if len(history.events) <= fault.after_events:
+                return None
+            return history.events[fault.after_events - 1].at, fault.after_events
+        if len(history.snapshots) <= fault.after_events:
+            return None
+        moment = history.snapshots[fault.after_events][0]
+        return moment, sum(1 for e in history.events if e.at < moment)
 
     def _paced(self, history: History, now: float) -> float:
         """The moment a poll is answered at.
@@ -250,11 +378,16 @@ class ReplayServer:
             fold.extend(e.payload for e in self.events(history) if e.payload is not None and e.at <= at)
             body, headers, status = fold.snapshot(), list(_JSON_HEADERS), 200
         fault = self.faults.protocol
-        injected_status = self._status_at(history, at) if fault is not None else None
-        if fault is not None and isinstance(body, dict) and injected_status == _INJECTED_STATUS[fault.kind]:
-            body["status"] = injected_status
-            if fault.kind == "failure":
-                body["errors"] = [{"code": "injected_failure", "message": fault.message}]
+        injection = self._injection(history)
+        if fault is not None and injection is not None and at >= injection[0]:
+            # The run as it stood when it turned, with the injected ending.
+            before = _snapshot_as_of(history, injection[0] - 1e-9) if fault.on == "polls" else None
+            if before is not None and before.body is not None:
+                body = copy.deepcopy(before.body.value)
+            if isinstance(body, dict):
+                body["status"] = _INJECTED_STATUS[fault.kind]
+                if fault.kind == "failure":
+                    body["errors"] = [{"code": "injected_failure", "message": fault.message}]
         return status, headers, body
 
     def _poll(
@@ -273,6 +406,7 @@ class ReplayServer:
                 target,
                 now,
                 history.interaction_id,
+                operation="get",
                 retry_after=injected.retry_after,
                 note="injected",
                 asynchronous=asynchronous,
@@ -306,20 +440,37 @@ class ReplayServer:
         now: float,
         interaction_id: str | None,
         *,
+        operation: str | None = None,
+        reason: str | None = None,
         retry_after: float | None = None,
         note: str = "",
+        record: bool = True,
         asynchronous: bool,
     ) -> Any:
-        self.transcript.add_request(
-            RequestRecord(now, request.method, target, status, interaction_id, note=note)
-        )
-        headers = list(_JSON_HEADERS)
+        """An error answer made up by replay, in the shape the API gives it.
+
+        Where the cassette holds an answer of the same kind (HTTP status and error status), its
+        headers and body are used, so that code branching on errors sees what it saw while
+        recording; otherwise the protocol's one definition of the error body.
+        """
+        reason = reason or protocol.STATUS_NAMES.get(status, "UNKNOWN")
+        wait = _wait_asked(retry_after)
+        if record:
+            self.transcript.add_request(
+                RequestRecord(now, request.method, target, status, interaction_id, operation, note, wait)
+            )
+        recorded = self._recorded_errors.get((status, reason))
+        if recorded is not None and recorded.body is not None:
+            error = copy.deepcopy(recorded.body.value)
+            headers = [(k, v) for k, v in recorded.headers if k.lower() not in _RETRY_HEADERS]
+        else:
+            error = protocol.error_body(status, message, reason)
+            headers = list(_JSON_HEADERS)
         if retry_after is not None:
             headers += [
                 ("retry-after", str(max(1, round(retry_after)))),
                 ("retry-after-ms", str(round(retry_after * 1000))),
             ]
-        error = protocol.error_body(status, message)
         data = json.dumps(error).encode("utf-8")
         self._note(now, status, headers, error)
         return _response(flavor, request, status, headers, [data], asynchronous=asynchronous)
@@ -337,11 +488,13 @@ class ReplayServer:
         return events
 
     def _faulted_events(self, history: History, fault: ProtocolFault | None) -> list[HistoryEvent]:
-        if fault is None or len(history.events) <= fault.after_events:
+        injection = self._injection(history)
+        if fault is None or injection is None or not history.events:
             return history.events
-        kept = history.events[: fault.after_events]
-        last = kept[-1]
-        base = last.event_id or "event"
+        moment, keep = injection
+        kept = history.events[:keep]
+        last = kept[-1] if kept else None
+        base = (last.event_id if last is not None else None) or "event"
         payloads: list[dict[str, Any]] = []
         if fault.kind == "failure":
             payloads.append(
@@ -388,7 +541,7 @@ class ReplayServer:
                 data=data,
                 id=event_id if history.dialect is protocol.WHATWG else None,
             )
-            injected.append(HistoryEvent(last.at, record, event_id, str(payload["event_type"]), payload))
+            injected.append(HistoryEvent(moment, record, event_id, str(payload["event_type"]), payload))
         return [*kept, *injected]
 
     def _stream(
@@ -422,11 +575,19 @@ class ReplayServer:
                     target,
                     now,
                     history.interaction_id,
+                    operation="stream",
                     asynchronous=asynchronous,
                 )
             start = position
         self.transcript.add_request(RequestRecord(now, "GET", target, 200, history.interaction_id, "stream"))
         return self._serve_stream(flavor, request, history, start, resume, now, asynchronous)
+
+    def _stream_request(self, interaction_id: str) -> RequestRecord | None:
+        """The transcript entry of the stream request being answered, if it has one."""
+        last = self.transcript.requests[-1] if self.transcript.requests else None
+        if last is not None and last.operation == "stream" and last.interaction_id == interaction_id:
+            return last
+        return None
 
     def _position_after(self, history: History, event_id: str) -> int | None:
         for index, event in enumerate(self.events(history)):
@@ -454,9 +615,16 @@ class ReplayServer:
                 self.transcript.faults.append(
                     f"reconnect #{connection.number} to {history.interaction_id}: {injected.label}"
                 )
+                stream_request = self._stream_request(history.interaction_id)
+                if stream_request is not None:
+                    stream_request.note = "injected"
                 if injected.refuses:
+                    if stream_request is not None:
+                        stream_request.status = None
                     raise flavor.exception(*REFUSED_ERROR)
-                self.transcript.requests[-1].status = injected.status
+                if stream_request is not None:
+                    stream_request.status = injected.status
+                    stream_request.retry_after = _wait_asked(injected.retry_after)
                 return self._error(
                     flavor,
                     request,
@@ -465,8 +633,10 @@ class ReplayServer:
                     "",
                     now,
                     history.interaction_id,
+                    operation="stream",
                     retry_after=injected.retry_after,
                     note="injected",
+                    record=stream_request is None,
                     asynchronous=asynchronous,
                 )
         events = self.events(history)
@@ -477,7 +647,7 @@ class ReplayServer:
         served.events = []
 
         def chunks() -> Iterator[bytes]:
-            yield from self._pieces(flavor, history, events, cuts, start, connection, served)
+            yield from self._pieces(flavor, request, history, events, cuts, start, connection, served)
 
         async def achunks() -> AsyncIterator[bytes]:
             for piece in chunks():
@@ -491,6 +661,7 @@ class ReplayServer:
     def _pieces(
         self,
         flavor: Flavor,
+        request: Any,
         history: History,
         events: list[HistoryEvent],
         cuts: list[Cut],
@@ -504,34 +675,42 @@ class ReplayServer:
         for index in range(start, len(events)):
             event, position = events[index], index + 1
             data = event_to_bytes(event.record)
+            name = event.event_id or f"event {position}"
             inside = by_position.get((position, True))
             if inside is not None and self.faults.take_cut(history.interaction_id, inside):
+                partial = inside.partial or data[: max(1, len(data) // 2)]
                 connection.deliveries.append(
                     Delivery(event.event_id, event.event_type, self.now(), complete=False)
                 )
-                connection.cut = f"inside {event.event_id or f'event {position}'} ({inside.label})"
-                self.transcript.faults.append(f"connection #{connection.number}: cut {connection.cut}")
-                log.append(
-                    Disconnect(self.now() - connection.at, *inside.error, data[: max(1, len(data) // 2)])
-                )
-                yield data[: max(1, len(data) // 2)]
+                self._cut(connection, f"inside {name} ({inside.label})")
+                log.append(Disconnect(self.now() - connection.at, *inside.error, partial))
+                yield partial
                 raise flavor.exception(*inside.error)
             self.advance_to(event.at)
             connection.deliveries.append(Delivery(event.event_id, event.event_type, self.now()))
             status = protocol.status_carried(event.payload or {})
             if status is not None:
                 self.transcript.saw_status(self.now(), history.interaction_id, status, "stream")
+            if event.payload is not None and protocol.ends_stream(event.payload):
+                connection.read_terminal = True
             last = index == len(events) - 1 and history.done is None and history.tail_error is None
             if last:
                 connection.reached_end = True
             log.append(_served(event.record, self.now() - connection.at))
             yield data
             after = by_position.get((position, False))
-            if after is not None and self.faults.take_cut(history.interaction_id, after):
-                connection.cut = f"after {event.event_id or f'event {position}'} ({after.label})"
-                self.transcript.faults.append(f"connection #{connection.number}: cut {connection.cut}")
-                log.append(Disconnect(self.now() - connection.at, *after.error))
-                raise flavor.exception(*after.error)
+            if after is None or not self.faults.take_cut(history.interaction_id, after):
+                continue
+            if after.how == "end":
+                connection.reached_end = False
+                self._cut(connection, f"ended cleanly after {name} ({after.label})")
+                return
+            if after.how == "stall":
+                self._stall(request, connection, history, name, after)
+            else:
+                self._cut(connection, f"after {name} ({after.label})")
+            log.append(Disconnect(self.now() - connection.at, *after.error))
+            raise flavor.exception(*after.error)
         if history.done is not None:
             connection.reached_end = True
             log.append(_served(history.done, self.now() - connection.at))
@@ -543,6 +722,71 @@ class ReplayServer:
             raise flavor.exception(history.tail_error.error, history.tail_error.message)
         elif start >= len(events):
             connection.reached_end = True
+
+    def _cut(self, connection: Connection, how: str) -> None:
+        connection.cut = how
+        self.transcript.faults.append(f"connection #{connection.number}: cut {how}")
+
+    def _stall(self, request: Any, connection: Connection, history: History, name: str, cut: Cut) -> None:
+        """The stream sends nothing more: the client's read timeout fires, on the session's clock."""
+        timeout = _read_timeout(request)
+        if timeout is None:
+            self.errors.append(
+                f"the stream of {history.interaction_id} stalled after {name} ({cut.label}) and the "
+                "client set no read timeout: against a real server it would wait forever; give the "
+                "client a read timeout (httpx.Timeout(read=...)) and reconnect when it fires"
+            )
+            self._cut(connection, f"stalled after {name} ({cut.label}); the client had no read timeout")
+            return
+        self.advance_to(self.now() + timeout)
+        self._cut(connection, f"stalled after {name} ({cut.label}); read timeout after {timeout:g}s")
+
+
+_RETRY_HEADERS = frozenset({"retry-after", "retry-after-ms", "content-length"})
+
+
+def _read_timeout(request: Any) -> float | None:
+    timeout = getattr(request, "extensions", {}).get("timeout")
+    value = timeout.get("read") if isinstance(timeout, Mapping) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _wait_asked(retry_after: float | None) -> float | None:
+    """The shortest wait a client honouring either ``Retry-After`` header would make."""
+    if retry_after is None:
+        return None
+    return min(float(max(1, round(retry_after))), retry_after)
+
+
+def _recorded_errors(exchanges: list[Exchange]) -> dict[tuple[int, str], RecordedResponse]:
+    """The first recorded error answer of each kind (HTTP status, error status)."""
+    found: dict[tuple[int, str], RecordedResponse] = {}
+    for exchange in exchanges:
+        response = exchange.response
+        if response is None or response.status < 400 or response.body is None:
+            continue
+        value = response.body.value if response.body.kind == "json" else None
+        error = value.get("error") if isinstance(value, Mapping) else None
+        if isinstance(error, Mapping):
+            reason = str(error.get("status") or protocol.STATUS_NAMES.get(response.status, "UNKNOWN"))
+            found.setdefault((response.status, reason), response)
+    return found
+
+
+def _function_calls(history: History, events: list[HistoryEvent]) -> tuple[str, ...]:
+    """The ids of the function calls an interaction made, from its stream and its polls."""
+    ids: list[str] = []
+    for event in events:
+        step = (event.payload or {}).get("step")
+        if isinstance(step, Mapping) and step.get("type") == "function_call" and step.get("id"):
+            ids.append(str(step["id"]))
+    for _, response in history.snapshots:
+        value = response.body.value if response.body is not None else None
+        steps = value.get("steps") if isinstance(value, Mapping) else None
+        for step in steps if isinstance(steps, list) else []:
+            if isinstance(step, Mapping) and step.get("type") == "function_call" and step.get("id"):
+                ids.append(str(step["id"]))
+    return tuple(dict.fromkeys(ids))
 
 
 def _refusal(exchange: Exchange) -> bool:

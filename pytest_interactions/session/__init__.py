@@ -1,11 +1,12 @@
 """Sessions: one test's record mode, cassette, interception and transcript."""
 
+from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.session._modes import DESCRIPTIONS, SUPPORTED, parse_mode
 from pytest_interactions.session._session import Session, SessionConfig
 from pytest_interactions.session._use import (
-    FaultNotAppliedError,
     ProtocolCheckError,
     raise_for_session,
+    session_findings,
     session_report,
     use_cassette,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "SessionConfig",
     "parse_mode",
     "raise_for_session",
+    "session_findings",
     "session_report",
     "use_cassette",
 ]

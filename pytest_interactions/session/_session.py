@@ -24,7 +24,7 @@ from pytest_interactions.cassette import (
     save_cassette,
 )
 from pytest_interactions.clock import VirtualClock, real_monotonic
-from pytest_interactions.faults import FaultPlan
+from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.protocol import CHECKS, Transcript, Violation, validate
 from pytest_interactions.record import Recorder
 from pytest_interactions.replay import DEFAULT_MATCH_ON, Replayer, ReplayServer, UnmatchedRequestError
@@ -115,6 +115,13 @@ class Session:
             if self.replayer is not None and config.replay == "server"
             else None
         )
+        if self.server is not None:
+            inapplicable = self.server.inapplicable_faults()
+            if inapplicable:
+                raise FaultNotAppliedError(
+                    f"the faults planned for {self.path} cannot apply to its recording, so the test "
+                    "would not exercise them:\n  " + "\n  ".join(inapplicable)
+                )
         records = self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
             self.mode is RecordMode.ONCE and not exists
         )
@@ -223,7 +230,9 @@ class Session:
         enabled = self.enabled_checks()
         if self.server is None or not enabled:
             return []
-        return validate(self.transcript, self.server.streams(), enabled)
+        return validate(
+            self.transcript, self.server.streams(), enabled, gives_up_after=self.faults.gives_up_after
+        )
 
     def problems(self) -> list[str]:
         """Unanswered requests and resumes from unknown events, in the order they happened."""

@@ -7,13 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.protocol import render_report
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session._session import Session, SessionConfig
-
-
-class FaultNotAppliedError(AssertionError):
-    """A planned fault never happened, so the test did not exercise what it declares."""
 
 
 class ProtocolCheckError(AssertionError):
@@ -44,6 +41,21 @@ def session_report(session: Session) -> str | None:
     """The protocol mistakes of a finished session with its timeline, or ``None`` when there are none."""
     violations = session.violations()
     return render_report(session.transcript, violations, str(session.path)) if violations else None
+
+
+def session_findings(session: Session) -> str | None:
+    """Everything the toolkit found wrong in a finished session, as one text (``None``: nothing).
+
+    Shown next to the test's own error when the test failed too, so that the reason is never hidden.
+    """
+    parts = [*session.problems()]
+    report = session_report(session)
+    if report:
+        parts.append(report)
+    unapplied = session.unapplied_faults()
+    if unapplied:
+        parts.append("planned faults that did not happen:\n  " + "\n  ".join(unapplied))
+    return "\n\n".join(parts) if parts else None
 
 
 def raise_for_session(session: Session) -> None:

@@ -458,3 +458,111 @@ async def ahttp_chain_too_early(client: httpx.AsyncClient, question: str, follow
             answer.raise_for_status()
             return str(answer.json()["id"])
         await ahttp_poll(client, first, interval=0.05)
+
+
+# -- the API guide's own reconnect loop ----------------------------------------------------------
+
+#: Statuses after which a stream has nothing more to tell (the guide stops reading there).
+FINAL = ("completed", "failed", "cancelled", "requires_action")
+
+
+def _ends(event: Any) -> bool:
+    if event.event_type == "interaction.completed":
+        return True
+    return event.event_type == "interaction.status_update" and event.status in FINAL
+
+
+def guide_read(client: genai.Client, interaction_id: str, *, attempts: int = 20) -> str:
+    """The reconnect loop the API guide teaches: it returns as soon as it sees the end of the run,
+    without reading on to ``[DONE]``, and resumes from the last ``event_id`` it saw."""
+    last_event_id = None
+    parts: list[str] = []
+    for _ in range(attempts):
+        try:
+            stream = client.interactions.get(interaction_id, stream=True, last_event_id=last_event_id)
+            for event in stream:
+                if getattr(event, "event_id", None):
+                    last_event_id = event.event_id
+                if event.event_type == "step.delta" and event.delta.type == "text":
+                    parts.append(event.delta.text)
+                elif _ends(event):
+                    return "".join(parts)
+        except APIConnectionError:
+            continue
+    raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
+
+
+async def aguide_read(client: genai.Client, interaction_id: str, *, attempts: int = 20) -> str:
+    """:func:`guide_read` through ``client.aio``."""
+    last_event_id = None
+    parts: list[str] = []
+    for _ in range(attempts):
+        try:
+            stream = await client.aio.interactions.get(
+                interaction_id, stream=True, last_event_id=last_event_id
+            )
+            async for event in stream:
+                if getattr(event, "event_id", None):
+                    last_event_id = event.event_id
+                if event.event_type == "step.delta" and event.delta.type == "text":
+                    parts.append(event.delta.text)
+                elif _ends(event):
+                    return "".join(parts)
+        except APIConnectionError:
+            continue
+    raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
+
+
+# -- function calls read from a stream -----------------------------------------------------------
+
+
+def sse_calls(client: httpx.Client, interaction_id: str, *, overwrite: bool = False) -> list[dict[str, Any]]:
+    """The function calls of a streamed interaction, their ``arguments_delta`` pieces joined.
+
+    The mistake (``overwrite=True``): each piece replaces the arguments instead of extending them.
+    """
+    calls: dict[int, dict[str, Any]] = {}
+    pieces: dict[int, str] = {}
+    params = _params(None)
+    with connect_sse(client, "GET", f"/interactions/{interaction_id}", params=params) as source:
+        for sse in source.iter_sse():
+            if sse.data == "[DONE]":
+                break
+            event = json.loads(sse.data)
+            if event["event_type"] == "step.start" and event["step"]["type"] == "function_call":
+                calls[event["index"]] = {"id": event["step"]["id"], "name": event["step"]["name"]}
+                pieces[event["index"]] = ""
+            elif event["event_type"] == "step.delta" and event["delta"]["type"] == "arguments_delta":
+                piece = event["delta"]["arguments"]
+                pieces[event["index"]] = piece if overwrite else pieces[event["index"]] + piece
+    return [{**call, "arguments": _loads(pieces[index])} for index, call in calls.items()]
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+# -- a reconnect loop that ignores Retry-After ---------------------------------------------------
+
+
+def sse_read_hasty(client: httpx.Client, interaction_id: str, *, attempts: int = 20) -> Reader:
+    """:func:`sse_read`, except that a 429 or 5xx answer is retried at once (the mistake)."""
+    reader = Reader()
+    for _ in range(attempts):
+        try:
+            params = _params(_since(reader.ids, "last"))
+            with connect_sse(client, "GET", f"/interactions/{interaction_id}", params=params) as source:
+                if _retry_after(source.response) is not None:
+                    continue
+                source.response.raise_for_status()
+                for sse in source.iter_sse():
+                    if sse.data == "[DONE]":
+                        break
+                    reader.take(json.loads(sse.data))
+            return reader
+        except DROPPED:
+            continue
+    raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
