@@ -100,6 +100,26 @@ class Interactions:
 
     def recorded_text(self, interaction_id: str) -> str:
         """The output text the recording shows for an interaction (what a correct client ends with)."""
+        streamed, polled = self._recorded(interaction_id)
+        text = protocol.output_text(streamed) if streamed is not None else ""
+        return text or (protocol.output_text(polled) if polled is not None else "")
+
+    def recorded_calls(self, interaction_id: str) -> list[dict[str, Any]]:
+        """The function calls the recording shows for an interaction: ``id``, ``name`` and the
+        ``arguments`` its ``arguments_delta`` pieces join into (what a correct client ends with)."""
+        for interaction in self._recorded(interaction_id):
+            steps = interaction.get("steps") if interaction is not None else None
+            calls = [
+                {"id": step.get("id"), "name": step.get("name"), "arguments": step.get("arguments")}
+                for step in steps or []
+                if isinstance(step, dict) and step.get("type") == "function_call"
+            ]
+            if calls:
+                return calls
+        return []
+
+    def _recorded(self, interaction_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The interaction as its recorded stream tells it, and as its last recorded poll shows it."""
         server = self.session.server
         if server is not None:
             histories = server.histories
@@ -115,13 +135,14 @@ class Interactions:
                 f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"
             )
         history = histories[interaction_id]
+        streamed = None
         if history.events:
-            fold = protocol.InteractionFold().extend(e.payload for e in history.events if e.payload)
-            text = protocol.output_text(fold.snapshot())
-            if text:
-                return text
+            streamed = (
+                protocol.InteractionFold().extend(e.payload for e in history.events if e.payload).snapshot()
+            )
         snapshots = [r.body.value for _, r in history.snapshots if r.body is not None]
-        return protocol.output_text(snapshots[-1]) if snapshots else ""
+        polled = snapshots[-1] if snapshots and isinstance(snapshots[-1], dict) else None
+        return streamed, polled
 
     def close(self) -> None:
         try:

@@ -162,23 +162,25 @@ def _check_complete(
 def _check_give_up(interaction_id: str, connections: Sequence[Connection], declared: int) -> list[Violation]:
     """The client was meant to stop after ``declared`` failed reconnects in a row: did it?"""
     last = connections[-1]
-    failed = 0
+    trailing = longest = run = 0
+    for connection in connections:
+        run = run + 1 if connection.refused else 0
+        longest = max(longest, run)
     for connection in reversed(connections):
         if not connection.refused:
             break
-        failed += 1
+        trailing += 1
     finished = last.reached_end or any(c.read_terminal for c in connections)
-    if finished:
-        problem = f"read the stream to its end instead of giving up after {declared} failed reconnect(s)"
-    elif failed < declared:
+    if longest > declared:
         problem = (
-            f"gave up after {failed} failed reconnect(s), earlier than the {declared} declared "
-            "(gives_up_after)"
+            f"kept reconnecting after {declared} failed reconnects ({longest} in a row) instead of giving up"
         )
-    elif failed > declared:
+    elif finished:
+        problem = f"read the stream to its end instead of giving up after {declared} failed reconnect(s)"
+    elif trailing < declared:
         problem = (
-            f"kept reconnecting: {failed} failed reconnects in a row, more than the {declared} it "
-            "should make before giving up (gives_up_after)"
+            f"gave up after {trailing} failed reconnect(s), earlier than the {declared} declared "
+            "(gives_up_after)"
         )
     else:
         return []

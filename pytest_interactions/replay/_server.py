@@ -701,8 +701,8 @@ class ReplayServer:
             after = by_position.get((position, False))
             if after is None or not self.faults.take_cut(history.interaction_id, after):
                 continue
+            connection.reached_end = False  # a cut after the last event still ends it early
             if after.how == "end":
-                connection.reached_end = False
                 self._cut(connection, f"ended cleanly after {name} ({after.label})")
                 return
             if after.how == "stall":
