@@ -1,5 +1,6 @@
 """A faithful local emulator of the Interactions API, served over real sockets on loopback."""
 
+from pytest_interactions.emulator._arguments import arguments_for
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._emulator import Emulator
 from pytest_interactions.emulator._faults import FaultPlan, Rejection, StreamFault
@@ -29,4 +30,5 @@ __all__ = [
     "Script",
     "StreamFault",
     "answer_for",
+    "arguments_for",
 ]

@@ -72,21 +72,30 @@ Answer = JsonAnswer | StreamAnswer
 
 
 class ApiError(Exception):
-    """An error the API answers with its JSON error shape."""
+    """An error the API answers with its JSON error shape (``protocol``'s one definition)."""
 
     def __init__(
         self,
-        code: int,
+        kind: protocol.ErrorKind | int,
         message: str,
-        status: str | None = None,
         headers: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
-        self.answer = JsonAnswer(code, protocol.error_body(code, message, status), [*_JSON, *(headers or [])])
+        kind = kind if isinstance(kind, protocol.ErrorKind) else protocol.error_kind(kind)
+        self.answer = JsonAnswer(kind.code, kind.body(message), [*_JSON, *(headers or [])])
 
 
-def error(code: int, message: str, status: str | None = None) -> JsonAnswer:
-    return ApiError(code, message, status).answer
+def error(kind: protocol.ErrorKind | int, message: str) -> JsonAnswer:
+    return ApiError(kind, message).answer
+
+
+def managed_agent(body: Mapping[str, Any]) -> str | None:
+    """The managed agent a create names, in ``agent`` or in ``model`` alike, else ``None``."""
+    for key in ("agent", "model"):
+        name = body.get(key)
+        if isinstance(name, str) and name.startswith(MANAGED_AGENT_PREFIXES):
+            return name
+    return None
 
 
 class Notifier:
@@ -168,7 +177,7 @@ class EmulatorApp:
     async def _dispatch(self, request: Request) -> Answer:
         route = protocol.parse_route(request.method, request.path)
         if route is None:
-            raise ApiError(404, f"Method not found: {request.method} {request.path}")
+            raise ApiError(protocol.NOT_FOUND, f"Method not found: {request.method} {request.path}")
         if not route.method_ok:
             raise ApiError(
                 405,
@@ -184,7 +193,7 @@ class EmulatorApp:
         assert route.interaction_id is not None
         run = self.store.find(route.interaction_id)
         if run is None:
-            raise ApiError(404, f"Interaction '{route.interaction_id}' was not found.")
+            raise ApiError(protocol.NOT_FOUND, f"Interaction '{route.interaction_id}' was not found.")
         if route.operation is protocol.Operation.GET:
             return self._get(request, run)
         if route.operation is protocol.Operation.CANCEL:
@@ -211,13 +220,13 @@ class EmulatorApp:
         bearer = headers.get("authorization", "")
         if not key and not bearer.lower().startswith("bearer "):
             raise ApiError(
-                403,
+                protocol.PERMISSION_DENIED,
                 "Method doesn't allow unregistered callers (callers without established "
                 "identity). Please use API Key or other form of API consumer identity to "
                 "call this API.",
             )
         if self.api_keys is not None and key and key not in self.api_keys:
-            raise ApiError(400, "API key not valid. Please pass a valid API key.")
+            raise ApiError(protocol.INVALID_ARGUMENT, "API key not valid. Please pass a valid API key.")
 
     # -- create -----------------------------------------------------------------------------
 
@@ -225,9 +234,13 @@ class EmulatorApp:
         try:
             body = json.loads(request.body or b"null")
         except ValueError as exc:
-            raise ApiError(400, f"Invalid JSON payload received. {exc.__class__.__name__}: {exc}") from None
+            raise ApiError(
+                protocol.INVALID_ARGUMENT, f"Invalid JSON payload received. {exc.__class__.__name__}: {exc}"
+            ) from None
         if not isinstance(body, dict):
-            raise ApiError(400, "Invalid JSON payload received. The body must be a JSON object.")
+            raise ApiError(
+                protocol.INVALID_ARGUMENT, "Invalid JSON payload received. The body must be a JSON object."
+            )
         return body
 
     def _check_types(self, body: Mapping[str, Any]) -> None:
@@ -251,13 +264,13 @@ class EmulatorApp:
             if value is not None and not isinstance(value, types):
                 wanted = " or ".join("object" if t is dict else t.__name__ for t in types)
                 raise ApiError(
-                    400,
+                    protocol.INVALID_ARGUMENT,
                     f"Invalid value at '{name}' ({type(value).__name__}): expected {wanted}.",
                 )
         if bool(body.get("model")) == bool(body.get("agent")):
-            raise ApiError(400, "Exactly one of 'model' or 'agent' must be set.")
+            raise ApiError(protocol.INVALID_ARGUMENT, "Exactly one of 'model' or 'agent' must be set.")
         if body.get("input") in (None, "", []) and not body.get("continuation_token"):
-            raise ApiError(400, "'input' is required.")
+            raise ApiError(protocol.INVALID_ARGUMENT, "'input' is required.")
 
     def _previous(self, body: Mapping[str, Any]) -> Run | None:
         previous_id = body.get("previous_interaction_id")
@@ -265,27 +278,51 @@ class EmulatorApp:
             return None
         previous = self.store.find(previous_id)
         if previous is None:
-            raise ApiError(404, f"Previous interaction '{previous_id}' was not found.")
+            raise ApiError(protocol.NOT_FOUND, f"Previous interaction '{previous_id}' was not found.")
         status = previous.status(self.clock.now())
         # A continuation hop may resume a hop that dropped mid-way, still in progress.
         if status in (protocol.IN_PROGRESS, protocol.QUEUED) and not body.get("continuation_token"):
             raise ApiError(
-                400,
+                protocol.EARLY_CHAIN,
                 f"Previous interaction '{previous_id}' is still {status}; "
                 "wait for it to finish before chaining onto it.",
-                "FAILED_PRECONDITION",
             )
-        agent = body.get("agent")
-        if (
-            isinstance(agent, str)
-            and agent.startswith(MANAGED_AGENT_PREFIXES)
-            and not body.get("environment")
-        ):
+        agent = managed_agent(body)
+        if agent is not None and not body.get("environment"):
             raise ApiError(
-                400,
+                protocol.INVALID_ARGUMENT,
                 f"Agent '{agent}' needs 'environment' together with 'previous_interaction_id'.",
             )
         return previous
+
+    def _check_call_ids(self, body: Mapping[str, Any], previous: Mapping[str, Any] | None) -> None:
+        """Each ``function_result`` must answer a function call of the interaction it continues."""
+        items = body.get("input")
+        if not isinstance(items, list):
+            return
+        results = [
+            (n, item)
+            for n, item in enumerate(items)
+            if isinstance(item, Mapping) and item.get("type") == "function_result"
+        ]
+        # Calls sent back in the input itself count too (a client replaying the history).
+        calls = [s.get("id") for s in items if isinstance(s, Mapping) and s.get("type") == "function_call"]
+        if previous is None and not calls:
+            return  # nothing to answer to is known: a stateless request is taken as it is
+        if previous is not None:
+            calls += [s.get("id") for s in previous.get("steps", []) if s.get("type") == "function_call"]
+        known = [c for c in calls if isinstance(c, str)]
+        for n, result in results:
+            call_id = result.get("call_id")
+            if call_id in known:
+                continue
+            where = f"interaction '{previous['id']}'" if previous is not None else "the input"
+            listed = ", ".join(repr(c) for c in known) or "none"
+            raise ApiError(
+                protocol.INVALID_ARGUMENT,
+                f"function_result call_id {call_id!r} (input[{n}]) matches no function call of "
+                f"{where}; its function calls: {listed}.",
+            )
 
     async def _create(self, request: Request) -> Answer:
         body = self._parse_body(request)
@@ -295,6 +332,7 @@ class EmulatorApp:
         headers = {k.lower(): v for k, v in request.headers.items()}
         run_id = self.store.new_id()
         snapshot = previous.snapshot(self.clock.now(), self.clock) if previous else None
+        self._check_call_ids(body, snapshot)
 
         def mint(state: Any) -> str:
             token = f"ct_{run_id[3:11]}_{len(self._tokens) + 1:04d}"
@@ -306,7 +344,7 @@ class EmulatorApp:
             scenario = self.scenarios.pick(scenario_request, scenario_name or headers.get(SCENARIO_HEADER))
         except KeyError as exc:
             raise ApiError(
-                400,
+                protocol.INVALID_ARGUMENT,
                 f"Unknown emulator scenario {exc.args[0]!r}; known: {', '.join(self.scenarios.names())}",
             ) from None
         if scenario.reject is not None:
@@ -319,7 +357,7 @@ class EmulatorApp:
             script = scenario.build(scenario_request)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
             raise ApiError(
-                400,
+                protocol.INVALID_ARGUMENT,
                 f"The request cannot be run by scenario '{scenario.name}': "
                 f"{exc.__class__.__name__}: {exc}. Check 'input' and 'tools'.",
             ) from None
@@ -342,12 +380,12 @@ class EmulatorApp:
         if token is None:
             return None, None
         if token not in self._tokens:
-            raise ApiError(400, f"Unknown continuation_token '{token}'.")
+            raise ApiError(protocol.INVALID_ARGUMENT, f"Unknown continuation_token '{token}'.")
         owner, scenario_name, state = self._tokens[token]
         previous = body.get("previous_interaction_id")
         if body.get("store") is not False and previous != owner:
             raise ApiError(
-                400,
+                protocol.INVALID_ARGUMENT,
                 f"continuation_token '{token}' belongs to interaction '{owner}', "
                 f"not to previous_interaction_id {previous!r}.",
             )
@@ -386,7 +424,7 @@ class EmulatorApp:
             position = run.position_of(last_event_id)
             if position is None or position >= run.visible_count(self.clock.now()):
                 raise ApiError(
-                    400,
+                    protocol.INVALID_ARGUMENT,
                     f"Unknown last_event_id '{last_event_id}' for interaction '{run.id}'.",
                 )
         return StreamAnswer(run, position + 1)
@@ -420,7 +458,10 @@ def _flag(request: Request, name: str) -> bool:
         return False
     if value in ("true", "True", "1"):
         return True
-    raise ApiError(400, f"Invalid value for query parameter '{name}': {value!r} (expected true or false).")
+    raise ApiError(
+        protocol.INVALID_ARGUMENT,
+        f"Invalid value for query parameter '{name}': {value!r} (expected true or false).",
+    )
 
 
 def _user_input(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import h11
 
+from pytest_interactions import protocol
 from pytest_interactions.emulator._app import (
     EmulatorApp,
     JsonAnswer,
@@ -127,7 +128,10 @@ class _Connection:
     async def serve(self) -> None:
         if len(self.server._tasks) > self.server.max_connections:
             await self._send_json(
-                error(503, f"The emulator serves at most {self.server.max_connections} connections."),
+                error(
+                    protocol.UNAVAILABLE,
+                    f"The emulator serves at most {self.server.max_connections} connections.",
+                ),
                 close=True,
             )
             return
@@ -188,7 +192,10 @@ class _Connection:
             await self._send_json(answer)
             return
         if self.server.open_streams >= self.server.max_streams:
-            answer_503 = error(503, f"The emulator serves at most {self.server.max_streams} streams at once.")
+            answer_503 = error(
+                protocol.UNAVAILABLE,
+                f"The emulator serves at most {self.server.max_streams} streams at once.",
+            )
             answer_503.headers.append(("retry-after", "1"))
             self.server.record(Exchange(request.method, target, 503, False))
             await self._send_json(answer_503)

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from pytest_interactions import protocol
+from pytest_interactions.emulator._arguments import arguments_for
 from pytest_interactions.emulator._script import Script
 
 #: Request header that names the scenario to run, overriding every other rule.
@@ -130,22 +131,6 @@ def _has_tool(request: ScenarioRequest, kind: str) -> bool:
     return any(tool.get("type") == kind or kind in tool for tool in request.tools)
 
 
-def _arguments_for(decl: Mapping[str, Any], text: str) -> dict[str, Any]:
-    params = decl.get("parameters") or {}
-    properties = params.get("properties") or {} if isinstance(params, Mapping) else {}
-    words = [w.strip(".,?!") for w in text.split() if w.strip(".,?!")] or ["value"]
-    arguments: dict[str, Any] = {}
-    for i, (name, schema) in enumerate(sorted(properties.items())):
-        kind = schema.get("type") if isinstance(schema, Mapping) else None
-        if kind in ("integer", "number"):
-            arguments[name] = digest(f"{text}:{name}") % 100
-        elif kind == "boolean":
-            arguments[name] = digest(f"{text}:{name}") % 2 == 0
-        else:
-            arguments[name] = words[-1 - (i % len(words))]
-    return arguments
-
-
 def build_text(request: ScenarioRequest) -> Script:
     """Plain text output derived from the input."""
     return Script().text(answer_for(request.input_text)).finish()
@@ -172,7 +157,7 @@ def build_function_call(request: ScenarioRequest) -> Script:
     """The model calls the first declared function and waits in ``requires_action``."""
     decl = _function_declarations(request)[0]
     name = str(decl.get("name", "function"))
-    arguments = json.dumps(_arguments_for(decl, request.input_text))
+    arguments = json.dumps(arguments_for(decl, request.input_text))
     half = len(arguments) // 2
     call_id = f"call_{digest(request.interaction_id + name):08x}"
     return (

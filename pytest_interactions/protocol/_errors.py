@@ -1,7 +1,12 @@
-"""The error body shape of the API (Google's ``{"error": {code, message, status}}``)."""
+"""The error answers of the API (Google's ``{"error": {code, message, status}}``), defined once.
+
+The emulator and the replay server both build their error bodies here, so that a client that
+branches on an error meets the same HTTP status, ``status`` string and layout in both.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 #: Canonical Google status strings for the HTTP codes the API answers with.
@@ -24,12 +29,8 @@ STATUS_NAMES: dict[int, str] = {
 }
 
 
-#: The ``status`` of the API's 400 for a create chained onto an interaction still ``in_progress``.
-EARLY_CHAIN_STATUS = "FAILED_PRECONDITION"
-
-
 def error_body(code: int, message: str, status: str | None = None) -> dict[str, Any]:
-    """Build the JSON body of an HTTP error answer."""
+    """Build the JSON body of an HTTP error answer; ``status`` defaults to the code's usual one."""
     return {
         "error": {
             "code": code,
@@ -37,3 +38,46 @@ def error_body(code: int, message: str, status: str | None = None) -> dict[str, 
             "status": status or STATUS_NAMES.get(code, "UNKNOWN"),
         }
     }
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """One kind of error answer: its HTTP status code and its Google ``status`` string.
+
+    Two kinds may share a code (400 ``INVALID_ARGUMENT`` and 400 ``FAILED_PRECONDITION``):
+    the ``status`` string is what tells them apart for a client.
+    """
+
+    code: int
+    status: str
+
+    def body(self, message: str) -> dict[str, Any]:
+        """The JSON body of an answer of this kind."""
+        return error_body(self.code, message, self.status)
+
+    def matches(self, code: int, body: Any) -> bool:
+        """Whether a (recorded) answer with this HTTP code and JSON body is of this kind."""
+        if code != self.code or not isinstance(body, dict):
+            return False
+        error = body.get("error")
+        return isinstance(error, dict) and error.get("status") == self.status
+
+
+def error_kind(code: int, status: str | None = None) -> ErrorKind:
+    """The kind for an HTTP code, with the code's usual ``status`` string unless one is given."""
+    return ErrorKind(code, status or STATUS_NAMES.get(code, "UNKNOWN"))
+
+
+#: A malformed or invalid request: bad JSON, a wrong field, an unknown ``last_event_id``,
+#: a ``function_result`` whose ``call_id`` answers no call, a managed agent without ``environment``.
+INVALID_ARGUMENT = ErrorKind(400, "INVALID_ARGUMENT")
+#: A create chained (``previous_interaction_id``) onto an interaction that is still running.
+EARLY_CHAIN = ErrorKind(400, "FAILED_PRECONDITION")
+#: No API key at all.
+PERMISSION_DENIED = ErrorKind(403, "PERMISSION_DENIED")
+#: An unknown or deleted interaction, or an unknown path.
+NOT_FOUND = ErrorKind(404, "NOT_FOUND")
+#: A rate limit or quota (answered with ``Retry-After``).
+RESOURCE_EXHAUSTED = ErrorKind(429, "RESOURCE_EXHAUSTED")
+#: The service is overloaded or down for a moment (answered with ``Retry-After``).
+UNAVAILABLE = ErrorKind(503, "UNAVAILABLE")

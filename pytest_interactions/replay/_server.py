@@ -254,7 +254,7 @@ class ReplayServer:
                     now,
                     None,
                     operation="create",
-                    reason=protocol.EARLY_CHAIN_STATUS,
+                    reason=protocol.EARLY_CHAIN.status,
                     asynchronous=asynchronous,
                 )
             # Whether a chain is accepted follows the compiled state, not the recording's

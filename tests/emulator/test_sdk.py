@@ -437,26 +437,94 @@ def test_chaining_onto_running_interaction_is_rejected(
     assert follow_up.previous_interaction_id == first.id
 
 
-def test_managed_agent_chaining_needs_environment(client: genai.Client) -> None:
-    """A managed agent's chained request must name its ``environment`` as well."""
-    first = client.interactions.create(agent=MANAGED_AGENT, input="Set up the project.", background=True)
+@pytest.mark.parametrize("field", ["agent", "model"])
+def test_managed_agent_chaining_needs_environment(client: genai.Client, field: str) -> None:
+    """A managed agent's chained request must name its ``environment`` as well, however it is named.
+
+    The API guide's own chaining example names the agent in ``model``; the rule is the same.
+    """
+    named = {field: MANAGED_AGENT}
+    first = client.interactions.create(**named, input="Set up the project.", background=True)
     assert wait_until_done(client, first.id).status == "completed"
 
     with pytest.raises(BadRequestError) as rejected:
         client.interactions.create(
-            agent=MANAGED_AGENT, input="Now add tests.", previous_interaction_id=first.id, background=True
+            **named, input="Now add tests.", previous_interaction_id=first.id, background=True
         )
-    assert "environment" in str(rejected.value)
+    assert rejected.value.status_code == 400
+    assert rejected.value.body == protocol.INVALID_ARGUMENT.body(
+        f"Agent '{MANAGED_AGENT}' needs 'environment' together with 'previous_interaction_id'."
+    )
 
     chained = client.interactions.create(
-        agent=MANAGED_AGENT,
+        **named,
         input="Now add tests.",
         previous_interaction_id=first.id,
         environment="env_123",
         background=True,
     )
     assert chained.status == "in_progress"
+    assert chained.previous_interaction_id == first.id
     assert wait_until_done(client, chained.id).output_text == answer_for("Now add tests.")
+
+
+@pytest.mark.interactions_server(manual=True)
+def test_early_chain_error_is_failed_precondition_in_the_sdk_exception(
+    client: genai.Client, interactions_server: Emulator
+) -> None:
+    """Code that branches on the error's ``status`` string sees ``FAILED_PRECONDITION``."""
+    first = client.interactions.create(model=MODEL, input="First question", background=True)
+
+    with pytest.raises(BadRequestError) as rejected:
+        client.interactions.create(model=MODEL, input="Follow-up", previous_interaction_id=first.id)
+
+    error = rejected.value.body["error"]
+    assert error["status"] == "FAILED_PRECONDITION"
+    assert protocol.EARLY_CHAIN.matches(rejected.value.status_code, rejected.value.body)
+
+
+def test_function_result_with_a_wrong_call_id_raises_bad_request(client: genai.Client) -> None:
+    """A result that answers no call of the interaction it continues is refused, naming the call id."""
+    asked = client.interactions.create(
+        model=MODEL, input="What is the weather in Paris right now?", tools=[WEATHER_TOOL]
+    )
+    call = asked.steps[-1]
+    assert isinstance(call, FunctionCallStep)
+
+    def answer(call_id: str) -> Interaction:
+        return client.interactions.create(
+            model=MODEL,
+            previous_interaction_id=asked.id,
+            input=[{"type": "function_result", "call_id": call_id, "name": call.name, "result": "sunny"}],
+        )
+
+    with pytest.raises(BadRequestError) as rejected:
+        answer("call_made_up")
+    assert rejected.value.status_code == 400
+    assert rejected.value.body["error"]["status"] == "INVALID_ARGUMENT"
+    assert "'call_made_up'" in rejected.value.body["error"]["message"]
+    # The right id still goes through afterwards: the refusal changed nothing.
+    answered = answer(call.id)
+    assert answered.status == "completed"
+    assert "sunny" in answered.output_text
+
+
+async def test_async_function_result_with_a_wrong_call_id_raises_bad_request(
+    async_client: genai.Client,
+) -> None:
+    interactions = async_client.aio.interactions
+    asked = await interactions.create(model=MODEL, input="Weather for Lisbon today?", tools=[WEATHER_TOOL])
+    assert asked.status == "requires_action"
+
+    with pytest.raises(BadRequestError) as rejected:
+        await interactions.create(
+            model=MODEL,
+            previous_interaction_id=asked.id,
+            input=[
+                {"type": "function_result", "call_id": "call_nope", "name": "get_weather", "result": "20 C"}
+            ],
+        )
+    assert "'call_nope'" in rejected.value.body["error"]["message"]
 
 
 # -- 7. everything parses into the SDK's typed models -------------------------------------
