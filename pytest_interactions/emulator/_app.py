@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,11 +134,7 @@ def _retry_headers(seconds: float | None, clock: EmulatorClock) -> list[tuple[st
     if seconds is None:
         return []
     real = clock.real_seconds(seconds)
-    real = seconds if real is None else real
-    return [
-        ("retry-after", str(max(1, math.ceil(real)))),
-        ("retry-after-ms", str(round(real * 1000))),
-    ]
+    return protocol.retry_headers(seconds if real is None else real)
 
 
 class EmulatorApp:
@@ -208,10 +203,7 @@ class EmulatorApp:
         return JsonAnswer(200, {}, list(_JSON))
 
     def _rejected(self, rejection: Rejection) -> ApiError:
-        message = rejection.message or {
-            429: "Resource has been exhausted (e.g. check quota).",
-            503: "The service is currently unavailable.",
-        }.get(rejection.status, "Injected error.")
+        message = rejection.message or protocol.default_message(rejection.status)
         return ApiError(rejection.status, message, headers=_retry_headers(rejection.retry_after, self.clock))
 
     def _authenticate(self, request: Request) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +102,20 @@ class RunStore:
         self.lock = threading.RLock()
         self._runs: dict[str, Run] = {}
         self._random = random.Random(seed)
+        self._reserved: set[str] = set()
+
+    def reserve(self, ids: Iterable[str]) -> None:
+        """Never hand out these ids: they belong to interactions recorded before (new_episodes)."""
+        with self.lock:
+            self._reserved.update(ids)
 
     def new_id(self) -> str:
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
         with self.lock:
-            return "v1_" + "".join(self._random.choice(alphabet) for _ in range(24))
+            while True:
+                run_id = "v1_" + "".join(self._random.choice(alphabet) for _ in range(24))
+                if run_id not in self._reserved and run_id not in self._runs:
+                    return run_id
 
     def create(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,11 @@ EMULATOR_KEY = "emulator-key"
 class Interactions:
     """What a test sees of its session."""
 
-    def __init__(self, session: Session, *, base_url: str, speed: float) -> None:
+    def __init__(self, session: Session, *, base_url: str, speed: float, seed: int = 0) -> None:
         self.session = session
         self._base_url = base_url
         self._speed = speed
+        self._seed = seed
         self._emulator: Emulator | None = None
 
     @property
@@ -55,7 +57,11 @@ class Interactions:
     def emulator(self) -> Emulator | None:
         """The embedded emulator this session records against (started on first use)."""
         if self._emulator is None and self.recording and not self._base_url:
-            self._emulator = Emulator(speed=self._speed).start()
+            emulator = Emulator(speed=self._speed, seed=self._seed)
+            # Ids recorded before stay theirs: a new interaction must not answer as an old one.
+            cassette = self.session.cassette
+            emulator.store.reserve(compile_histories(cassette) if cassette is not None else ())
+            self._emulator = emulator.start()
         return self._emulator
 
     @property
@@ -121,15 +127,15 @@ class Interactions:
     def _recorded(self, interaction_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The interaction as its recorded stream tells it, and as its last recorded poll shows it."""
         server = self.session.server
-        if server is not None:
-            histories = server.histories
-        else:
-            # Tape replay reads the cassette; recording, what has been recorded so far (the
-            # first run of a test that compares its result with the recording records it).
+        histories = server.histories if server is not None else {}
+        if interaction_id not in histories:
+            # Tape replay reads the cassette; recording, what has been recorded so far (the first
+            # run of a test that compares its result with the recording records it).
             cassette = self.session.cassette
-            histories = compile_histories(
-                cassette if cassette is not None else self.session.cassette_to_write()
-            )
+            if cassette is not None and server is None:
+                histories = compile_histories(cassette)
+            if interaction_id not in histories and self.recording:
+                histories = compile_histories(self.session.cassette_to_write())
         if interaction_id not in histories:
             raise KeyError(
                 f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"
@@ -217,4 +223,19 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         session = Session(session_config)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    return Interactions(session, base_url=_options.base_url(config), speed=_options.emulator_speed(config))
+    return Interactions(
+        session,
+        base_url=_options.base_url(config),
+        speed=_options.emulator_speed(config),
+        seed=_emulator_seed(request.node),
+    )
+
+
+def _emulator_seed(node: pytest.Item | Any) -> int:
+    """The embedded emulator's seed: fixed for a test, so that re-recording it gives the same ids,
+    and different between tests, so that tests sharing a cassette never share an id."""
+    nodeid = str(getattr(node, "nodeid", node.name))
+    callspec = getattr(node, "callspec", None)
+    if callspec is not None and PARAM in callspec.params:
+        nodeid = nodeid.split("[", 1)[0]  # every cut of an each-event test records the same session
+    return zlib.crc32(nodeid.encode("utf-8"))

@@ -37,7 +37,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         result = yield
     except BaseException as exc:
         handle = item.stash.get(SESSION_KEY, None)
-        findings = session_findings(handle.session) if handle is not None else None
+        findings = session_findings(handle.session, besides=str(exc)) if handle is not None else None
         if findings:
             # The test failed on its own; what the toolkit found often explains why, so it is
             # shown right under the test's own error.

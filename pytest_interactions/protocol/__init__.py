@@ -12,8 +12,10 @@ from pytest_interactions.protocol._errors import (
     STATUS_NAMES,
     UNAVAILABLE,
     ErrorKind,
+    default_message,
     error_body,
     error_kind,
+    retry_headers,
 )
 from pytest_interactions.protocol._events import (
     DELTA_TYPES,
@@ -119,6 +121,7 @@ __all__ = [
     "Transcript",
     "Violation",
     "can_follow",
+    "default_message",
     "ends_stream",
     "error_body",
     "error_kind",
@@ -129,6 +132,7 @@ __all__ = [
     "parse_route",
     "render_report",
     "render_timeline",
+    "retry_headers",
     "status_carried",
     "validate",
 ]

@@ -6,6 +6,7 @@ branches on an error meets the same HTTP status, ``status`` string and layout in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,25 @@ STATUS_NAMES: dict[int, str] = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
+
+
+#: What the API says when it answers these codes on its own (rate limits, overload).
+DEFAULT_MESSAGES: dict[int, str] = {
+    429: "Resource has been exhausted (e.g. check quota).",
+    503: "The service is currently unavailable.",
+}
+
+
+def default_message(code: int) -> str:
+    """The message of an error answer nobody asked for by name (an injected 429 or 503)."""
+    return DEFAULT_MESSAGES.get(code, "Injected error.")
+
+
+def retry_headers(seconds: float | None) -> list[tuple[str, str]]:
+    """``Retry-After`` (whole seconds, rounded up) and ``retry-after-ms`` for a wait of ``seconds``."""
+    if seconds is None:
+        return []
+    return [("retry-after", str(max(1, math.ceil(seconds)))), ("retry-after-ms", str(round(seconds * 1000)))]
 
 
 def error_body(code: int, message: str, status: str | None = None) -> dict[str, Any]:

@@ -109,8 +109,9 @@ class Replayer:
         else:
             lines.append(f"none of its {len(self._slots)} recorded requests is close")
         lines.append(
-            f"record mode is {mode!r}: to record this request, run with "
-            "--interactions-record-mode=new_episodes (or all to record the whole test again)"
+            f"record mode is {mode!r}: to record the test again, run it with "
+            "--interactions-record-mode=all (new_episodes keeps the old recording and appends to it: "
+            "only for requests added after the recorded ones, never for a changed request)"
         )
         return "\n".join(lines)
 

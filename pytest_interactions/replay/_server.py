@@ -402,7 +402,7 @@ class ReplayServer:
                 flavor,
                 request,
                 injected.status or 503,
-                "Injected error.",
+                protocol.default_message(injected.status or 503),
                 target,
                 now,
                 history.interaction_id,
@@ -454,7 +454,7 @@ class ReplayServer:
         recording; otherwise the protocol's one definition of the error body.
         """
         reason = reason or protocol.STATUS_NAMES.get(status, "UNKNOWN")
-        wait = _wait_asked(retry_after)
+        wait = retry_after
         if record:
             self.transcript.add_request(
                 RequestRecord(now, request.method, target, status, interaction_id, operation, note, wait)
@@ -466,11 +466,7 @@ class ReplayServer:
         else:
             error = protocol.error_body(status, message, reason)
             headers = list(_JSON_HEADERS)
-        if retry_after is not None:
-            headers += [
-                ("retry-after", str(max(1, round(retry_after)))),
-                ("retry-after-ms", str(round(retry_after * 1000))),
-            ]
+        headers += protocol.retry_headers(retry_after)
         data = json.dumps(error).encode("utf-8")
         self._note(now, status, headers, error)
         return _response(flavor, request, status, headers, [data], asynchronous=asynchronous)
@@ -624,12 +620,12 @@ class ReplayServer:
                     raise flavor.exception(*REFUSED_ERROR)
                 if stream_request is not None:
                     stream_request.status = injected.status
-                    stream_request.retry_after = _wait_asked(injected.retry_after)
+                    stream_request.retry_after = injected.retry_after
                 return self._error(
                     flavor,
                     request,
                     injected.status or 503,
-                    "Injected error.",
+                    protocol.default_message(injected.status or 503),
                     "",
                     now,
                     history.interaction_id,
@@ -749,13 +745,6 @@ def _read_timeout(request: Any) -> float | None:
     timeout = getattr(request, "extensions", {}).get("timeout")
     value = timeout.get("read") if isinstance(timeout, Mapping) else None
     return float(value) if isinstance(value, (int, float)) else None
-
-
-def _wait_asked(retry_after: float | None) -> float | None:
-    """The shortest wait a client honouring either ``Retry-After`` header would make."""
-    if retry_after is None:
-        return None
-    return min(float(max(1, round(retry_after))), retry_after)
 
 
 def _recorded_errors(exchanges: list[Exchange]) -> dict[tuple[int, str], RecordedResponse]:

@@ -43,12 +43,13 @@ def session_report(session: Session) -> str | None:
     return render_report(session.transcript, violations, str(session.path)) if violations else None
 
 
-def session_findings(session: Session) -> str | None:
+def session_findings(session: Session, *, besides: str = "") -> str | None:
     """Everything the toolkit found wrong in a finished session, as one text (``None``: nothing).
 
-    Shown next to the test's own error when the test failed too, so that the reason is never hidden.
+    Shown next to the test's own error when the test failed too, so that the reason is never
+    hidden; what ``besides`` (that error's message) already says is not repeated.
     """
-    parts = [*session.problems()]
+    parts = [problem for problem in session.problems() if problem not in besides]
     report = session_report(session)
     if report:
         parts.append(report)

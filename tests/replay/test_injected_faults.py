@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import httpx2
@@ -11,6 +12,7 @@ import pytest
 
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultPlan
+from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import FaultNotAppliedError, use_cassette
 
 LIBRARIES = {"httpx": httpx, "httpx2": httpx2}
@@ -113,3 +115,99 @@ def test_a_fault_that_never_happens_fails_the_replay(interactions_server: Emulat
     )
     with never_cut, use_cassette(cassette, "none", faults=FaultPlan().disconnect("after:5")):
         pass
+
+
+def read_with_timeout(
+    module: object, base: str, interaction_id: str, read: float | None
+) -> tuple[list[str], BaseException | None]:
+    """:func:`read_stream` with a read timeout (``None``: wait forever)."""
+    lines: list[str] = []
+    timeout = module.Timeout(5.0, read=read)  # type: ignore[attr-defined]
+    client = module.Client(base_url=base, headers=HEADERS, timeout=timeout)  # type: ignore[attr-defined]
+    try:
+        with client.stream("GET", f"/v1beta/interactions/{interaction_id}", params={"stream": "true"}) as r:
+            for line in r.iter_lines():
+                lines.append(line)
+    except Exception as exc:
+        return lines, exc
+    finally:
+        client.close()
+    return lines, None
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_stall_fires_the_clients_read_timeout_on_virtual_time(
+    library: str, interactions_server: Emulator, tmp_path: Path
+) -> None:
+    module = LIBRARIES[library]
+    interaction_id = finished_interaction(interactions_server)
+    base = interactions_server.base_url
+
+    interactions_server.faults.stall_stream(3.0, after_events=3)
+    real_lines, real_error = read_with_timeout(module, base, interaction_id, read=0.2)  # a real stall
+    assert real_error is not None
+
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        read_stream(module, base, interaction_id)
+    interactions_server.stop()
+
+    started = time.monotonic()
+    with use_cassette(cassette, "none", faults=FaultPlan().disconnect("stall:3"), checks=False) as session:
+        before = session.now()
+        lines, error = read_with_timeout(module, base, interaction_id, read=30.0)
+        waited = session.now() - before
+    assert time.monotonic() - started < 5  # thirty seconds of read timeout, on virtual time
+    assert type(error) is type(real_error)
+    assert type(error).__module__.split(".")[0] == library
+    assert str(error) == str(real_error)
+    assert lines == real_lines
+    assert waited >= 30.0
+    assert session.transcript.connections[0].cut is not None
+    assert "read timeout after 30s" in session.transcript.connections[0].cut
+
+
+def test_a_stall_without_a_read_timeout_fails_the_replay(
+    interactions_server: Emulator, tmp_path: Path
+) -> None:
+    """Against a real server such a client would wait forever; replay says so instead of hanging."""
+    interaction_id = finished_interaction(interactions_server)
+    base = interactions_server.base_url
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        read_stream(httpx, base, interaction_id)
+    interactions_server.stop()
+
+    forever = pytest.raises(
+        UnmatchedRequestError, match=r"stalled after evt_000002 \(stall:2\).*no read timeout"
+    )
+    with forever, use_cassette(cassette, "none", faults=FaultPlan().disconnect("stall:2"), checks=False):
+        _, error = read_with_timeout(httpx, base, interaction_id, read=None)
+        assert isinstance(error, httpx.ReadTimeout)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_clean_early_end_is_an_ordinary_end_of_body(
+    library: str, interactions_server: Emulator, raw_server: Any, tmp_path: Path
+) -> None:
+    """A proxy closing an idle stream ends the body properly: no exception, just fewer events."""
+    module = LIBRARIES[library]
+    interaction_id = finished_interaction(interactions_server)
+    base = interactions_server.base_url
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        full, _ = read_stream(module, base, interaction_id)
+    interactions_server.stop()
+
+    events = [block for block in "\n".join(full).split("\n\n") if block][:3]
+    raw_server.respond(f"/v1beta/interactions/{interaction_id}", ("\n\n".join(events) + "\n\n").encode())
+    real_lines, real_error = read_stream(module, raw_server.base_url, interaction_id)
+    assert real_error is None
+
+    plan = FaultPlan().disconnect("end:3")
+    with use_cassette(cassette, "none", faults=plan, checks=False) as session:
+        lines, error = read_stream(module, base, interaction_id)
+    assert error is None
+    assert lines == real_lines
+    assert session.transcript.connections[0].cut == "ended cleanly after evt_000003 (end:3)"
+    assert not session.transcript.connections[0].reached_end
