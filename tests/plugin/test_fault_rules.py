@@ -121,7 +121,7 @@ def test_a_poll_only_client_sees_an_injected_ending(pytester: pytest.Pytester) -
             assert it["status"] == ("completed" if interactions.recording else "requires_action")
         """,
     )
-    record(pytester, 3, "--interactions-emulator-speed=20")
+    record(pytester, 3, "--interactions-emulator-speed=1")  # runs of 1.25 s: many polls each
     result = replay(pytester)
     # The last client takes the pause for the end: the requires_action check names it.
     result.assert_outcomes(passed=2, failed=1)

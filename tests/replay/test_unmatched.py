@@ -76,7 +76,7 @@ def test_an_unmatched_request_names_the_cassette_the_request_and_what_differs(
             "*differs in body*",
             '*-  "input": "What is SSE?",',
             '*+  "input": "What is a WebSocket?",',
-            "*record mode is 'none'*--interactions-record-mode=new_episodes*",
+            "*record mode is 'none'*--interactions-record-mode=all*",
         ]
     )
     assert "differs in method" not in result.stdout.str()  # only what really differs is named
