@@ -9,9 +9,10 @@ import pytest
 
 from pytest_interactions.cassette import CassetteError, load_cassette
 from pytest_interactions.faults import Cut
+from pytest_interactions.plugin._naming import CUT_PARAM
 from pytest_interactions.replay import compile_histories
 
-PARAM = "_interactions_cut"
+PARAM = CUT_PARAM
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,11 @@ from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
 from pytest_interactions.plugin._marker import parse_marker
+from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
 from pytest_interactions.protocol import Transcript, Violation
 from pytest_interactions.replay import compile_histories
 from pytest_interactions.session import Session, SessionConfig
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 EMULATOR_KEY = "emulator-key"
 
 
@@ -158,36 +157,11 @@ class Interactions:
                 self._emulator.stop()
 
 
-def default_cassette_path(config: pytest.Config, node_path: Path, test_name: str, name: str | None) -> Path:
-    """``<cassette dir>/<name>`` or ``<cassette dir>/<module path>/<test name>.yaml``."""
-    root = Path(config.rootpath)
-    directory = Path(_options.cassette_dir(config))
-    if not directory.is_absolute():
-        directory = root / directory
-    if name:
-        path = directory / name
-        return path if path.suffix else path.with_suffix(".yaml")
-    module = node_path.with_suffix("")
-    try:
-        module = module.relative_to(root)
-    except ValueError:
-        module = Path(module.name)
-    return directory / module / f"{_UNSAFE.sub('_', test_name)}.yaml"
-
-
-def _test_name(node: pytest.Item | Any) -> str:
-    """The test's name, without the cut point of an each-event run (all runs share a cassette)."""
-    callspec = getattr(node, "callspec", None)
-    if callspec is not None and PARAM in callspec.params:
-        return str(getattr(node, "originalname", node.name))
-    return str(node.name)
-
-
 def open_session(request: pytest.FixtureRequest) -> Interactions:
     config = request.config
-    marker = request.node.get_closest_marker(_options.MARKER)
+    kwargs = marker_kwargs(request.node)
     try:
-        options = parse_marker(marker.kwargs if marker is not None else {})
+        options = parse_marker(kwargs)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     policy = SecretPolicy().extended(
@@ -197,9 +171,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         env_vars=config.getini("interactions_secret_env_vars"),
     )
     mode = options.record_mode or _options.record_mode(config)
-    path = default_cassette_path(
-        config, Path(str(request.node.path)), _test_name(request.node), options.cassette
-    )
+    path = cassette_path(config, request.node, kwargs)
     match_on = options.match_on or tuple(config.getini("interactions_match_on"))
     point = getattr(getattr(request.node, "callspec", None), "params", {}).get(PARAM)
     if isinstance(point, CutPoint) and point.cut is None:
@@ -234,8 +206,4 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
 def _emulator_seed(node: pytest.Item | Any) -> int:
     """The embedded emulator's seed: fixed for a test, so that re-recording it gives the same ids,
     and different between tests, so that tests sharing a cassette never share an id."""
-    nodeid = str(getattr(node, "nodeid", node.name))
-    callspec = getattr(node, "callspec", None)
-    if callspec is not None and PARAM in callspec.params:
-        nodeid = nodeid.split("[", 1)[0]  # every cut of an each-event test records the same session
-    return zlib.crc32(nodeid.encode("utf-8"))
+    return zlib.crc32(f"{node.path}::{test_name(node)}".encode())

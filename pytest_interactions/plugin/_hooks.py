@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from pathlib import Path
 
 import pytest
 
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, parametrize
-from pytest_interactions.plugin._handle import _test_name, default_cassette_path
 from pytest_interactions.plugin._marker import parse_marker
+from pytest_interactions.plugin._naming import cassette_path, marker_kwargs
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import (
     FaultNotAppliedError,
@@ -60,19 +59,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``disconnect="each-event"``: one run per cut point of the recorded stream."""
-    marker = metafunc.definition.get_closest_marker(_options.MARKER)
-    if marker is None or marker.kwargs.get("disconnect") != "each-event":
+    kwargs = marker_kwargs(metafunc.definition)
+    if kwargs.get("disconnect") != "each-event":
         return
     try:
-        options = parse_marker(marker.kwargs)
+        parse_marker(kwargs)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    path = default_cassette_path(
-        metafunc.config,
-        Path(str(metafunc.definition.path)),
-        _test_name(metafunc.definition),
-        options.cassette,
-    )
+    path = cassette_path(metafunc.config, metafunc.definition, kwargs)
     if PARAM not in metafunc.fixturenames:
         metafunc.fixturenames.append(PARAM)
     parametrize(metafunc, path)

@@ -99,18 +99,32 @@ def test_the_default_cassette_path_is_module_path_then_test_name(pytester: pytes
         "class TestGrouped:\n"
         "    @pytest.mark.interactions\n"
         "    def test_method(self, ask):\n"  # the marker alone gives the session; ask uses it
-        "        ask('grouped')\n"
+        "        ask('grouped')\n\n"
+        "class TestOther:\n"  # the same method name in another class: a cassette of its own
+        "    @pytest.mark.interactions\n"
+        "    def test_method(self, ask):\n"
+        "        ask('other')\n\n"
+        "@pytest.mark.parametrize('text', ['x' * 300], ids=['x' * 300])\n"  # an over-long id is shortened
+        "def test_long(interactions, ask, text):\n"
+        "    ask(text[:20])\n"
     )
-    run(pytester, "--interactions-record-mode=once").assert_outcomes(passed=4)
+    run(pytester, "--interactions-record-mode=once").assert_outcomes(passed=6)
     module = pytester.path / "cassettes" / "tests" / "api" / "test_paths"
-    assert sorted(p.name for p in module.iterdir()) == [
-        "test_method.yaml",
+    names = sorted(p.name for p in module.iterdir())
+    long_name = next(name for name in names if name.startswith("test_long"))
+    assert names == [
+        "TestGrouped.test_method.yaml",
+        "TestOther.test_method.yaml",
+        long_name,
         "test_param[alpha].yaml",
         "test_param[beta_gamma].yaml",
         "test_plain.yaml",
     ]
+    assert long_name.startswith("test_long[xxxx") and len(long_name) <= 125
+    assert inputs(module / "TestGrouped.test_method.yaml") == ["grouped"]
+    assert inputs(module / "TestOther.test_method.yaml") == ["other"]
     assert inputs(module / "test_param[beta_gamma].yaml") == ["beta gamma"]
-    run(pytester).assert_outcomes(passed=4)  # and they replay
+    run(pytester).assert_outcomes(passed=6)  # and they replay
 
 
 def test_a_named_cassette_is_shared_by_the_tests_naming_it(pytester: pytest.Pytester) -> None:
