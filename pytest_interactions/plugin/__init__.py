@@ -1,16 +1,29 @@
 """pytest glue: options, ini keys, markers and fixtures (registered through ``pytest11``)."""
 
 from pytest_interactions.plugin._fixtures import _interactions_marker, interactions, interactions_server
-from pytest_interactions.plugin._hooks import pytest_generate_tests, pytest_report_header, pytest_runtest_call
-from pytest_interactions.plugin._options import pytest_addoption, pytest_configure
+from pytest_interactions.plugin._hooks import (
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_report_header,
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_runtest_teardown,
+    pytest_unconfigure,
+)
+from pytest_interactions.plugin._options import pytest_addoption
 
 __all__ = [
     "_interactions_marker",
     "interactions",
     "interactions_server",
     "pytest_addoption",
+    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_report_header",
     "pytest_runtest_call",
+    "pytest_runtest_makereport",
+    "pytest_runtest_teardown",
+    "pytest_unconfigure",
 ]

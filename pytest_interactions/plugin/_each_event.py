@@ -42,13 +42,14 @@ def cut_points(path: Path) -> list[CutPoint]:
     return points
 
 
-def parametrize(metafunc: pytest.Metafunc, path: Path) -> None:
-    """Parametrize over the cut points; a test without a recording yet runs once, recording.
+def parametrize(metafunc: pytest.Metafunc, path: Path, *, recording: bool = False) -> None:
+    """Parametrize over the cut points; a test without a recording yet (or about to record it
+    again: ``recording=True``) runs once, recording.
 
     A recording with no stream gives one ``no-stream`` run, which fails as any fault that cannot
     apply to its recording does.
     """
-    if not path.exists():
+    if recording or not path.exists():
         metafunc.parametrize(PARAM, [None], ids=["recording"])
         return
     points = cut_points(path) or [CutPoint(None, None, "no-stream")]

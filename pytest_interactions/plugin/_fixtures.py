@@ -10,6 +10,7 @@ from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.plugin._handle import Interactions, open_session
 from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
+from pytest_interactions.plugin._shared import RecordingUnavailableError
 
 SESSION_KEY = pytest.StashKey[Interactions]()
 
@@ -40,8 +41,8 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     failure: str | None = None
     try:
         handle = open_session(request)
-    except FaultNotAppliedError as exc:
-        failure = f"FaultNotAppliedError: {exc}"
+    except (FaultNotAppliedError, RecordingUnavailableError) as exc:
+        failure = f"{type(exc).__name__}: {exc}"
     if failure is not None:  # outside the except: the report shows the message once, not chained
         pytest.fail(failure, pytrace=False)
     request.node.stash[SESSION_KEY] = handle

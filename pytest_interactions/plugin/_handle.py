@@ -17,21 +17,38 @@ from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
+from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
 from pytest_interactions.protocol import Transcript, Violation
 from pytest_interactions.replay import compile_histories
-from pytest_interactions.session import Session, SessionConfig
+from pytest_interactions.session import Session, SessionConfig, parse_mode
 
 EMULATOR_KEY = "emulator-key"
+#: Where the plugin keeps this run's shared-cassette plan, and whether a test failed.
+SHARED_KEY = pytest.StashKey[SharedCassettes]()
+FAILED_KEY = pytest.StashKey[bool]()
 
 
 class Interactions:
     """What a test sees of its session."""
 
-    def __init__(self, session: Session, *, base_url: str, speed: float, seed: int = 0) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        base_url: str,
+        speed: float,
+        seed: int = 0,
+        node: Any = None,
+        shared: SharedCassettes | None = None,
+        role: Role | None = None,
+    ) -> None:
         self.session = session
         self._base_url = base_url
         self._speed = speed
         self._seed = seed
+        self._node = node
+        self._shared = shared
+        self._role = role or Role(session.mode.value)
         self._emulator: Emulator | None = None
 
     @property
@@ -150,9 +167,17 @@ class Interactions:
         return streamed, polled
 
     def close(self) -> None:
+        """Write what was recorded (unless the test failed and such cassettes are not kept)."""
+        outcome = "nothing was recorded"
         try:
-            self.session.save()
+            failed = self._node is not None and self._node.stash.get(FAILED_KEY, False)
+            if failed and self.recording and not _options.save_failed(self._node.config):
+                outcome = "the test failed while recording, and interactions_save_failed is false"
+            elif self.session.save():
+                outcome = "written"
         finally:
+            if self._role.records_for_others and self._shared is not None:
+                self._shared.finished(self.cassette_path, outcome)
             if self._emulator is not None:
                 self._emulator.stop()
 
@@ -170,8 +195,20 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         json_keys=config.getini("interactions_filter_json_keys"),
         env_vars=config.getini("interactions_secret_env_vars"),
     )
-    mode = options.record_mode or _options.record_mode(config)
+    mode = parse_mode(options.record_mode or _options.record_mode(config)).value
     path = cassette_path(config, request.node, kwargs)
+    live = bool(config.getoption("--interactions-disable-recording"))
+    no_faults = live or bool(config.getoption("--interactions-no-faults"))
+    if no_faults:
+        options.faults = FaultPlan()
+    shared = config.stash.get(SHARED_KEY, None)
+    duty = role(
+        shared if not live else None,
+        path,
+        request.node.nodeid,
+        mode,
+        plans_faults(request.node, kwargs) and not no_faults,
+    )
     match_on = options.match_on or tuple(config.getini("interactions_match_on"))
     point = getattr(getattr(request.node, "callspec", None), "params", {}).get(PARAM)
     if isinstance(point, CutPoint) and point.cut is None:
@@ -179,17 +216,18 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
             f"disconnect='each-event' cannot apply to {path}: the cassette has no recorded stream "
             "to cut (record a test that streams, or remove disconnect='each-event')"
         )
-    if isinstance(point, CutPoint) and point.cut is not None:
+    if isinstance(point, CutPoint) and point.cut is not None and not no_faults:
         options.faults.disconnect(point.cut, interaction_id=point.interaction_id)
     session_config = SessionConfig(
         path,
-        mode,
+        duty.mode,
         match_on,
         policy,
         faults=options.faults,
         checks=options.checks,
         virtual_time=options.virtual_time,
         replay=options.replay,
+        live=live,
     )
     try:
         session = Session(session_config)
@@ -200,6 +238,9 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         base_url=_options.base_url(config),
         speed=_options.emulator_speed(config),
         seed=_emulator_seed(request.node),
+        node=request.node,
+        shared=shared,
+        role=duty,
     )
 
 

@@ -3,20 +3,71 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 import pytest
 
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, parametrize
+from pytest_interactions.plugin._handle import FAILED_KEY, SHARED_KEY
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs
+from pytest_interactions.plugin._shared import SharedCassettes, run_id
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import (
     FaultNotAppliedError,
     ProtocolCheckError,
+    parse_mode,
     raise_for_session,
     session_findings,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers; plan who records each shared cassette (every xdist worker agrees)."""
+    _options.register_markers(config)
+    run, owner = run_id(config)
+    shared = SharedCassettes(run, owner=owner)
+    shared.wait_timeout = float(config.getini("interactions_wait_timeout"))
+    config.stash[SHARED_KEY] = shared
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shared = config.stash.get(SHARED_KEY, None)
+    if shared is not None:
+        shared.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """After -k, --lf and any reordering: each shared cassette's recorder runs before its users."""
+    shared = config.stash.get(SHARED_KEY, None)
+    if shared is not None:
+        items[:] = shared.plan(config, items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Remember whether the test failed, for the rule on saving cassettes of failed tests."""
+    report = yield
+    if report.failed and call.when in ("setup", "call"):
+        item.stash[FAILED_KEY] = True
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """A recorder that never opened its session (skipped, or failed before) still frees the others."""
+    try:
+        return (yield)
+    finally:
+        shared = item.config.stash.get(SHARED_KEY, None)
+        if shared is not None:
+            for group in shared.groups.values():
+                if group.recorder == item.nodeid and len(group.users) > 1:
+                    shared.finished(
+                        group.path, f"{item.nodeid} did not record it (it did not run its session)"
+                    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -69,4 +120,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     path = cassette_path(metafunc.config, metafunc.definition, kwargs)
     if PARAM not in metafunc.fixturenames:
         metafunc.fixturenames.append(PARAM)
-    parametrize(metafunc, path)
+    mode = parse_mode(kwargs.get("record_mode") or _options.record_mode(metafunc.config)).value
+    config = metafunc.config
+    rerecords = mode == "all" or config.getoption("--interactions-no-faults")
+    parametrize(
+        metafunc, path, recording=bool(rerecords or config.getoption("--interactions-disable-recording"))
+    )

@@ -31,6 +31,10 @@ OPTIONS: dict[str, str] = {
 }
 
 
+#: The options that plan faults.
+FAULT_OPTIONS = ("disconnect", "reconnect", "polls", "inject")
+
+
 @dataclass
 class MarkerOptions:
     """The marker's options, checked and turned into the session's terms."""

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pytest_interactions.session import DESCRIPTIONS, SUPPORTED
+from pytest_interactions.session import ALIASES, DESCRIPTIONS, SUPPORTED
 
 SERVER_MARKER = "interactions_server"
 MARKER = "interactions"
@@ -20,7 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     modes = "; ".join(f"{name}: {text}" for name, text in DESCRIPTIONS.items())
     group.addoption(
         "--interactions-record-mode",
-        choices=[mode.value for mode in SUPPORTED],
+        choices=[*(mode.value for mode in SUPPORTED), *ALIASES],
         default=None,
         help=f"record mode of cassettes (ini: interactions_record_mode). {modes}",
     )
@@ -43,7 +43,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="speed factor of the emulator used by interactions_server and for recording "
         f"(ini: interactions_emulator_speed; default {DEFAULT_EMULATOR_SPEED:g})",
     )
+    group.addoption(
+        "--interactions-disable-recording",
+        action="store_true",
+        default=False,
+        help="run the suite live, without touching cassettes: requests go to the configured API (or "
+        "the embedded emulator), nothing is replayed, recorded or written, and no fault applies",
+    )
+    group.addoption(
+        "--interactions-no-faults",
+        action="store_true",
+        default=False,
+        help="run without the faults markers plan: to record the cassettes that only fault tests use",
+    )
+    group.addoption(
+        "--interactions-save-failed",
+        choices=["yes", "no"],
+        default=None,
+        help="write the cassette of a test that failed while recording (ini: interactions_save_failed; "
+        "default yes)",
+    )
     parser.addini("interactions_record_mode", "record mode of cassettes (default none)", default="none")
+    parser.addini(
+        "interactions_save_failed",
+        "write the cassette of a test that failed while recording (default true)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
+        "interactions_wait_timeout",
+        "seconds a test waits for the test recording a cassette it shares (default 300)",
+        default="300",
+    )
     parser.addini(
         "interactions_cassette_dir",
         f"directory of cassettes (default {DEFAULT_CASSETTE_DIR!r})",
@@ -85,7 +116,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def register_markers(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(cassette=None, record_mode=None, match_on=None, disconnect=None, reconnect=None, "
@@ -110,6 +141,12 @@ def _option_or_ini(config: pytest.Config, option: str, ini: str) -> str:
 def emulator_speed(config: pytest.Config) -> float:
     """The emulator speed from the command line, else the ini file, else the default."""
     return float(_option_or_ini(config, "--interactions-emulator-speed", "interactions_emulator_speed"))
+
+
+def save_failed(config: pytest.Config) -> bool:
+    """Whether the cassette of a test that failed while recording is written."""
+    value = config.getoption("--interactions-save-failed")
+    return value == "yes" if value is not None else bool(config.getini("interactions_save_failed"))
 
 
 def record_mode(config: pytest.Config) -> str:

@@ -1,7 +1,7 @@
 """Sessions: one test's record mode, cassette, interception and transcript."""
 
 from pytest_interactions.faults import FaultNotAppliedError
-from pytest_interactions.session._modes import DESCRIPTIONS, SUPPORTED, parse_mode
+from pytest_interactions.session._modes import ALIASES, DESCRIPTIONS, SUPPORTED, parse_mode
 from pytest_interactions.session._session import Session, SessionConfig
 from pytest_interactions.session._use import (
     ProtocolCheckError,
@@ -12,6 +12,7 @@ from pytest_interactions.session._use import (
 )
 
 __all__ = [
+    "ALIASES",
     "DESCRIPTIONS",
     "SUPPORTED",
     "FaultNotAppliedError",

@@ -16,18 +16,25 @@ DESCRIPTIONS: dict[str, str] = {
     "none": "replay only; the network is blocked and an unmatched request fails (default)",
     "once": "record when the cassette does not exist yet, else replay as 'none'",
     "new_episodes": "replay what matches, record what does not, and append it",
-    "all": "record everything again and overwrite the cassette",
+    "all": "record everything again and overwrite the cassette (alias: rewrite)",
 }
+
+
+#: Other names users type for a mode (pytest-recording's ``rewrite``).
+ALIASES: dict[str, RecordMode] = {"rewrite": RecordMode.ALL}
 
 
 def parse_mode(value: str | RecordMode) -> RecordMode:
     """A supported record mode from its name; a clear error names the choices otherwise."""
+    name = str(value.value if isinstance(value, RecordMode) else value).lower()
+    if name in ALIASES:
+        return ALIASES[name]
     try:
-        mode = RecordMode(str(value.value if isinstance(value, RecordMode) else value).lower())
+        mode = RecordMode(name)
     except ValueError:
         mode = None
     if mode not in SUPPORTED:
-        choices = ", ".join(m.value for m in SUPPORTED)
+        choices = ", ".join([*(m.value for m in SUPPORTED), *ALIASES])
         raise ValueError(f"unknown record mode {value!r}; choose one of: {choices}")
     assert mode is not None
     return mode

@@ -66,6 +66,9 @@ class SessionConfig:
     virtual_time: bool = True
     replay: str = "server"
     recording_clock: Callable[[], float] | None = None
+    live: bool = False
+    """Pass requests through to the server without touching the cassette: nothing is replayed,
+    recorded or written (a live run of a recorded suite)."""
 
 
 class Session:
@@ -86,7 +89,9 @@ class Session:
         self._secrets_seen = config.secrets.secret_values()
         exists = self.path.exists()
         self.cassette: Cassette | None = None
-        if exists and self.mode is not RecordMode.ALL:
+        if config.live:
+            pass
+        elif exists and self.mode is not RecordMode.ALL:
             self.cassette = load_cassette(self.path)
             self.meta = {**self.cassette.meta, **self.meta}
         elif self.mode is RecordMode.NONE:
@@ -122,7 +127,7 @@ class Session:
                     f"the faults planned for {self.path} cannot apply to its recording, so the test "
                     "would not exercise them:\n  " + "\n  ".join(inapplicable)
                 )
-        records = self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
+        records = config.live or self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
             self.mode is RecordMode.ONCE and not exists
         )
         clock = config.recording_clock or real_monotonic
@@ -258,7 +263,7 @@ class Session:
     def save(self) -> bool:
         """Write the cassette when this session recorded anything; True when written."""
         cassette = self.cassette_to_write()
-        if not cassette.exchanges:
+        if not cassette.exchanges or self.config.live:
             return False
         with cassette_lock(self.path):
             if self.mode is RecordMode.NEW_EPISODES and self.path.exists():

@@ -20,7 +20,9 @@ CLIENTS = (Path(__file__).parent / "session_clients.py").read_text()
 
 #: Inner runs keep pytest-asyncio (async tests in auto mode); hypothesis's plugin, re-imported by every
 #: in-process run, costs a second.
-FAST = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+#: ... and in the order written (pytest-randomly, where installed, would shuffle them).
+FAST = (*QUIET, "-p", "no:randomly")
 INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
 
 HEADER = """\
@@ -44,11 +46,12 @@ def write(pytester: pytest.Pytester, source: str) -> None:
 
 
 def record(pytester: pytest.Pytester, tests: int, *args: str, directory: str = "test_session") -> list[Path]:
-    """Record every test of the module against the emulator: all pass, each writes its cassette.
+    """Record every test of the module against the emulator, without the faults they plan: all
+    pass, each writes its cassette.
 
     ``directory`` is where under ``cassettes/`` they are written ("" for shared cassettes).
     """
-    result = pytester.runpytest("--interactions-record-mode=once", *FAST, *args)
+    result = pytester.runpytest("--interactions-record-mode=once", "--interactions-no-faults", *FAST, *args)
     result.assert_outcomes(passed=tests)
     cassettes = sorted((pytester.path / "cassettes" / directory).glob("*.yaml"))
     assert len(cassettes) == tests, cassettes

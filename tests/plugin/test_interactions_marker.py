@@ -120,7 +120,8 @@ def test_the_default_cassette_path_is_module_path_then_test_name(pytester: pytes
         "test_param[beta_gamma].yaml",
         "test_plain.yaml",
     ]
-    assert long_name.startswith("test_long[xxxx") and len(long_name) <= 125
+    assert long_name.startswith("test_long[xxxx")
+    assert len(long_name) <= 125
     assert inputs(module / "TestGrouped.test_method.yaml") == ["grouped"]
     assert inputs(module / "TestOther.test_method.yaml") == ["other"]
     assert inputs(module / "test_param[beta_gamma].yaml") == ["beta gamma"]
