@@ -1,6 +1,11 @@
 """pytest glue: options, ini keys, markers and fixtures (registered through ``pytest11``)."""
 
-from pytest_interactions.plugin._fixtures import _interactions_marker, interactions, interactions_server
+from pytest_interactions.plugin._fixtures import (
+    _interactions_marker,
+    interactions,
+    interactions_config,
+    interactions_server,
+)
 from pytest_interactions.plugin._hooks import (
     pytest_collection_modifyitems,
     pytest_configure,
@@ -16,6 +21,7 @@ from pytest_interactions.plugin._options import pytest_addoption
 __all__ = [
     "_interactions_marker",
     "interactions",
+    "interactions_config",
     "interactions_server",
     "pytest_addoption",
     "pytest_collection_modifyitems",

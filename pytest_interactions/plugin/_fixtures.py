@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,17 @@ def interactions_server(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         options.update(marker.kwargs)
     with Emulator(**options) as emulator:  # type: ignore[arg-type]
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def interactions_config() -> dict[str, Any]:
+    """Defaults for every test's ``interactions`` session. Override it in a conftest.py, at any
+    scope, to set ``record_mode``, ``match_on``, ``checks``, ``virtual_time``, ``replay``, more
+    ``filter_headers`` / ``filter_query_parameters`` / ``filter_json_keys`` / ``secret_values``,
+    ``before_record_request`` / ``before_record_response`` hooks and ``ignore_hosts``. A marker's
+    options win over these; the cassette and faults belong on markers.
+    """
+    return {}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
-from pytest_interactions.plugin._marker import parse_marker
+from pytest_interactions.plugin._marker import OPTIONS, check_config, parse_marker
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
 from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
 from pytest_interactions.protocol import Transcript, Violation
@@ -184,15 +184,20 @@ class Interactions:
 
 def open_session(request: pytest.FixtureRequest) -> Interactions:
     config = request.config
+    defaults = dict(request.getfixturevalue("interactions_config") or {})
     kwargs = marker_kwargs(request.node)
     try:
-        options = parse_marker(kwargs)
+        check_config(defaults)
+        options = parse_marker({**{k: v for k, v in defaults.items() if k in OPTIONS}, **kwargs})
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     policy = SecretPolicy().extended(
-        headers=config.getini("interactions_filter_headers"),
-        query_parameters=config.getini("interactions_filter_query_parameters"),
-        json_keys=config.getini("interactions_filter_json_keys"),
+        headers=[*config.getini("interactions_filter_headers"), *defaults.get("filter_headers", ())],
+        query_parameters=[
+            *config.getini("interactions_filter_query_parameters"),
+            *defaults.get("filter_query_parameters", ()),
+        ],
+        json_keys=[*config.getini("interactions_filter_json_keys"), *defaults.get("filter_json_keys", ())],
         env_vars=config.getini("interactions_secret_env_vars"),
     )
     mode = parse_mode(options.record_mode or _options.record_mode(config)).value
@@ -228,6 +233,9 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         virtual_time=options.virtual_time,
         replay=options.replay,
         live=live,
+        before_record_request=defaults.get("before_record_request"),
+        before_record_response=defaults.get("before_record_response"),
+        ignore_hosts=tuple(defaults.get("ignore_hosts", ())),
     )
     try:
         session = Session(session_config)

@@ -31,6 +31,30 @@ OPTIONS: dict[str, str] = {
 }
 
 
+#: What the ``interactions_config`` fixture may set: the marker's options that do not decide
+#: the cassette or its faults (those are read at collection, before fixtures exist), and more.
+CONFIG_OPTIONS: dict[str, str] = {
+    **{name: OPTIONS[name] for name in ("record_mode", "match_on", "checks", "virtual_time", "replay")},
+    "filter_headers": "more headers scrubbed from cassettes",
+    "filter_query_parameters": "more query parameters scrubbed from cassettes",
+    "filter_json_keys": "more JSON body keys scrubbed from cassettes",
+    "secret_values": "more values that must never be written (tokens a test obtains, say)",
+    "before_record_request": "callable(RecordedRequest) -> RecordedRequest | None, run on each request "
+    "before it is written; None leaves the exchange out",
+    "before_record_response": "callable(RecordedResponse) -> RecordedResponse | None, run on each "
+    "response before it is written; None leaves the exchange out",
+    "ignore_hosts": "hosts whose requests are neither recorded nor replayed (they reach the network)",
+}
+
+
+def check_config(values: Mapping[str, Any]) -> None:
+    """Unknown ``interactions_config`` keys raise ``ValueError`` naming the choices."""
+    unknown = sorted(set(values) - set(CONFIG_OPTIONS))
+    if unknown:
+        choices = "\n".join(f"  {name}: {text}" for name, text in CONFIG_OPTIONS.items())
+        raise ValueError(f"interactions_config got unknown key(s) {', '.join(unknown)}; it takes:\n{choices}")
+
+
 #: The options that plan faults.
 FAULT_OPTIONS = ("disconnect", "reconnect", "polls", "inject")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pytest_interactions.cassette import (
     CassetteError,
     Exchange,
     RecordedRequest,
+    RecordedResponse,
     SecretPolicy,
     cassette_lock,
     load_cassette,
@@ -69,6 +71,13 @@ class SessionConfig:
     live: bool = False
     """Pass requests through to the server without touching the cassette: nothing is replayed,
     recorded or written (a live run of a recorded suite)."""
+    before_record_request: Callable[[RecordedRequest], RecordedRequest | None] | None = None
+    """Called on each recorded request before it is written: return it (changed or not), or
+    ``None`` to leave the whole exchange out of the cassette."""
+    before_record_response: Callable[[RecordedResponse], RecordedResponse | None] | None = None
+    """Called on each recorded response before it is written: return it, or ``None`` to drop it."""
+    ignore_hosts: Collection[str] = ()
+    """Hosts whose requests are neither recorded nor replayed: they go to the network as they are."""
 
 
 class Session:
@@ -127,8 +136,10 @@ class Session:
                     f"the faults planned for {self.path} cannot apply to its recording, so the test "
                     "would not exercise them:\n  " + "\n  ".join(inapplicable)
                 )
-        records = config.live or self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
-            self.mode is RecordMode.ONCE and not exists
+        records = (
+            config.live
+            or self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES)
+            or (self.mode is RecordMode.ONCE and not exists)
         )
         clock = config.recording_clock or real_monotonic
         self.recorder = Recorder(clock, clock(), self._note) if records else None
@@ -179,8 +190,13 @@ class Session:
         self.errors.append(message)
         return UnmatchedRequestError(message)
 
+    def _ignored(self, request: Any) -> bool:
+        return bool(self.config.ignore_hosts) and str(request.url.host) in self.config.ignore_hosts
+
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
+        if self._ignored(request):
+            return send(request)
         incoming = request_record(request, read_request(request))
         if self.server is not None:
             response = self.server.answer(flavor, request, self._scrubbed(incoming), asynchronous=False)
@@ -195,6 +211,8 @@ class Session:
         return self.recorder.handle(flavor, request, send)
 
     async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
+        if self._ignored(request):
+            return await send(request)
         incoming = request_record(request, await aread_request(request))
         if self.server is not None:
             response = self.server.answer(flavor, request, self._scrubbed(incoming), asynchronous=True)
@@ -248,8 +266,26 @@ class Session:
         return self.server.unapplied_faults() if self.server is not None else []
 
     def recorded(self) -> list[Exchange]:
-        """Exchanges recorded in this session (not those replayed)."""
-        return list(self.recorder.exchanges) if self.recorder is not None else []
+        """Exchanges recorded in this session (not those replayed), as the hooks leave them."""
+        exchanges = list(self.recorder.exchanges) if self.recorder is not None else []
+        before_request, before_response = (
+            self.config.before_record_request,
+            self.config.before_record_response,
+        )
+        if before_request is None and before_response is None:
+            return exchanges
+        kept = []
+        for exchange in exchanges:
+            request = before_request(exchange.request) if before_request is not None else exchange.request
+            if request is None:
+                continue
+            response = exchange.response
+            if response is not None and before_response is not None:
+                response = before_response(response)
+                if response is None:
+                    continue
+            kept.append(dataclasses.replace(exchange, request=request, response=response))
+        return kept
 
     def cassette_to_write(self) -> Cassette:
         """The cassette this session's recording makes (before anything is merged or scrubbed)."""

@@ -1,0 +1,95 @@
+"""Settings for a whole suite: merged markers, the ``interactions_config`` fixture, and what is
+kept of the recordings of tests that failed."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+# Imported here so that in-process pytester runs find it loaded (they unload what they import).
+from google import genai  # noqa: F401
+from test_interactions_marker import CONFTEST, QUIET
+
+FIXTURE = """
+from pytest_interactions.cassette import RecordedRequest
+
+
+def drop_key_header(request):
+    \"\"\"Leave out a request header the suite does not want in cassettes.\"\"\"
+    headers = [(k, v) for k, v in request.headers if k.lower() != "x-team"]
+    return RecordedRequest(request.method, request.url, headers, request.body)
+
+
+def skip_cancels(request):
+    return None if request.url.endswith(":cancel") or request.url.endswith("/cancel") else request
+
+
+@pytest.fixture(scope="module")
+def interactions_config():
+    return {"before_record_request": lambda r: skip_cancels(drop_key_header(r)), "checks": True}
+"""
+
+
+def test_markers_merge_and_the_config_fixture_sets_defaults(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST + FIXTURE)
+    pytester.makepyfile(
+        test_merged="""
+        import httpx
+        import pytest
+
+        pytestmark = pytest.mark.interactions(cassette="module.yaml", checks=False)
+
+
+        class TestGrouped:
+            pytestmark = pytest.mark.interactions(replay="tape")
+
+            @pytest.mark.interactions(virtual_time=False)
+            def test_closest_wins_per_key(self, interactions, ask):
+                ask("merged")
+                options = interactions.session.config
+                assert interactions.cassette_path.name == "module.yaml"  # from the module
+                assert options.replay == "tape"  # from the class
+                assert options.virtual_time is False  # from the function
+                assert options.checks is False  # the module's marker wins over the config fixture
+                with httpx.Client(base_url=interactions.base_url + "/v1beta",
+                                  headers={"x-goog-api-key": interactions.api_key, "x-team": "red"}) as http:
+                    body = {"model": "m", "input": "x", "background": True}
+                    created = http.post("/interactions", json=body)
+                    http.post(f"/interactions/{created.json()['id']}/cancel")
+        """
+    )
+    pytester.runpytest("--interactions-record-mode=once", *QUIET).assert_outcomes(passed=1)
+    recorded = yaml.safe_load((pytester.path / "cassettes" / "module.yaml").read_text())
+    urls = [exchange["request"]["url"] for exchange in recorded["exchanges"]]
+    assert not any(url.endswith("/cancel") for url in urls)  # the hook left the cancel out
+    headers = [h for exchange in recorded["exchanges"] for h in exchange["request"].get("headers", {})]
+    assert "x-team" not in headers
+    pytester.runpytest(*QUIET, "-k", "closest").assert_outcomes(failed=1)  # the cancel was never recorded
+
+
+def test_an_unknown_config_key_is_named(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        CONFTEST + "\n@pytest.fixture\ndef interactions_config():\n    return {'cassette': 'x.yaml'}\n"
+    )
+    pytester.makepyfile("def test_one(interactions):\n    pass\n")
+    result = pytester.runpytest(*QUIET)
+    result.stdout.fnmatch_lines(["*interactions_config got unknown key(s) cassette; it takes:*"])
+
+
+@pytest.mark.parametrize(("option", "kept"), [((), True), (("--interactions-save-failed=no",), False)])
+def test_the_cassette_of_a_failed_recording_is_kept_or_not(
+    pytester: pytest.Pytester, option: tuple[str, ...], kept: bool
+) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_fails="""
+        import pytest
+
+        @pytest.mark.interactions
+        def test_wrong_expectation(ask):
+            assert ask("hello") == "something else"
+        """
+    )
+    result = pytester.runpytest("--interactions-record-mode=once", *QUIET, *option)
+    result.assert_outcomes(failed=1)
+    assert (pytester.path / "cassettes" / "test_fails" / "test_wrong_expectation.yaml").exists() is kept
