@@ -46,9 +46,13 @@ def interactions_config() -> dict[str, Any]:
 def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     """This test's recording session: replays its cassette, or records it (see the record mode).
 
-    ``.base_url`` is where to point the client (the embedded emulator or the configured API while
-    recording; the recorded address in replay), ``.exchanges`` what this test exchanged,
-    ``.cassette_path`` where it is kept.
+    Attributes: ``base_url`` and ``api_key`` (where and how the client connects: the configured
+    API or the embedded emulator while recording, the recorded address in replay), ``recording``,
+    ``record_mode``, ``cassette_path``, ``exchanges`` (what this test exchanged), ``emulator``
+    (the embedded emulator while recording against it, else None), ``now`` (seconds since the
+    test started, virtual in replay), ``faults`` (the replay's FaultPlan), ``transcript`` (what the
+    client did in replay), ``violations()``, ``recorded_text(id)`` and ``recorded_calls(id)`` (what
+    a correct client ends with), ``session``. See docs/plugin.md.
     """
     failure: str | None = None
     try:

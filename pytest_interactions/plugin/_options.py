@@ -117,13 +117,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def register_markers(config: pytest.Config) -> None:
+    from pytest_interactions.plugin._marker import OPTIONS
+
+    signature = ", ".join(f"{name}=..." for name in OPTIONS)
+    options = "; ".join(f"{name}: {text}" for name, text in OPTIONS.items())
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(cassette=None, record_mode=None, match_on=None, disconnect=None, reconnect=None, "
-        "polls=None, inject=None, checks=None, virtual_time=True, replay='server'): record or replay "
-        "this test's httpx / httpx2 traffic; in replay, cut streams (disconnect='after:N', "
-        "'mid-event:N', 'every:N', 'each-event', ...), inject answers and protocol faults, and check "
-        "that the client resumed correctly. See docs/plugin.md.",
+        f"{MARKER}({signature}): record or replay this test's Interactions API traffic (httpx / "
+        "httpx2), cut streams, inject faults and check that the client resumed correctly; module, "
+        f"class and function markers merge, the closest winning. Options: {options}. See docs/plugin.md.",
     )
     config.addinivalue_line(
         "markers",
