@@ -15,15 +15,44 @@ _PUBLIC = {
     "use_cassette": "pytest_interactions.session",
     "Emulator": "pytest_interactions.emulator",
     "FaultPlan": "pytest_interactions.faults",
+    # What a failing test may raise, so that suites can catch or name it.
+    "CassetteError": "pytest_interactions.cassette",
+    "CorruptCassetteError": "pytest_interactions.cassette",
+    "SecretLeakError": "pytest_interactions.cassette",
+    "UnmatchedRequestError": "pytest_interactions.replay",
+    "ProtocolCheckError": "pytest_interactions.session",
+    "FaultNotAppliedError": "pytest_interactions.faults",
+    "FaultSpecError": "pytest_interactions.faults",
+    "RecordingUnavailableError": "pytest_interactions.plugin._shared",
+    "NetworkBlockedError": "pytest_interactions.transport",
 }
 
-__all__ = ["Emulator", "FaultPlan", "Interactions", "__version__", "use_cassette"]
+__all__ = [
+    "CassetteError",
+    "CorruptCassetteError",
+    "Emulator",
+    "FaultNotAppliedError",
+    "FaultPlan",
+    "FaultSpecError",
+    "Interactions",
+    "NetworkBlockedError",
+    "ProtocolCheckError",
+    "RecordingUnavailableError",
+    "SecretLeakError",
+    "UnmatchedRequestError",
+    "__version__",
+    "use_cassette",
+]
 
 if TYPE_CHECKING:
+    from pytest_interactions.cassette import CassetteError, CorruptCassetteError, SecretLeakError
     from pytest_interactions.emulator import Emulator
-    from pytest_interactions.faults import FaultPlan
+    from pytest_interactions.faults import FaultNotAppliedError, FaultPlan, FaultSpecError
     from pytest_interactions.plugin._handle import Interactions
-    from pytest_interactions.session import use_cassette
+    from pytest_interactions.plugin._shared import RecordingUnavailableError
+    from pytest_interactions.replay import UnmatchedRequestError
+    from pytest_interactions.session import ProtocolCheckError, use_cassette
+    from pytest_interactions.transport import NetworkBlockedError
 
 
 def __getattr__(name: str) -> Any:
