@@ -14,6 +14,7 @@ from pytest_interactions.plugin._hooks import (
     pytest_runtest_call,
     pytest_runtest_makereport,
     pytest_runtest_teardown,
+    pytest_terminal_summary,
     pytest_unconfigure,
 )
 from pytest_interactions.plugin._options import pytest_addoption
@@ -31,5 +32,6 @@ __all__ = [
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_runtest_teardown",
+    "pytest_terminal_summary",
     "pytest_unconfigure",
 ]

@@ -17,10 +17,14 @@ from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import (
     FaultNotAppliedError,
     ProtocolCheckError,
+    Session,
     parse_mode,
     raise_for_session,
     session_findings,
 )
+
+#: Unplayed exchanges reported at the end of the run.
+UNPLAYED_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,9 +107,37 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             raise_for_session(handle.session)
         except (UnmatchedRequestError, ProtocolCheckError, FaultNotAppliedError) as exc:
             failure = f"{type(exc).__name__}: {exc}"
+        if failure is None:
+            failure = _unplayed(item, handle.session)
         if failure is not None:  # outside the except: the report shows the message once, not chained
             pytest.fail(failure, pytrace=False)
     return result
+
+
+def _unplayed(item: pytest.Item, session: Session) -> str | None:
+    """Report recorded exchanges the replay never used, or fail the test on them, as configured."""
+    rule = _options.unplayed(item.config)
+    unused = session.unplayed() if rule != "ignore" else []
+    if not unused:
+        return None
+    shown = [f"  line {e.line}: {e.request.method} {e.request.url}" for e in unused[:10]]
+    more = [f"  ... and {len(unused) - 10} more"] if len(unused) > 10 else []
+    text = "\n".join(
+        [f"{len(unused)} recorded exchange(s) of {session.path} were never replayed:", *shown, *more]
+    )
+    if rule == "fail":
+        return f"UnplayedExchangesError: {text}"
+    item.config.stash.setdefault(UNPLAYED_KEY, []).append(f"{item.nodeid}: {text}")
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The exchanges replayed tests never used (with ``--interactions-unplayed=report``)."""
+    reports = config.stash.get(UNPLAYED_KEY, [])
+    if reports:
+        terminalreporter.section("pytest-interactions: unplayed exchanges")
+        for report in reports:
+            terminalreporter.line(report)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

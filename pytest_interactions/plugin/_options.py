@@ -13,6 +13,7 @@ MARKER = "interactions"
 DEFAULT_EMULATOR_SPEED = 200.0
 DEFAULT_CASSETTE_DIR = "cassettes"
 BASE_URL_ENV = "INTERACTIONS_BASE_URL"
+UNPLAYED = ("ignore", "report", "fail")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,6 +64,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write the cassette of a test that failed while recording (ini: interactions_save_failed; "
         "default yes)",
     )
+    group.addoption(
+        "--interactions-unplayed",
+        choices=UNPLAYED,
+        default=None,
+        help="recorded exchanges a replayed test never used: 'ignore' them, 'report' them at the end "
+        "of the run, or 'fail' the test (ini: interactions_unplayed; default ignore)",
+    )
+    parser.addini("interactions_unplayed", "ignore, report or fail on unplayed exchanges", default="ignore")
     parser.addini("interactions_record_mode", "record mode of cassettes (default none)", default="none")
     parser.addini(
         "interactions_save_failed",
@@ -143,6 +152,14 @@ def _option_or_ini(config: pytest.Config, option: str, ini: str) -> str:
 def emulator_speed(config: pytest.Config) -> float:
     """The emulator speed from the command line, else the ini file, else the default."""
     return float(_option_or_ini(config, "--interactions-emulator-speed", "interactions_emulator_speed"))
+
+
+def unplayed(config: pytest.Config) -> str:
+    """What to do about recorded exchanges a replayed test never used."""
+    value = _option_or_ini(config, "--interactions-unplayed", "interactions_unplayed")
+    if value not in UNPLAYED:
+        raise pytest.UsageError(f"interactions_unplayed = {value!r}; choose one of: {', '.join(UNPLAYED)}")
+    return value
 
 
 def save_failed(config: pytest.Config) -> bool:

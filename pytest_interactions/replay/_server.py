@@ -79,6 +79,8 @@ class ReplayServer:
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._recorded_errors = _recorded_errors(tape.cassette.exchanges)
+        self.touched: set[str] = set()
+        """Interactions whose state or stream the client read (their polls and streams are played)."""
 
     # -- faults that could not, or did not, apply --------------------------------------------
 
@@ -196,6 +198,15 @@ class ReplayServer:
             ):
                 return True
         return False
+
+    def unplayed(self) -> list[Exchange]:
+        """Recorded exchanges this replay never used: not answered from the tape, and not a poll or
+        stream of an interaction the client read."""
+        return [
+            exchange
+            for exchange in self.tape.unused()
+            if not (exchange.request.method.upper() == "GET" and interaction_of(exchange) in self.touched)
+        ]
 
     def streams(self) -> dict[str, list[str]]:
         """Every interaction's full event order, for the checks."""
@@ -411,6 +422,7 @@ class ReplayServer:
                 note="injected",
                 asynchronous=asynchronous,
             )
+        self.touched.add(history.interaction_id)
         now = self._paced(history, now)
         status, headers, body = self._snapshot(history, now)
         if isinstance(body, Mapping) and isinstance(body.get("status"), str):
@@ -551,6 +563,7 @@ class ReplayServer:
         now: float,
         asynchronous: bool,
     ) -> Any:
+        self.touched.add(history.interaction_id)
         resume = history.dialect.resume_from(query, dict(incoming.headers))
         start = 0
         if resume is not None:

@@ -261,6 +261,12 @@ class Session:
         """Unanswered requests and resumes from unknown events, in the order they happened."""
         return [*self.errors, *(self.server.errors if self.server is not None else [])]
 
+    def unplayed(self) -> list[Exchange]:
+        """Recorded exchanges this replay never used (empty while recording)."""
+        if self.recording or self.replayer is None:
+            return []
+        return self.server.unplayed() if self.server is not None else self.replayer.unused()
+
     def unapplied_faults(self) -> list[str]:
         """Planned faults that never happened in this replay."""
         return self.server.unapplied_faults() if self.server is not None else []

@@ -8,7 +8,7 @@ import yaml
 
 # Imported here so that in-process pytester runs find it loaded (they unload what they import).
 from google import genai  # noqa: F401
-from test_interactions_marker import CONFTEST, QUIET
+from test_interactions_marker import CONFTEST, ONE_TEST, QUIET
 
 FIXTURE = """
 from pytest_interactions.cassette import RecordedRequest
@@ -93,3 +93,26 @@ def test_the_cassette_of_a_failed_recording_is_kept_or_not(
     result = pytester.runpytest("--interactions-record-mode=once", *QUIET, *option)
     result.assert_outcomes(failed=1)
     assert (pytester.path / "cassettes" / "test_fails" / "test_wrong_expectation.yaml").exists() is kept
+
+
+@pytest.mark.parametrize("rule", ["report", "fail"])
+def test_exchanges_never_replayed_are_reported_or_fail(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, rule: str
+) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_questions=ONE_TEST)
+    monkeypatch.setenv("EXTRA", "And what is a WebSocket?")
+    pytester.runpytest("--interactions-record-mode=once", *QUIET).assert_outcomes(passed=1)
+    monkeypatch.delenv("EXTRA")  # the test now asks one question of the two recorded
+
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)  # ignored by default
+    result = pytester.runpytest(f"--interactions-unplayed={rule}", *QUIET)
+    if rule == "fail":
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*UnplayedExchangesError: 1 recorded exchange(s) of *test_ask.yaml*"])
+    else:
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(
+            ["*pytest-interactions: unplayed exchanges*", "*test_ask: 1 recorded exchange(s)*never replayed*"]
+        )
+    result.stdout.fnmatch_lines(["*line *: POST http://127.0.0.1:*/v1beta/interactions"])
