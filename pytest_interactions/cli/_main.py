@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interactions import __version__
-from pytest_interactions.cli import _demo, _serve
+from pytest_interactions.cli import _demo, _serve, _validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve.add_parser(commands)
     _demo.add_parser(commands)
+    _validate.add_parser(commands)
     return parser
 
 
