@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interactions import __version__
-from pytest_interactions.cli import _demo, _diff, _serve, _validate
+from pytest_interactions.cli import _demo, _diff, _inspect, _serve, _validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo.add_parser(commands)
     _validate.add_parser(commands)
     _diff.add_parser(commands)
+    _inspect.add_parser(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ from pytest_interactions.contract._diff import (
     diff_shapes,
 )
 from pytest_interactions.contract._shape import SessionShape, session_shape
+from pytest_interactions.contract._transcript import cassette_transcript
 from pytest_interactions.contract._validate import RULES, Problem, validate_file
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Drift",
     "Problem",
     "SessionShape",
+    "cassette_transcript",
     "diff_cassettes",
     "diff_shapes",
     "session_shape",
