@@ -68,3 +68,18 @@ def cassette_lines(text: str) -> CassetteLines:
             )
         )
     return result
+
+
+def line_of_key(text: str, start: int | None, key: str) -> int | None:
+    """The first line at or after ``start`` where the mapping key ``key`` is written."""
+    if start is None:
+        return None
+    lines = text.splitlines()
+    needles = (f"{key}:", f"'{key}':", f'"{key}":')
+    for number in range(start, len(lines) + 1):
+        stripped = lines[number - 1].lstrip(" -{")
+        if stripped.startswith(needles) or any(
+            f", {n}" in lines[number - 1] or f"{{{n}" in lines[number - 1] for n in needles
+        ):
+            return number
+    return start

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interactions import __version__
-from pytest_interactions.cli import _demo, _diff, _inspect, _serve, _validate
+from pytest_interactions.cli import _convert, _demo, _diff, _inspect, _scrub, _serve, _validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     _validate.add_parser(commands)
     _diff.add_parser(commands)
     _inspect.add_parser(commands)
+    _scrub.add_parser(commands)
+    _convert.add_parser(commands)
     return parser
 
 

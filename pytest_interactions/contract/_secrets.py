@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_interactions.cassette import Body, Cassette, SecretPolicy
+from pytest_interactions.cassette._lines import CassetteLines, line_of_key
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,18 @@ class SecretFound:
     where: str
     part: str
     """``request`` or ``response``: the part of the exchange holding it."""
+
+    @property
+    def key(self) -> str:
+        """The header, query parameter or JSON key named last in ``where``."""
+        last = self.where.rsplit(".", 1)[-1]
+        return last.split("[", 1)[0]
+
+    def line(self, text: str, lines: CassetteLines) -> int | None:
+        """The line of the cassette's ``text`` holding this secret."""
+        where = lines.of(self.exchange)
+        start = (where.request if self.part == "request" else where.response) or where.exchange
+        return line_of_key(text, start, self.key)
 
 
 def _json_paths(before: Any, after: Any, prefix: str) -> list[str]:

@@ -72,9 +72,7 @@ def validate_file(path: Path | str, policy: SecretPolicy | None = None) -> list[
     found = _protocol_findings(read_session(cassette), lines)
     problems = [Problem(name, f.ref, f.rule, f.message, f.severity) for f in found]
     for secret in secrets_in(cassette, policy):
-        where = lines.of(secret.exchange)
-        line = where.request if secret.part == "request" else where.response
-        problems.append(Problem(name, line or where.exchange, "secrets", f"{secret.where} is not scrubbed"))
+        problems.append(Problem(name, secret.line(text, lines), "secrets", f"{secret.where} is not scrubbed"))
     for variable, line in leaked_values(text, policy):
         problems.append(Problem(name, line, "secrets", f"the value of ${variable} appears in the cassette"))
     return sorted(problems, key=lambda p: (p.line or 0, p.rule))
