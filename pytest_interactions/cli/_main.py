@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interactions import __version__
-from pytest_interactions.cli import _convert, _demo, _diff, _inspect, _scrub, _serve, _validate
+from pytest_interactions.cli import _conform, _convert, _demo, _diff, _inspect, _scrub, _serve, _validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     _inspect.add_parser(commands)
     _scrub.add_parser(commands)
     _convert.add_parser(commands)
+    _conform.add_parser(commands)
     return parser
 
 

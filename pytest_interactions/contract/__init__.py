@@ -1,5 +1,6 @@
 """Contract checks over recorded sessions: validation, structural diffs, emulator conformance."""
 
+from pytest_interactions.contract._conform import Conformance, conform
 from pytest_interactions.contract._diff import (
     CATEGORIES,
     DEFAULT_TIMING_TOLERANCE,
@@ -15,10 +16,12 @@ __all__ = [
     "CATEGORIES",
     "DEFAULT_TIMING_TOLERANCE",
     "RULES",
+    "Conformance",
     "Drift",
     "Problem",
     "SessionShape",
     "cassette_transcript",
+    "conform",
     "diff_cassettes",
     "diff_shapes",
     "session_shape",

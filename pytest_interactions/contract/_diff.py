@@ -71,16 +71,29 @@ def _path(where: str, what: str, old: Sequence[str], new: Sequence[str]) -> list
 
 
 def _parent(path: str) -> str:
+    """``a.b[]`` -> ``a.b`` -> ``a`` -> ``""``."""
+    if path.endswith("[]"):
+        return path[:-2]
     return path.rsplit(".", 1)[0] if "." in path else ""
+
+
+def _under(path: str, paths: Sequence[str]) -> bool:
+    """True when an ancestor of ``path`` is among ``paths``."""
+    parent = _parent(path)
+    while parent:
+        if parent in paths:
+            return True
+        parent = _parent(parent)
+    return False
 
 
 def _fields(where: str, owner: str, old: dict[str, str], new: dict[str, str]) -> list[Drift]:
     found: list[Drift] = []
     removed = [p for p in old if p not in new]
     added = [p for p in new if p not in old]
-    # Children of a field that was renamed or removed are named by their parent alone.
-    top_removed = [p for p in removed if _parent(p) not in removed and _parent(p).rstrip("[]") not in removed]
-    top_added = [p for p in added if _parent(p) not in added and _parent(p).rstrip("[]") not in added]
+    # Children of a field that was renamed, removed or added are named by that field alone.
+    top_removed = [p for p in removed if not _under(p, removed)]
+    top_added = [p for p in added if not _under(p, added)]
     for gone in list(top_removed):
         twin = next(
             (p for p in top_added if _parent(p) == _parent(gone) and new[p] == old[gone]),
