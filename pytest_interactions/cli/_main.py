@@ -7,7 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interactions import __version__
-from pytest_interactions.cli import _conform, _convert, _demo, _diff, _inspect, _scrub, _serve, _validate
+from pytest_interactions.cli import (
+    _conform,
+    _convert,
+    _demo,
+    _diff,
+    _inspect,
+    _prune,
+    _scrub,
+    _serve,
+    _validate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scrub.add_parser(commands)
     _convert.add_parser(commands)
     _conform.add_parser(commands)
+    _prune.add_parser(commands)
     return parser
 
 
