@@ -23,7 +23,9 @@ from pytest_interactions.cli import (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-interactions",
-        description="Record, replay and emulate Interactions API sessions.",
+        description="Record, replay and emulate Interactions API sessions; check, compare, show and "
+        "maintain cassettes. `pytest-interactions COMMAND --help` shows a command's options, examples "
+        "and exit status.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
