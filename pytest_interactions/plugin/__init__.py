@@ -4,6 +4,9 @@ from pytest_interactions.plugin._fixtures import _interactions_marker, interacti
 from pytest_interactions.plugin._hooks import pytest_generate_tests, pytest_report_header, pytest_runtest_call
 from pytest_interactions.plugin._options import pytest_addoption, pytest_configure
 
+#: Optional modes, each a plugin of its own.
+pytest_plugins = ["pytest_interactions.plugin._contract"]
+
 __all__ = [
     "_interactions_marker",
     "interactions",
