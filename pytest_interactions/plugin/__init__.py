@@ -5,7 +5,7 @@ from pytest_interactions.plugin._hooks import pytest_generate_tests, pytest_repo
 from pytest_interactions.plugin._options import pytest_addoption, pytest_configure
 
 #: Optional modes, each a plugin of its own.
-pytest_plugins = ["pytest_interactions.plugin._contract"]
+pytest_plugins = ["pytest_interactions.plugin._contract", "pytest_interactions.plugin._html_report"]
 
 __all__ = [
     "_interactions_marker",

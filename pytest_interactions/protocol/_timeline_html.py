@@ -29,7 +29,7 @@ STATUS_COLOURS: dict[str, str] = {
     "budget_exceeded": "#ba68c8",
 }
 _UNKNOWN_COLOUR = "#e0e0e0"
-_LABEL_WIDTH = 210
+_LABEL_WIDTH = 250
 _ROW = 30
 _MIN_PLOT = 900
 _MAX_PLOT = 8000
@@ -271,7 +271,7 @@ def _violation(canvas: _Canvas, violation: Violation, y: float) -> None:
     x = canvas.x(violation.at or 0.0)
     canvas.add(
         f'<g class="violation" data-check="{_e(violation.check)}" data-detail="{_e(str(violation))}">'
-        f'<path d="M{x},{y + 2} l7,12 l-14,0 z" fill="#c62828"/>'
+        f'<path d="M{x},{y + 9} l6,-9 l-12,0 z" fill="#c62828"/>'
         f"{_title(str(violation))}</g>"
     )
 
