@@ -349,7 +349,9 @@ class InteractionStreams:
                 self._check_delta(message, payload, open_steps.get(index), found)
             elif kind == STEP_STOP:
                 open_steps.pop(index, None)
-        if finished and open_steps:
+        # A run cut short (cancelled, failed) may leave its step open; a completed one may not.
+        completed = any(p.get("event_type") == INTERACTION_COMPLETED for _, p in events)
+        if finished and open_steps and completed:
             last = events[-1][0]
             shown = ", ".join(str(i) for i in open_steps)
             found.append(

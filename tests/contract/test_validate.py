@@ -236,3 +236,23 @@ def test_json_output_and_directories(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml: no such file or directory" in capsys.readouterr().err
+
+
+def test_a_run_cut_short_may_leave_its_step_open(tmp_path: Path) -> None:
+    cancelled = GOOD.replace(
+        "    - {at: 0.02, event: step.stop, data: {event_type: step.stop, index: 1, event_id: evt_8}}\n"
+        "    - {at: 0.03, event: interaction.completed, data: {event_type: interaction.completed, "
+        "interaction: {id: v1_a, status: completed}, event_id: evt_9}}\n",
+        "    - {at: 0.03, event: interaction.status_update, data: {event_type: interaction.status_update, "
+        "interaction_id: v1_a, status: cancelled, event_id: evt_9}}\n",
+    ).replace(
+        "json: {id: v1_a, status: completed, object: interaction}", "json: {id: v1_a, status: cancelled}"
+    )
+    assert cancelled != GOOD
+    assert validate_file(write(tmp_path, cancelled)) == []
+    completed_open = GOOD.replace(
+        "    - {at: 0.02, event: step.stop, data: {event_type: step.stop, index: 1, event_id: evt_8}}\n", ""
+    )
+    assert [(p.rule, p.line) for p in validate_file(write(tmp_path, completed_open))] == [
+        ("step-nesting", line_of(completed_open, "interaction.completed, data"))
+    ]
