@@ -44,21 +44,38 @@ class Drift:
 def _sequence(where: str, category: str, what: str, old: Sequence[str], new: Sequence[str]) -> list[Drift]:
     if list(old) == list(new):
         return []
-    found = []
     matcher = difflib.SequenceMatcher(a=list(old), b=list(new), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    ops = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    found: list[Drift] = []
+    moved: set[int] = set()
+    # A block removed in one place and added in another is a move.
+    for a, (tag, i1, i2, _, _) in enumerate(ops):
+        for b, (other, _, _, j1, j2) in enumerate(ops):
+            pair = tag == "delete" and other == "insert" and not moved & {a, b}
+            if not pair or list(old[i1:i2]) != list(new[j1:j2]):
+                continue
+            before = f"after {old[i1 - 1]}" if i1 > 0 else "at the start"
+            after = f"after {new[j1 - 1]}" if j1 > 0 else "at the start"
+            message = f"{what} reordered: {', '.join(old[i1:i2])} moved from {before} to {after}"
+            found.append(Drift(where, category, message))
+            moved |= {a, b}
+    for index, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if index in moved:
+            continue
         gone, came = list(old[i1:i2]), list(new[j1:j2])
         after = f" after {old[i1 - 1]}" if i1 > 0 else " at the start"
         if tag == "delete":
             found.append(Drift(where, category, f"{what} removed{after}: {', '.join(gone)}"))
         elif tag == "insert":
             found.append(Drift(where, category, f"{what} added{after}: {', '.join(came)}"))
-        elif tag == "replace":
-            if Counter(gone) == Counter(came):
-                message = f"{what} reordered{after}: {', '.join(gone)} became {', '.join(came)}"
-            else:
-                message = f"{what} changed{after}: {', '.join(gone)} became {', '.join(came)}"
-            found.append(Drift(where, category, message))
+        elif Counter(gone) == Counter(came):
+            found.append(
+                Drift(where, category, f"{what} reordered{after}: {', '.join(gone)} became {', '.join(came)}")
+            )
+        else:
+            found.append(
+                Drift(where, category, f"{what} changed{after}: {', '.join(gone)} became {', '.join(came)}")
+            )
     return found
 
 
