@@ -4,6 +4,7 @@ drifted in shape from its committed cassette; one summary at the end."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._fixtures import SESSION_KEY
 
 OPTION = "--interactions-contract"
+_PROPERTY = "interactions_contract"
 DIR_OPTION = "--interactions-contract-dir"
 TOLERANCE_OPTION = "--interactions-contract-timing"
+_SCRATCH_ENV = "PYTEST_INTERACTIONS_CONTRACT_DIR"
 
 
 @dataclass
@@ -29,8 +32,33 @@ class ContractRun:
     committed: Path
     scratch: Path
     tolerance: float
-    results: dict[str, tuple[Path, list[Drift] | None]] = field(default_factory=dict)
+    results: dict[str, tuple[Path, list[str] | None]] = field(default_factory=dict)
     """Per test: the committed cassette and its drift (``None``: no committed cassette)."""
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect what each test found (here, or in a pytest-xdist worker)."""
+        for name, value in report.user_properties:
+            if name == _PROPERTY and isinstance(value, dict):
+                self.results[report.nodeid] = (Path(value["committed"]), value["drift"])
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        terminalreporter.section("interactions contract")
+        drifted = 0
+        for nodeid, (committed, drift) in self.results.items():
+            if drift is None:
+                terminalreporter.line(f"{nodeid}: no committed cassette ({committed})")
+            elif drift:
+                drifted += 1
+                terminalreporter.line(f"{nodeid}: DRIFT, {len(drift)} difference(s)", red=True)
+                for item in drift:
+                    terminalreporter.line(f"    {item}")
+            else:
+                terminalreporter.line(f"{nodeid}: no drift", green=True)
+        checked = sum(1 for _, drift in self.results.values() if drift is not None)
+        terminalreporter.line(
+            f"{checked} test(s) checked against their cassettes, {drifted} drifted; "
+            f"fresh recordings in {self.scratch}"
+        )
 
 
 RUN_KEY = pytest.StashKey[ContractRun]()
@@ -69,9 +97,12 @@ def pytest_configure(config: pytest.Config) -> None:
     root = Path(config.rootpath)
     committed = Path(_options.cassette_dir(config))
     committed = committed if committed.is_absolute() else root / committed
-    chosen = config.getoption(DIR_OPTION)
+    chosen = config.getoption(DIR_OPTION) or os.environ.get(_SCRATCH_ENV)
     scratch = Path(chosen).resolve() if chosen else Path(tempfile.mkdtemp(prefix="interactions-contract-"))
-    config.stash[RUN_KEY] = ContractRun(committed, scratch, float(config.getoption(TOLERANCE_OPTION)))
+    os.environ[_SCRATCH_ENV] = str(scratch)  # pytest-xdist workers, started later, write there too
+    run = ContractRun(committed, scratch, float(config.getoption(TOLERANCE_OPTION)))
+    config.stash[RUN_KEY] = run
+    config.pluginmanager.register(run, "interactions-contract-run")
     config.option.interactions_cassette_dir = str(scratch)
     config.option.interactions_record_mode = "all"
 
@@ -93,7 +124,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     committed = _committed_path(run, handle.cassette_path)
     if not committed.exists():
-        run.results[item.nodeid] = (committed, None)
+        report.user_properties.append((_PROPERTY, {"committed": str(committed), "drift": None}))
         if report.passed:
             report.outcome = "skipped"
             report.longrepr = (
@@ -108,33 +139,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         )
     except CassetteError as exc:
         drift = [Drift("session", "cassette", str(exc))]
-    run.results[item.nodeid] = (committed, drift)
+    # Kept on the report, so that the summary also sees what pytest-xdist workers found.
+    report.user_properties.append(
+        (_PROPERTY, {"committed": str(committed), "drift": [str(d) for d in drift]})
+    )
     if drift and report.passed:
         report.outcome = "failed"
         lines = [f"the API drifted from {committed} ({len(drift)} difference(s)):"]
         lines += [f"  {d}" for d in drift]
         lines.append(f"fresh recording: {handle.cassette_path}")
         report.longrepr = "\n".join(lines)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    run = config.stash.get(RUN_KEY, None)
-    if run is None:
-        return
-    terminalreporter.section("interactions contract")
-    drifted = 0
-    for nodeid, (committed, drift) in run.results.items():
-        if drift is None:
-            terminalreporter.line(f"{nodeid}: no committed cassette ({committed})")
-        elif drift:
-            drifted += 1
-            terminalreporter.line(f"{nodeid}: DRIFT, {len(drift)} difference(s)", red=True)
-            for item in drift:
-                terminalreporter.line(f"    {item}")
-        else:
-            terminalreporter.line(f"{nodeid}: no drift", green=True)
-    checked = sum(1 for _, drift in run.results.values() if drift is not None)
-    terminalreporter.line(
-        f"{checked} test(s) checked against their cassettes, {drifted} drifted; "
-        f"fresh recordings in {run.scratch}"
-    )

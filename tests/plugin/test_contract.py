@@ -142,3 +142,22 @@ def test_a_test_without_a_committed_cassette_is_skipped(
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["test_contract.py::test_session: no committed cassette *"])
     assert not recorded.exists()
+
+
+def test_under_xdist_one_summary_covers_the_workers(
+    pytester: pytest.Pytester, recorded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVER_VARIANT", "extra-event")
+    monkeypatch.delenv("PYTEST_INTERACTIONS_CONTRACT_DIR", raising=False)
+    result = pytester.runpytest_subprocess("--interactions-contract", FAST, "-p", "xdist", "-n", "2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_contract.py::test_session: DRIFT, 1 difference(s)",
+            "1 test(s) checked against their cassettes, 1 drifted; "
+            "fresh recordings in *interactions-contract-*",
+        ]
+    )
+    summary = next(line for line in result.stdout.lines if "fresh recordings in" in line)
+    scratch = Path(summary.rsplit(" ", 1)[-1])
+    assert (scratch / "test_contract" / "test_session.yaml").exists()  # written by a worker
