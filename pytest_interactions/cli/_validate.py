@@ -34,8 +34,8 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "validate",
         help="check cassettes against the protocol",
-        description="Check cassettes against the Interactions protocol: event order and nesting, "
-        "event ids and resumes, status paths, required fields, and secrets. Each finding is "
+        description="Check cassettes against the Interactions protocol: event order and nesting,\n"
+        "event ids and resumes, status paths, required fields, and secrets. Each finding is\n"
         "printed as PATH:LINE: [RULE] REASON.",
         epilog=EPILOG.format(rules=rules),
         formatter_class=argparse.RawDescriptionHelpFormatter,
