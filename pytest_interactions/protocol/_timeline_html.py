@@ -57,9 +57,10 @@ document.querySelectorAll('[data-detail]').forEach(function (mark) {
 });
 if (location.hash.indexOf('#event=') === 0) {
   var wanted = decodeURIComponent(location.hash.slice(7));
-  document.querySelectorAll('.event').forEach(function (mark) {
-    if (mark.getAttribute('data-event-id') === wanted) { show(mark); }
+  var found = Array.prototype.find.call(document.querySelectorAll('.event'), function (mark) {
+    return mark.getAttribute('data-event-id') === wanted;
   });
+  if (found) { show(found); }
 }
 """
 
