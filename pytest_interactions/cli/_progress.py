@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Iterable, Iterator
 from typing import TextIO, TypeVar
 
 T = TypeVar("T")
@@ -40,7 +40,3 @@ class Progress:
                 yield item
         finally:
             self.clear()
-
-
-def progress(items: Sized, stream: TextIO | None = None) -> Progress:
-    return Progress(len(items), stream)
