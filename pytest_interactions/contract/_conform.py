@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from pytest_interactions.cassette import Cassette, Exchange, load_cassette
+from pytest_interactions.cassette import Cassette, Disconnect, Exchange, StreamEvent, load_cassette
 from pytest_interactions.contract._diff import Drift, diff_cassettes
 from pytest_interactions.contract._session import STREAM, read_session
 from pytest_interactions.emulator import Emulator
@@ -81,12 +81,12 @@ class _Replayer:
         self.recorded_events = _recorded_event_order(cassette)
 
     def run(self) -> None:
-        previous = 0.0
+        start = self.api.clock.now()
         for step in read_session(self.cassette):
-            gap = step.exchange.at - previous
-            if gap > 0:
-                self.api.advance(gap)
-            previous = step.exchange.at
+            # Absolute targets: time spent stepping through a stream is not added twice.
+            behind = start + step.exchange.at - self.api.clock.now()
+            if behind > 0:
+                self.api.advance(behind)
             is_stream = step.operation == STREAM
             self.send(step.exchange, step.interaction_id, step.resume_from if is_stream else None, is_stream)
 
@@ -125,17 +125,28 @@ class _Replayer:
             response = self.http.send(request)
             self._learn(exchange, response.content, interaction_id)
             return
-        done = threading.Event()
-        body: list[bytes] = []
+        recorded = exchange.response
+        limit = None
+        if recorded is not None and recorded.events is not None and not _ended_by_itself(exchange):
+            # The recorded client stopped reading (or was cut off): read as many events, then stop.
+            limit = sum(1 for item in recorded.events if isinstance(item, StreamEvent))
+        done, progress = threading.Event(), threading.Event()
+        received = [0]
+        lines: list[str] = []
         failure: list[BaseException] = []
 
         def read() -> None:
             try:
-                response = self.http.send(request, stream=True)
-                try:
-                    body.extend(response.iter_bytes())
-                finally:
-                    response.close()
+                with self.http.stream(
+                    request.method, request.url, headers=request.headers, content=request.content
+                ) as answer:
+                    for line in answer.iter_lines():
+                        lines.append(line)
+                        if line == "":
+                            received[0] += 1
+                            progress.set()
+                            if limit is not None and received[0] >= limit:
+                                break
             except BaseException as exc:  # reported after the stream thread ends
                 failure.append(exc)
             finally:
@@ -144,12 +155,18 @@ class _Replayer:
         # The recording session lives in this context; the reader thread must run in it too.
         reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), daemon=True)
         reader.start()
-        while not done.wait(0.01):
-            self.api.step()
+        # Step scenario time one event at a time, in step with the reader, so that the clock does
+        # not run past what the recorded client saw.
+        while not done.is_set() and (limit is None or received[0] < limit):
+            progress.clear()
+            if self.api.step():
+                progress.wait(0.2)
+            else:
+                done.wait(0.01)
         reader.join(_STREAM_TIMEOUT)
         if failure and not isinstance(failure[0], httpx.HTTPError):
             raise failure[0]
-        self._learn(exchange, b"".join(body), interaction_id)
+        self._learn(exchange, "\n".join(lines).encode(), interaction_id)
 
     def _learn(self, exchange: Exchange, content: bytes, recorded_id: str | None) -> None:
         """Map the recorded ids of an answer to the emulator's."""
@@ -187,6 +204,13 @@ class _Replayer:
                 known = self.ids.events.setdefault(emulated, [])
                 if str(payload["event_id"]) not in known:
                     known.append(str(payload["event_id"]))
+
+
+def _ended_by_itself(exchange: Exchange) -> bool:
+    response = exchange.response
+    if response is None or response.closed_early:
+        return False
+    return not any(isinstance(item, Disconnect) for item in response.events or [])
 
 
 @dataclass(frozen=True)
