@@ -32,6 +32,14 @@ def add_parser(commands: Any) -> None:
         description="Start the emulator and record a background session through it (create, "
         "polls, a stream dropped by the server and resumed, a cancelled follow-up, a delete); "
         "then stop the emulator and replay the session from the cassette.",
+        epilog="examples:\n"
+        "  pytest-interactions demo\n"
+        "  pytest-interactions demo --cassette demo.yaml --drop-after 3\n\n"
+        "exit status:\n"
+        "  0  the replay gave the client what the recording did\n"
+        "  1  the session or its replay broke the protocol (the mistake is printed)\n"
+        "  2  bad usage",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--cassette",

@@ -7,18 +7,37 @@ import sys
 from collections.abc import Sequence
 
 from pytest_interactions import __version__
-from pytest_interactions.cli import _demo, _serve
+from pytest_interactions.cli import (
+    _conform,
+    _convert,
+    _demo,
+    _diff,
+    _inspect,
+    _prune,
+    _scrub,
+    _serve,
+    _validate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-interactions",
-        description="Record, replay and emulate Interactions API sessions.",
+        description="Record, replay and emulate Interactions API sessions; check, compare, show and "
+        "maintain cassettes. `pytest-interactions COMMAND --help` shows a command's options, examples "
+        "and exit status.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve.add_parser(commands)
     _demo.add_parser(commands)
+    _validate.add_parser(commands)
+    _diff.add_parser(commands)
+    _inspect.add_parser(commands)
+    _scrub.add_parser(commands)
+    _convert.add_parser(commands)
+    _conform.add_parser(commands)
+    _prune.add_parser(commands)
     return parser
 
 

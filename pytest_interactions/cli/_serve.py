@@ -14,6 +14,13 @@ def add_parser(commands: Any) -> None:
         "serve",
         help="serve the Interactions API emulator on loopback until interrupted",
         description="Serve the Interactions API emulator. Point a client at the printed base URL.",
+        epilog="examples:\n"
+        "  pytest-interactions serve --port 8080\n"
+        "  pytest-interactions serve --speed 20 --quiet\n\n"
+        "exit status:\n"
+        "  0  stopped with Ctrl-C (or SIGINT)\n"
+        "  2  bad usage",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")

@@ -19,6 +19,9 @@ from pytest_interactions.plugin._hooks import (
 )
 from pytest_interactions.plugin._options import pytest_addoption
 
+#: Optional modes, each a plugin of its own.
+pytest_plugins = ["pytest_interactions.plugin._contract", "pytest_interactions.plugin._html_report"]
+
 __all__ = [
     "_interactions_marker",
     "interactions",

@@ -40,7 +40,11 @@ def _delivery_line(event_id: str | None, event_type: str, complete: bool) -> str
     return f"            {event_id or '-':<14} {event_type}{state}"
 
 
-def render_timeline(transcript: Transcript, violations: Sequence[Violation] = ()) -> str:
+def render_timeline(
+    transcript: Transcript,
+    violations: Sequence[Violation] = (),
+    title: str = "timeline (virtual time since the test started):",
+) -> str:
     """The session's requests, streams, cuts and statuses, in virtual-time order."""
     rows: list[tuple[float, int, list[str]]] = []
     streams = {id(c): c for c in transcript.connections}
@@ -70,7 +74,7 @@ def render_timeline(transcript: Transcript, violations: Sequence[Violation] = ()
                 [f"{seen.at:9.3f}s  · {seen.interaction_id} is {seen.status} (seen by {seen.source})"],
             )
         )
-    lines = ["timeline (virtual time since the test started):"]
+    lines = [title]
     for _, _, block in sorted(rows, key=lambda r: (r[0], r[1])):
         lines.extend(block)
     loose = [v for v in violations if v.connection is None]

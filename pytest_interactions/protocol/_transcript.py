@@ -15,6 +15,8 @@ class Delivery:
     at: float
     complete: bool = True
     """False when the connection was cut inside this event (the client got part of it)."""
+    data: str | None = None
+    """The event's data, when the transcript's maker kept it (shown as its details)."""
 
 
 @dataclass

@@ -1,0 +1,64 @@
+"""``pytest-interactions inspect``: a cassette's session as a timeline, in the terminal or HTML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_interactions.cassette import CassetteError, load_cassette
+from pytest_interactions.contract import cassette_transcript
+from pytest_interactions.protocol import render_timeline
+from pytest_interactions.protocol._timeline_html import render_html
+
+EPILOG = """\
+examples:
+  pytest-interactions inspect cassettes/test_api/test_stream.yaml
+  pytest-interactions inspect cassettes/test_api/test_stream.yaml --html stream.html
+
+exit status:
+  0  shown (and written)
+  2  bad usage, a cassette that cannot be read, or an HTML file that cannot be written
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "inspect",
+        help="show a cassette's session as a timeline (terminal or HTML)",
+        description="Show the session a cassette recorded on its recorded time: requests, each\n"
+        "stream with its events, disconnects and resumes, and the statuses seen.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("cassette", type=Path, metavar="CASSETTE", help="the cassette to show")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write a self-contained HTML page: a lane per interaction, events on the time axis",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cassette = load_cassette(args.cassette)
+    except CassetteError as exc:
+        print(f"pytest-interactions inspect: {exc}", file=sys.stderr)
+        return 2
+    transcript = cassette_transcript(cassette)
+    print(render_timeline(transcript, title=f"{args.cassette} (recorded time since the session started):"))
+    if args.html is not None:
+        page = render_html(transcript, title=str(args.cassette))
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"pytest-interactions inspect: {args.html}: cannot be written: {exc.strerror}",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"wrote {args.html}")
+    return 0

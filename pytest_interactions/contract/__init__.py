@@ -1,0 +1,29 @@
+"""Contract checks over recorded sessions: validation, structural diffs, emulator conformance."""
+
+from pytest_interactions.contract._conform import Conformance, conform
+from pytest_interactions.contract._diff import (
+    CATEGORIES,
+    DEFAULT_TIMING_TOLERANCE,
+    Drift,
+    diff_cassettes,
+    diff_shapes,
+)
+from pytest_interactions.contract._shape import SessionShape, session_shape
+from pytest_interactions.contract._transcript import cassette_transcript
+from pytest_interactions.contract._validate import RULES, Problem, validate_file
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_TIMING_TOLERANCE",
+    "RULES",
+    "Conformance",
+    "Drift",
+    "Problem",
+    "SessionShape",
+    "cassette_transcript",
+    "conform",
+    "diff_cassettes",
+    "diff_shapes",
+    "session_shape",
+    "validate_file",
+]

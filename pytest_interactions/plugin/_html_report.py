@@ -1,0 +1,58 @@
+"""``--interactions-html DIR``: each failing test's session as an HTML timeline, its protocol
+violations marked where they happened; the failure report names the file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_interactions.contract import cassette_transcript
+from pytest_interactions.plugin._fixtures import SESSION_KEY
+from pytest_interactions.protocol._timeline_html import render_html
+
+OPTION = "--interactions-html"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("interactions").addoption(
+        OPTION,
+        metavar="DIR",
+        default=None,
+        help="write an HTML timeline of each failing test's session into DIR, violations marked",
+    )
+
+
+def page_path(directory: Path, nodeid: str) -> Path:
+    """One file per test: its node id made safe for a file name."""
+    return directory / f"{_UNSAFE.sub('_', nodeid).strip('_')}.html"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    target = item.config.getoption(OPTION)
+    handle = item.stash.get(SESSION_KEY, None)
+    if not target or handle is None or call.when != "call":
+        return
+    report: pytest.TestReport = outcome.get_result()
+    if not report.failed:
+        return
+    transcript = handle.transcript
+    if not transcript.requests:  # recording: the session's story is what it recorded
+        transcript = cassette_transcript(handle.session.cassette_to_write())
+    directory = Path(target)
+    if not directory.is_absolute():
+        directory = Path(item.config.rootpath) / directory
+    path = page_path(directory, item.nodeid)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_html(transcript, handle.violations(), title=item.nodeid), encoding="utf-8")
+    except OSError as exc:
+        report.sections.append(("interactions timeline", f"could not write {path}: {exc.strerror or exc}"))
+        return
+    report.sections.append(("interactions timeline", f"HTML timeline of this session: {path}"))
