@@ -105,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(run, "interactions-contract-run")
     config.option.interactions_cassette_dir = str(scratch)
     config.option.interactions_record_mode = "all"
+    config.option.interactions_no_faults = True  # each test records its session live, as it is
 
 
 def _committed_path(run: ContractRun, fresh: Path) -> Path:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_interactions.plugin import _options
-from pytest_interactions.plugin._handle import _test_name, default_cassette_path
-from pytest_interactions.plugin._marker import parse_marker
+from pytest_interactions.plugin._naming import cassette_path, has_marker
 
 OPTION = "--interactions-inventory"
 
@@ -26,11 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def cassette_of(item: pytest.Item) -> Path | None:
     """The cassette a test records into or replays from, or ``None`` when it uses none."""
-    marker = item.get_closest_marker(_options.MARKER)
-    if marker is None and "interactions" not in getattr(item, "fixturenames", ()):
+    if not has_marker(item) and "interactions" not in getattr(item, "fixturenames", ()):
         return None
-    name = parse_marker(marker.kwargs).cassette if marker is not None else None
-    return default_cassette_path(item.config, Path(str(item.path)), _test_name(item), name)
+    return cassette_path(item.config, item)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
