@@ -93,6 +93,10 @@ def counted(path, *args, **kwargs):
 
 
 session.save_cassette = counted
+
+
+def pytest_unconfigure(config):
+    session.save_cassette = _save  # in-process runs share the module with the outer run
 """
 
 TESTS = 10
