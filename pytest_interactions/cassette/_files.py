@@ -76,7 +76,8 @@ def save_cassette(
     try:
         _write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
-        raise CassetteError(path, f"could not be written: {_cause(exc)}; the previous file is unchanged") from None
+        cause = _cause(exc)
+        raise CassetteError(path, f"could not be written: {cause}; the previous file is unchanged") from None
 
 
 def _cause(exc: OSError) -> str:

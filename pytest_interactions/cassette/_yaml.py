@@ -253,7 +253,7 @@ class _Reader:
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError as exc:
             raise self.fail(node, f"{what}.url is not a URL ({exc}): {value!r}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname or not _is_header_text(value):
+        if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(value):
             raise self.fail(node, f"{what}.url must be an absolute http(s) URL, not {value!r}")
         return value
 
@@ -361,6 +361,10 @@ def _text_or_none(value: Any) -> str | None:
 
 def _is_header_text(text: str) -> bool:
     return all(" " <= char <= "~" or char == "\t" for char in text)
+
+
+def _is_url_text(text: str) -> bool:
+    return all("!" <= char <= "~" for char in text)
 
 
 def _check_shape(text: str, path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Cassette files survive kills, full disks, odd paths and truncation: nothing is lost or blocks the next save."""
+"""Cassette files survive kills, full disks, odd paths and truncation: nothing lost, nothing blocking."""
 
 from __future__ import annotations
 
@@ -33,9 +33,8 @@ def a_session(exchanges: int = 3, events: int = 4, note: str = "first") -> Casse
     """A cassette with JSON bodies and streams, like a recorded session."""
     items = []
     for n in range(exchanges):
-        request = RecordedRequest(
-            "POST", f"http://127.0.0.1:9/v1beta/interactions?n={n}", [("accept", "*/*")], Body("json", {"n": n})
-        )
+        url = f"http://127.0.0.1:9/v1beta/interactions?n={n}"
+        request = RecordedRequest("POST", url, [("accept", "*/*")], Body("json", {"n": n}))
         stream = [
             StreamEvent(at=0.01 * i, event="step.delta", data=f'{{"note":"{note}","i":{i}}}', id=f"evt_{i}")
             for i in range(events)
@@ -92,7 +91,8 @@ def test_a_closing_line_that_disagrees_with_the_exchanges_fails(tmp_path: Path) 
 def test_a_version_1_cassette_without_closing_line_still_loads(tmp_path: Path) -> None:
     path = tmp_path / "old.yaml"
     path.write_text(
-        "version: 1\nexchanges:\n- at: 0\n  request: {method: GET, url: 'http://x/'}\n  response: {status: 204}\n"
+        "version: 1\nexchanges:\n"
+        "- at: 0\n  request: {method: GET, url: 'http://x/'}\n  response: {status: 204}\n"
     )
     (exchange,) = load_cassette(path).exchanges
     assert exchange.response is not None
@@ -179,9 +179,9 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
     )
     assert holder.stdout is not None
     assert holder.stdout.readline() == b"held\n"
-    with pytest.raises(CassetteError, match=r"held\.yaml: locked by another writer for over 0\.2 s"):
-        with cassette_lock(path, timeout=0.2):
-            pass
+    locked = r"held\.yaml: locked by another writer for over 0\.2 s"
+    with pytest.raises(CassetteError, match=locked), cassette_lock(path, timeout=0.2):
+        pass
     holder.kill()
     holder.wait()
     holder.stdout.close()
@@ -196,7 +196,8 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
 def test_a_parent_that_is_a_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a folder")
     path = tmp_path / "notes.txt" / "cassette.yaml"
-    with pytest.raises(CassetteError, match=r"cassette\.yaml: could not be written: a parent of the path is a file"):
+    parent_is_a_file = r"cassette\.yaml: could not be written: a parent of the path is a file"
+    with pytest.raises(CassetteError, match=parent_is_a_file):
         save_cassette(path, a_session())
     assert (tmp_path / "notes.txt").read_text() == "not a folder"
 

@@ -344,7 +344,8 @@ def test_a_write_that_fails_midway_leaves_the_previous_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(CassetteError, match=r"kept\.yaml: could not be written: the disk is full .*unchanged"):
+    disk_is_full = r"kept\.yaml: could not be written: the disk is full .*unchanged"
+    with pytest.raises(CassetteError, match=disk_is_full):
         save_cassette(previous, a_cassette(Body("json", {"input": "the second recording"})))
     assert_untouched(previous, before)
 
