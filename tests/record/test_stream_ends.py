@@ -66,8 +66,9 @@ def test_the_last_bytes_of_a_stream_are_recorded_and_replayed(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from([b"data: a", b"id: 1", b"event: x", b":c", b"\r", b"\n", b"\r\n", b"\xe2\x82"]))
-    .map(b"".join),
+    st.lists(
+        st.sampled_from([b"data: a", b"id: 1", b"event: x", b":c", b"\r", b"\n", b"\r\n", b"\xe2\x82"])
+    ).map(b"".join),
     st.data(),
 )
 def test_any_stream_in_any_chunks_is_recorded_byte_exact_through_the_cassette(
