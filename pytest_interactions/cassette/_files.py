@@ -14,7 +14,7 @@ from pathlib import Path
 import filelock
 
 from pytest_interactions.cassette import _yaml
-from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError
+from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
 from pytest_interactions.cassette._model import Cassette
 from pytest_interactions.cassette._secrets import SecretPolicy
 
@@ -67,12 +67,17 @@ def save_cassette(
     """
     path = Path(path)
     policy = policy or SecretPolicy()
-    policy.scrub(cassette)
+    scrubbed = policy.scrub(cassette)
     try:
         text = _yaml.dump(cassette)
     except Exception as exc:
         raise CassetteError(path, f"could not be serialised, nothing was written: {exc}") from exc
-    policy.check(text, str(path), secrets_seen)
+    try:
+        policy.check(text, str(path), {**(secrets_seen or {}), **scrubbed})
+    except SecretLeakError as error:
+        # Raised afresh from a frame holding no secret: a traceback with locals (``-l``) shows none.
+        del text, cassette, scrubbed, secrets_seen
+        raise error.with_traceback(None) from None
     try:
         _write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
