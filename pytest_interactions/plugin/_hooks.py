@@ -53,6 +53,24 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     return result
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, object, object]:
+    """No failure report shows a guarded value: locals (``-l``) and messages have it redacted."""
+    from pytest_interactions.plugin._fixtures import SESSION_KEY
+
+    report = yield
+    handle = item.stash.get(SESSION_KEY, None)
+    longrepr = getattr(report, "longrepr", None)
+    if handle is not None and longrepr is not None:
+        text = str(longrepr)
+        redacted = handle.session.redact(text)
+        if redacted != text:
+            report.longrepr = redacted  # type: ignore[attr-defined]
+    return report
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``disconnect="each-event"``: one run per cut point of the recorded stream."""
     marker = metafunc.definition.get_closest_marker(_options.MARKER)
