@@ -448,7 +448,11 @@ def load(text: str, path: Path) -> Cassette:
         raise CorruptCassetteError(path, "the file is empty")
     root = reader.mapping(document, None, "the cassette")
     if looks_like_vcrpy(root):
-        return from_vcrpy(text, path)
+        lines = _check_vcrpy(reader, root)
+        cassette = from_vcrpy(text, path)
+        for exchange, line in zip(cassette.exchanges, lines, strict=True):
+            exchange.line = line
+        return cassette
     version = root.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise reader.fail(root, "no schema 'version' (is this a pytest-interactions cassette?)")
@@ -471,6 +475,60 @@ def load(text: str, path: Path) -> Cassette:
         meta=dict(meta),
         version=version,
     )
+
+
+def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:
+    """Check a vcrpy cassette's shape with file, line and field before vcrpy reads it.
+
+    Returns the line of each interaction.
+    """
+    version = root.get("version")
+    if version != 1 or isinstance(version, bool):
+        raise reader.fail(root, f"a vcrpy cassette has 'version: 1', not {version!r}")
+    items = reader.field(root, "interactions", list, "the cassette")
+    lines = []
+    for index, value in enumerate(items):
+        what = f"interactions[{index}]"
+        node = reader.mapping(value, root, what)
+        request = reader.mapping(node.get("request"), node, f"{what}.request")
+        reader.field(request, "method", str, f"{what}.request")
+        uri = reader.field(request, "uri", str, f"{what}.request")
+        _check_vcrpy_url(reader, request, uri, f"{what}.request.uri")
+        _check_vcrpy_headers(reader, request, f"{what}.request")
+        response = reader.mapping(node.get("response"), node, f"{what}.response")
+        status = reader.mapping(response.get("status"), response, f"{what}.response.status")
+        code = reader.field(status, "code", int, f"{what}.response.status")
+        if not 100 <= code <= 599:
+            raise reader.fail(status, f"{what}.response.status.code must be an HTTP status, not {code}")
+        _check_vcrpy_headers(reader, response, f"{what}.response")
+        if response.get("body") is not None:
+            body = reader.mapping(response["body"], response, f"{what}.response.body")
+            string = body.get("string")
+            if string is not None and not isinstance(string, (str, bytes)):
+                raise reader.fail(body, f"{what}.response.body.string must be text or bytes")
+        lines.append(reader.lines.get(id(node)))
+    return lines
+
+
+def _check_vcrpy_url(reader: _Reader, request: Mapping[str, Any], uri: str, what: str) -> None:
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise reader.fail(request, f"{what} is not a URL ({exc}): {uri!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(uri):
+        raise reader.fail(request, f"{what} must be an absolute http(s) URL, not {uri!r}")
+
+
+def _check_vcrpy_headers(reader: _Reader, node: Mapping[str, Any], what: str) -> None:
+    headers = node.get("headers")
+    if headers is None:
+        return
+    headers = reader.mapping(headers, node, f"{what}.headers")
+    for name, values in headers.items():
+        for item in values if isinstance(values, list) else [values]:
+            if not isinstance(item, (str, int)) or isinstance(item, bool) or not _is_header_text(str(item)):
+                raise reader.fail(headers, f"{what}.headers.{name} must be printable ASCII text")
 
 
 def _check_end(reader: _Reader, root: Mapping[str, Any], count: int, text: str) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
+import vcr
 
 from pytest_interactions.cassette import CorruptCassetteError, load_cassette
+from pytest_interactions.emulator import Emulator
 
 HEAD = "version: 2\nexchanges:\n"
 GET = "- at: 0\n  request: {method: GET, url: 'http://127.0.0.1:9/x'}\n"
@@ -131,3 +134,58 @@ def test_a_schema_version_that_does_not_exist_is_refused(tmp_path: Path, version
     error = load_text(tmp_path, f"version: {version}\nexchanges: []\n")
     assert error.reason == f"schema version {version} does not exist (versions start at 1)"
     assert error.line == 1
+
+
+VCR_REQUEST = "  request: {method: GET, uri: 'http://h/x', body: null, headers: {}}\n"
+VCR_RESPONSE = "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: ''}}\n"
+VCRPY = {
+    "no status": (
+        VCR_REQUEST + "  response: {headers: {}, body: {string: ''}}\n",
+        "interactions[0].response.status must be a mapping",
+        4,
+    ),
+    "status as text": (
+        VCR_REQUEST + "  response: {status: {code: abc}, headers: {}, body: {string: ''}}\n",
+        "interactions[0].response.status.code has the wrong type (str)",
+        4,
+    ),
+    "body as a list": (
+        VCR_REQUEST + "  response: {status: {code: 200}, headers: {}, body: [1]}\n",
+        "interactions[0].response.body must be a mapping, not list",
+        4,
+    ),
+    "relative uri": (
+        "  request: {method: GET, uri: '/x', body: null, headers: {}}\n" + VCR_RESPONSE,
+        "interactions[0].request.uri must be an absolute http(s) URL",
+        3,
+    ),
+    "non-ASCII header": (
+        "  request: {method: GET, uri: 'http://h/', body: null, headers: {x-note: [café]}}\n" + VCR_RESPONSE,
+        "interactions[0].request.headers.x-note must be printable ASCII",
+        3,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(VCRPY))
+def test_a_malformed_vcrpy_cassette_names_file_line_and_field(tmp_path: Path, case: str) -> None:
+    body, reason, line = VCRPY[case]
+    error = load_text(tmp_path, "version: 1\ninteractions:\n- " + body.lstrip())
+    assert reason in error.reason
+    assert error.line == line
+
+
+def test_a_vcrpy_cassette_with_another_version_is_refused(tmp_path: Path) -> None:
+    error = load_text(tmp_path, "version: 7\ninteractions: []\n")
+    assert error.reason == "a vcrpy cassette has 'version: 1', not 7"
+
+
+def test_a_cassette_vcrpy_wrote_still_loads(interactions_server: Emulator, tmp_path: Path) -> None:
+    path = tmp_path / "vcrpy.yaml"
+    with vcr.use_cassette(str(path)), httpx.Client(headers={"x-goog-api-key": "k"}) as http:
+        body = {"model": "m", "input": "hi", "stream": True}
+        assert http.post(interactions_server.url("/v1beta/interactions"), json=body).status_code == 200
+    (exchange,) = load_cassette(path).exchanges
+    assert exchange.line == 2
+    assert exchange.response is not None
+    assert len(exchange.response.events or []) > 3
