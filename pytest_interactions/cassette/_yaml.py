@@ -246,15 +246,16 @@ class _Reader:
             )
         return number
 
-    def url(self, node: Mapping[str, Any], what: str) -> str:
-        value: str = self.field(node, "url", str, what)
+    def url(self, node: Mapping[str, Any], what: str, key: str = "url") -> str:
+        """An absolute http(s) URL with a host, without spaces or other characters HTTP cannot carry."""
+        value: str = self.field(node, key, str, what)
         try:
             parts = urlsplit(value)
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError as exc:
-            raise self.fail(node, f"{what}.url is not a URL ({exc}): {value!r}") from None
+            raise self.fail(node, f"{what}.{key} is not a URL ({exc}): {value!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(value):
-            raise self.fail(node, f"{what}.url must be an absolute http(s) URL, not {value!r}")
+            raise self.fail(node, f"{what}.{key} must be an absolute http(s) URL, not {value!r}")
         return value
 
     def data_bytes(self, value: Any, parent: Mapping[str, Any], what: str) -> bytes:
@@ -492,8 +493,7 @@ def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:
         node = reader.mapping(value, root, what)
         request = reader.mapping(node.get("request"), node, f"{what}.request")
         reader.field(request, "method", str, f"{what}.request")
-        uri = reader.field(request, "uri", str, f"{what}.request")
-        _check_vcrpy_url(reader, request, uri, f"{what}.request.uri")
+        reader.url(request, f"{what}.request", key="uri")
         _check_vcrpy_headers(reader, request, f"{what}.request")
         response = reader.mapping(node.get("response"), node, f"{what}.response")
         status = reader.mapping(response.get("status"), response, f"{what}.response.status")
@@ -508,16 +508,6 @@ def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:
                 raise reader.fail(body, f"{what}.response.body.string must be text or bytes")
         lines.append(reader.lines.get(id(node)))
     return lines
-
-
-def _check_vcrpy_url(reader: _Reader, request: Mapping[str, Any], uri: str, what: str) -> None:
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
-        raise reader.fail(request, f"{what} is not a URL ({exc}): {uri!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(uri):
-        raise reader.fail(request, f"{what} must be an absolute http(s) URL, not {uri!r}")
 
 
 def _check_vcrpy_headers(reader: _Reader, node: Mapping[str, Any], what: str) -> None:
