@@ -4,18 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import selectors
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from pytest_interactions.clock import real_monotonic
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._faults import FaultPlan
 from pytest_interactions.emulator._http import IDLE_TIMEOUT, REQUEST_TIMEOUT, Exchange, HttpServer
 from pytest_interactions.emulator._runs import RunStore
 from pytest_interactions.emulator._scenarios import ScenarioBook
+
+
+class _RealSelector(selectors.DefaultSelector):
+    """A selector whose ``select`` a virtual clock does not replace (it patches the base class)."""
+
+    select = selectors.DefaultSelector.select
+
+
+class _RealTimeLoop(asyncio.SelectorEventLoop):
+    """The emulator's loop: its timeouts run on real time, even while a test runs on virtual time
+    (a virtual clock would otherwise let this loop jump the test's time to its timers)."""
+
+    def __init__(self) -> None:
+        super().__init__(_RealSelector())
+
+    def time(self) -> float:
+        return real_monotonic()
+
 
 KEPT_BODY_BYTES = 64 * 1024
 """Of each request body, ``Emulator.requests`` keeps at most this many first bytes."""
@@ -98,7 +118,7 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         ready = threading.Event()
         failure: list[BaseException] = []
-        loop = asyncio.new_event_loop()
+        loop = _RealTimeLoop()
 
         async def boot() -> None:
             self._notifier.bind(loop)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from pytest_interactions import protocol
+from pytest_interactions.clock import VirtualClock, real_monotonic
 from pytest_interactions.emulator import Emulator
 
 MODEL = "gemini-3.5-flash"
@@ -176,3 +177,23 @@ async def test_two_hundred_clients_each_get_their_whole_stream() -> None:
     assert all(kinds[-1] == protocol.INTERACTION_COMPLETED for kinds in results)
     events = sum(len(kinds) for kinds in results)
     assert events > CLIENTS * 3
+
+
+def test_an_emulator_keeps_real_time_while_a_test_runs_on_virtual_time() -> None:
+    request = b"GET /v1beta/interactions/nope HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\n\r\n"
+    with Emulator(idle_timeout=30) as api:
+        held = socket.create_connection((api.host, api.port), timeout=GIVE_UP)  # waits on its idle timer
+        try:
+            with VirtualClock() as clock:
+                # A request wakes the emulator's loop while the test's clock is virtual.
+                with socket.create_connection((api.host, api.port), timeout=GIVE_UP) as other:
+                    other.sendall(request.replace(b"Host: x", b"Host: x\r\nConnection: close"))
+                    assert status_of(read_all(other)) == 404
+                deadline = real_monotonic() + 0.5
+                while real_monotonic() < deadline:
+                    pass  # real time passes; nothing in this test sleeps
+                assert clock.now() < 1  # the emulator's timers did not move the test's clock
+            held.sendall(request.replace(b"Host: x", b"Host: x\r\nConnection: close"))
+            assert status_of(read_all(held)) == 404  # still open: no idle timeout fired
+        finally:
+            held.close()
