@@ -15,7 +15,13 @@ from pytest_interactions.clock import real_monotonic
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._faults import FaultPlan
-from pytest_interactions.emulator._http import IDLE_TIMEOUT, REQUEST_TIMEOUT, Exchange, HttpServer
+from pytest_interactions.emulator._http import (
+    IDLE_TIMEOUT,
+    REQUEST_TIMEOUT,
+    WRITE_TIMEOUT,
+    Exchange,
+    HttpServer,
+)
 from pytest_interactions.emulator._runs import RunStore
 from pytest_interactions.emulator._scenarios import ScenarioBook
 
@@ -69,6 +75,7 @@ class Emulator:
         on_exchange: Callable[[Exchange], None] | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
+        write_timeout: float = WRITE_TIMEOUT,
     ) -> None:
         self.host = host
         self.port = port
@@ -96,6 +103,7 @@ class Emulator:
             on_exchange=self._record_exchange,
             request_timeout=request_timeout,
             idle_timeout=idle_timeout,
+            write_timeout=write_timeout,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

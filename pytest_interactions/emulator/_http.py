@@ -27,6 +27,8 @@ REQUEST_TIMEOUT = 30.0
 """Seconds a client has to send a whole request (line, headers and body) once it began."""
 IDLE_TIMEOUT = 60.0
 """Seconds an open connection may wait for its next request."""
+WRITE_TIMEOUT = 60.0
+"""Seconds a client may leave the server's writes unread (its buffers full) before it is dropped."""
 LINGER = 2.0
 """Seconds to read and drop what a client still sends after a closing answer (so it sees no reset)."""
 _SERVER_HEADER = ("server", "pytest-interactions-emulator")
@@ -65,6 +67,7 @@ class HttpServer:
         on_exchange: Callable[[Exchange], None] | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
+        write_timeout: float = WRITE_TIMEOUT,
     ) -> None:
         self.app = app
         self.max_streams = max_streams
@@ -72,6 +75,7 @@ class HttpServer:
         self.on_exchange = on_exchange
         self.request_timeout = request_timeout
         self.idle_timeout = idle_timeout
+        self.write_timeout = write_timeout
         self.open_streams = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -245,6 +249,14 @@ class _Connection:
                 return None
         return Request(event.method.decode("ascii"), path, query, headers, bytes(body))
 
+    async def _drain(self) -> None:
+        """Wait until the client took what was written; one that stops reading is dropped."""
+        try:
+            await asyncio.wait_for(self.writer.drain(), self.server.write_timeout)
+        except asyncio.TimeoutError:
+            self.writer.transport.abort()
+            raise ConnectionError(f"the client read nothing for {self.server.write_timeout:g} s") from None
+
     async def _send_timeout(self) -> None:
         """Answer 408 and close; written by hand, as h11 has no request to answer yet."""
         seconds = self.server.request_timeout
@@ -259,7 +271,7 @@ class _Connection:
         ]
         self.writer.write(b"\r\n".join(head) + b"\r\n\r\n" + data)
         with contextlib.suppress(ConnectionError):
-            await self.writer.drain()
+            await self._drain()
 
     async def _linger(self) -> None:
         """Half-close, then read and drop what the client still sends: closing a socket with
@@ -297,7 +309,7 @@ class _Connection:
                 self.conn.send(h11.Response(status_code=200, headers=[_SERVER_HEADER, *answer.headers]))
             )
             self.writer.write(self.conn.send(h11.EndOfMessage()))
-            await self.writer.drain()
+            await self._drain()
             return
         request_method = method
         if self.server.open_streams >= self.server.max_streams:
@@ -325,13 +337,13 @@ class _Connection:
         if not head:
             self.writer.write(self.conn.send(h11.Data(data=data)))
         self.writer.write(self.conn.send(h11.EndOfMessage()))
-        await self.writer.drain()
+        await self._drain()
 
     async def _stream(self, answer: StreamAnswer) -> str:
         """Write an SSE answer; returns how it ended (``ok``, ``dropped``, ``client-gone``)."""
         headers = [_SERVER_HEADER, *answer.headers]
         self.writer.write(self.conn.send(h11.Response(status_code=200, headers=headers)))
-        await self.writer.drain()
+        await self._drain()
         fault = self.server.app.faults.take_stream_fault(answer.run.id)
         events = self.server.app.events(answer)
         # A read that completes while we stream means the client hung up (or sent early).
@@ -359,12 +371,12 @@ class _Connection:
                 except StopAsyncIteration:
                     break
                 self.writer.write(self.conn.send(h11.Data(data=chunk)))
-                await self.writer.drain()
+                await self._drain()
                 sent += 1
                 if fault is not None and sent == fault.after_events and await self._apply(fault, events):
                     return "dropped"
             self.writer.write(self.conn.send(h11.EndOfMessage()))
-            await self.writer.drain()
+            await self._drain()
             return "ok"
         finally:
             # A stop() cancels this task while the generator may still be running in
@@ -390,6 +402,6 @@ class _Connection:
             chunk = await anext(events, b"")
             if chunk:
                 self.writer.write(self.conn.send(h11.Data(data=chunk[: max(1, len(chunk) // 2)])))
-                await self.writer.drain()
+                await self._drain()
         self.writer.transport.abort()
         return True

@@ -14,7 +14,7 @@ import pytest
 
 from pytest_interactions import protocol
 from pytest_interactions.clock import VirtualClock, real_monotonic
-from pytest_interactions.emulator import Emulator
+from pytest_interactions.emulator import Emulator, ScenarioRequest, Script
 
 MODEL = "gemini-3.5-flash"
 KEY = {"x-goog-api-key": "test-key"}
@@ -197,3 +197,31 @@ def test_an_emulator_keeps_real_time_while_a_test_runs_on_virtual_time() -> None
             assert status_of(read_all(held)) == 404  # still open: no idle timeout fired
         finally:
             held.close()
+
+
+def test_a_client_that_stops_reading_a_stream_is_dropped() -> None:
+    def flood(request: ScenarioRequest) -> Script:
+        script = Script(pace=0.0)
+        script.text(" ".join(["word" * 25] * 200_000), words_per_delta=2_000, gap=0.0)  # about 20 MB
+        return script.finish(gap=0.0)
+
+    with Emulator(speed=1000, write_timeout=0.5) as api:
+        api.scenarios.register("flood", flood, when=lambda request: True)
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(GIVE_UP)
+            sock.connect((api.host, api.port))
+            body = json.dumps({"model": MODEL, "input": "flood", "stream": True}).encode()
+            sock.sendall(
+                b"POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\n"
+                + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            assert sock.recv(12) == b"HTTP/1.1 200"  # then it reads no more
+            deadline = real_monotonic() + GIVE_UP
+            while api.open_streams == 0 and real_monotonic() < deadline:
+                time.sleep(0.01)
+            assert api.open_streams == 1
+            while api.open_streams and real_monotonic() < deadline:
+                time.sleep(0.05)
+            assert api.open_streams == 0, "the stream to a client that reads nothing was never dropped"
