@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
+import secrets
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from pytest_interactions.cassette import _yaml
-from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError
+from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
 from pytest_interactions.cassette._model import Cassette
 from pytest_interactions.cassette._secrets import SecretPolicy
 
 MAX_CASSETTE_BYTES = 256 * 1024 * 1024
+
+_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EFBIG: "the file is larger than the process may write (file size limit)",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "a parent of the path is a file, not a folder",
+    errno.EEXIST: "a parent of the path is a file, not a folder",
+    errno.EISDIR: "the path is a folder",
+}
 
 
 def load_cassette(path: Path | str) -> Cassette:
@@ -46,49 +63,134 @@ def save_cassette(
     """Scrub, check and write atomically: on any failure the previous file stays as it was.
 
     ``secrets_seen`` are guarded values captured earlier, checked with the current ones.
+    A symlinked cassette is written through to its target; an existing file keeps its mode.
     """
     path = Path(path)
     policy = policy or SecretPolicy()
-    policy.scrub(cassette)
+    scrubbed = policy.scrub(cassette)
     try:
         text = _yaml.dump(cassette)
     except Exception as exc:
         raise CassetteError(path, f"could not be serialised, nothing was written: {exc}") from exc
-    policy.check(text, str(path), secrets_seen)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
+        policy.check(text, str(path), {**(secrets_seen or {}), **scrubbed})
+    except SecretLeakError as error:
+        # Raised afresh from a frame holding no secret: a traceback with locals (``-l``) shows none.
+        del text, cassette, scrubbed, secrets_seen
+        raise error.with_traceback(None) from None
+    try:
+        _write_atomically(path, text.encode("utf-8"))
+    except OSError as exc:
+        cause = _cause(exc)
+        raise CassetteError(path, f"could not be written: {cause}; the previous file is unchanged") from None
+
+
+def _cause(exc: OSError) -> str:
+    known = _CAUSES.get(exc.errno or 0)
+    detail = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{known} [{detail}{where}]" if known else f"{detail}{where}"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    target = Path(os.path.realpath(path))
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(target)
+    temp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    # 0o666 lets the umask decide the mode of a new cassette, as for any file the user creates.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        try:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable; some file systems cannot open a folder, which is fine."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Delete temporary files that writers killed during a save left behind."""
+    prefix = f".{target.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+                continue
+            pid_text = entry.name[len(prefix) :].split(".", 1)[0]
+            if pid_text.isdigit() and not _alive(int(pid_text)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 @contextlib.contextmanager
 def cassette_lock(path: Path | str, timeout: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive lock on a cassette (across processes, e.g. pytest-xdist workers)."""
-    lock = Path(f"{path}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            if time.monotonic() > deadline:
-                raise CassetteError(
-                    path, f"locked by another writer for over {timeout:g} s (remove {lock} if stale)"
-                ) from None
-            time.sleep(0.01)
+    """Hold an exclusive lock on a cassette (across processes, e.g. pytest-xdist workers).
+
+    An OS lock (``flock``): released when its holder dies, so a killed save never blocks the next
+    one. Its file lives in the temporary folder, keyed by the cassette's real path, so that nothing
+    but cassettes appears beside them.
+    """
+    lock_path = lock_file_for(path)
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CassetteError(path, f"cannot be locked: {_cause(exc)}") from None
+    lock = filelock.FileLock(lock_path, timeout=timeout, thread_local=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise CassetteError(path, f"locked by another writer for over {timeout:g} s") from None
+    except OSError as exc:
+        raise CassetteError(path, f"cannot be locked: {_cause(exc)}") from None
+    try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(lock)
+        lock.release()
+
+
+def lock_file_for(path: Path | str) -> Path:
+    """The file whose OS lock stands for the cassette at ``path`` (the same for every process)."""
+    real = os.path.realpath(path)
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:32]
+    folder = Path(tempfile.gettempdir()) / f"pytest-interactions-locks-{_user_id()}"
+    return folder / f"{Path(real).name[:64]}.{digest}.lock"
+
+
+def _user_id() -> str:
+    getuid = getattr(os, "getuid", None)
+    return str(getuid()) if getuid is not None else "user"

@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 closes every file with ``end: <number of exchanges>``, so a cut file fails to load."""
+OLDEST_SCHEMA_VERSION = 1
+"""Version 1 files (no closing line) still load, without that protection."""
 
 
 @dataclass

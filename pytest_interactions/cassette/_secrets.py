@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pytest_interactions.cassette._bodies import compact_json, to_compact_json
 from pytest_interactions.cassette._errors import SecretLeakError
-from pytest_interactions.cassette._model import Body, Cassette, RecordedRequest
+from pytest_interactions.cassette._guard import find_leak, redact
+from pytest_interactions.cassette._model import Body, Cassette, RecordedRequest, StreamEvent
 
 REDACTED = "<REDACTED>"
 
@@ -21,21 +23,54 @@ DEFAULT_HEADERS: tuple[str, ...] = (
     "set-cookie",
     "x-api-key",
     "api-key",
+    "x-auth-token",
+    "x-access-token",
+    "x-refresh-token",
+    "x-id-token",
+    "x-csrf-token",
+    "x-xsrf-token",
+    "x-amz-security-token",
 )
-DEFAULT_QUERY_PARAMETERS: tuple[str, ...] = ("key", "api_key", "access_token")
-DEFAULT_JSON_KEYS: tuple[str, ...] = ("api_key", "access_token", "refresh_token", "client_secret")
+DEFAULT_QUERY_PARAMETERS: tuple[str, ...] = (
+    "key",
+    "api_key",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "token",
+)
+DEFAULT_JSON_KEYS: tuple[str, ...] = (
+    "api_key",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "password",
+    "private_key",
+    "session_token",
+)
 DEFAULT_ENV_VARS: tuple[str, ...] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _MIN_SECRET_LENGTH = 6
+_MIN_SCRUBBED_LENGTH = 8
+"""Scrubbed values shorter than this (``k``, ``1``) are too common to guard elsewhere in the file."""
+_FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
 class SecretPolicy:
-    """Which places are scrubbed at write, and which environment variables must never appear."""
+    """Which places are scrubbed at write, and which values must never appear in a cassette.
+
+    Guarded are: the values of ``env_vars``, the named ``values`` (a token a test obtained, say),
+    and every value the policy scrubbed, wherever else it turns up in the file.
+    """
 
     headers: frozenset[str] = field(default_factory=lambda: frozenset(DEFAULT_HEADERS))
     query_parameters: frozenset[str] = field(default_factory=lambda: frozenset(DEFAULT_QUERY_PARAMETERS))
     json_keys: frozenset[str] = field(default_factory=lambda: frozenset(DEFAULT_JSON_KEYS))
     env_vars: tuple[str, ...] = DEFAULT_ENV_VARS
+    values: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """``(name, value)`` pairs guarded besides the environment variables."""
 
     def extended(
         self,
@@ -44,73 +79,158 @@ class SecretPolicy:
         query_parameters: Iterable[str] = (),
         json_keys: Iterable[str] = (),
         env_vars: Iterable[str] = (),
+        values: Mapping[str, str] | None = None,
     ) -> SecretPolicy:
+        """This policy with more places to scrub and more values to guard."""
         return SecretPolicy(
             self.headers | {h.lower() for h in headers},
             self.query_parameters | set(query_parameters),
             self.json_keys | set(json_keys),
             (*self.env_vars, *env_vars),
+            (*self.values, *(values or {}).items()),
         )
 
-    def scrub_url(self, url: str) -> str:
+    def scrub_url(self, url: str, found: dict[str, str] | None = None) -> str:
         parts = urlsplit(url)
         if not parts.query:
             return url
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        if not any(k in self.query_parameters for k, _ in pairs):
-            return url
-        query = urlencode([(k, REDACTED if k in self.query_parameters else v) for k, v in pairs])
-        return urlunsplit(parts._replace(query=query))
+        query = self._scrub_pairs(parts.query, self.query_parameters, "query parameter", found)
+        return url if query is None else urlunsplit(parts._replace(query=query))
 
-    def scrub_headers(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(k, REDACTED if k.lower() in self.headers else v) for k, v in headers]
+    def _scrub_pairs(
+        self, text: str, names: frozenset[str], kind: str, found: dict[str, str] | None
+    ) -> str | None:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        if not any(k in names for k, _ in pairs):
+            return None
+        for k, v in pairs:
+            if k in names:
+                _remember(found, f"the {kind} {k}", v)
+        return urlencode([(k, REDACTED if k in names else v) for k, v in pairs])
 
-    def scrub_json(self, value: Any) -> Any:
+    def scrub_headers(
+        self, headers: list[tuple[str, str]], found: dict[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        scrubbed = []
+        for name, value in headers:
+            if name.lower() in self.headers:
+                for part in _credentials(name.lower(), value):
+                    _remember(found, f"the header {name.lower()}", part)
+                value = REDACTED
+            scrubbed.append((name, value))
+        return scrubbed
+
+    def scrub_json(self, value: Any, found: dict[str, str] | None = None) -> Any:
         if isinstance(value, Mapping):
-            return {k: REDACTED if k in self.json_keys else self.scrub_json(v) for k, v in value.items()}
+            out = {}
+            for k, v in value.items():
+                if k in self.json_keys:
+                    if isinstance(v, str):
+                        _remember(found, f"the JSON key {k}", v)
+                    out[k] = REDACTED
+                else:
+                    out[k] = self.scrub_json(v, found)
+            return out
         if isinstance(value, list):
-            return [self.scrub_json(v) for v in value]
+            return [self.scrub_json(v, found) for v in value]
         return value
 
-    def scrub_body(self, body: Body | None) -> Body | None:
-        if body is None or body.kind != "json":
-            return body
-        return Body("json", self.scrub_json(body.value), body.style)
+    def scrub_body(
+        self, body: Body | None, content_type: str | None = None, found: dict[str, str] | None = None
+    ) -> Body | None:
+        if body is None:
+            return None
+        if body.kind == "json":
+            return Body("json", self.scrub_json(body.value, found), body.style)
+        if body.kind == "text" and (content_type or "").split(";")[0].strip().lower() == _FORM:
+            names = self.query_parameters | self.json_keys
+            form = self._scrub_pairs(body.value, names, "form field", found)
+            return body if form is None else Body("text", form)
+        return body
 
-    def scrub_request(self, request: RecordedRequest) -> RecordedRequest:
+    def scrub_event(self, event: StreamEvent, found: dict[str, str] | None = None) -> None:
+        """Scrub JSON event data in place (events kept as exact bytes are left to the guard)."""
+        if event.raw is not None or event.data is None:
+            return
+        parsed = compact_json(event.data)
+        if parsed is not None:
+            scrubbed = self.scrub_json(parsed, found)
+            if scrubbed != parsed:
+                event.data = to_compact_json(scrubbed)
+
+    def scrub_request(self, request: RecordedRequest, found: dict[str, str] | None = None) -> RecordedRequest:
+        content_type = next((v for k, v in request.headers if k.lower() == "content-type"), None)
         return RecordedRequest(
             request.method,
-            self.scrub_url(request.url),
-            self.scrub_headers(request.headers),
-            self.scrub_body(request.body),
+            self.scrub_url(request.url, found),
+            self.scrub_headers(request.headers, found),
+            self.scrub_body(request.body, content_type, found),
         )
 
-    def scrub(self, cassette: Cassette) -> None:
-        """Scrub every exchange in place."""
+    def scrub(self, cassette: Cassette) -> dict[str, str]:
+        """Scrub every exchange in place; return the values scrubbed, by where they were."""
+        found: dict[str, str] = {}
         for exchange in cassette.exchanges:
-            exchange.request = self.scrub_request(exchange.request)
-            if exchange.response is not None:
-                exchange.response.headers = self.scrub_headers(exchange.response.headers)
-                exchange.response.body = self.scrub_body(exchange.response.body)
+            exchange.request = self.scrub_request(exchange.request, found)
+            response = exchange.response
+            if response is not None:
+                response.headers = self.scrub_headers(response.headers, found)
+                response.body = self.scrub_body(response.body, response.header("content-type"), found)
+                for event in response.events or []:
+                    if isinstance(event, StreamEvent):
+                        self.scrub_event(event, found)
+        return found
 
     def secret_values(self) -> dict[str, str]:
-        """The configured environment variables that hold a value worth guarding."""
-        values = {name: os.environ.get(name, "") for name in self.env_vars}
+        """The guarded values worth looking for, by name (``$VAR`` for environment variables)."""
+        values = {f"${name}": os.environ.get(name, "") for name in self.env_vars}
+        values.update(self.values)
         return {name: value for name, value in values.items() if len(value) >= _MIN_SECRET_LENGTH}
 
-    def check(self, text: str, path: str, also: dict[str, str] | None = None) -> None:
-        """Refuse ``text`` when a guarded environment variable's value appears in it.
+    def check(self, text: str, path: str, also: Mapping[str, str] | None = None) -> None:
+        """Refuse ``text`` when a guarded value appears in it, in any form the file may hold.
 
-        ``also`` adds values seen earlier (a test may have unset the variable since).
+        ``also`` adds values seen earlier (a test may have unset the variable since). The error
+        names the value and the line, never the value itself.
         """
-        for name, value in {**(also or {}), **self.secret_values()}.items():
-            index = text.find(value)
-            if index >= 0:
-                line = text.count("\n", 0, index) + 1
-                raise SecretLeakError(
-                    path,
-                    f"the value of ${name} appears in the cassette (line {line}); nothing was "
-                    "written. Add the header, query parameter or JSON key that carries it to the "
-                    "secret filters (interactions_filter_headers / _query_parameters / _json_keys).",
-                    line,
-                )
+        guarded = {**self.secret_values(), **(also or {})}
+        leak = find_leak(text, guarded)
+        if leak is None:
+            return
+        name, line = leak
+        del guarded, text, also
+        raise SecretLeakError(
+            path,
+            f"the value of {name} appears in the cassette (line {line}); nothing was "
+            "written. Add the header, query parameter or JSON key that carries it to the "
+            "secret filters (interactions_filter_headers / _query_parameters / _json_keys).",
+            line,
+        )
+
+    def redact(self, text: str, also: Mapping[str, str] | None = None) -> str:
+        """``text`` with every guarded value replaced by its name, for messages and reports."""
+        return redact(text, {**(also or {}), **self.secret_values()})
+
+
+def _remember(found: dict[str, str] | None, where: str, value: str) -> None:
+    if found is None or value == REDACTED or len(value) < _MIN_SCRUBBED_LENGTH:
+        return
+    name = f"{where} (scrubbed there)"
+    n = 2
+    while name in found and found[name] != value:
+        name = f"{where} #{n} (scrubbed there)"
+        n += 1
+    found[name] = value
+
+
+def _credentials(header: str, value: str) -> list[str]:
+    """The secret parts of a header value: a token after its scheme, the values of cookies."""
+    if header in ("authorization", "proxy-authorization"):
+        _scheme, _, credentials = value.strip().partition(" ")
+        return [value, credentials.strip()] if credentials.strip() else [value]
+    if header in ("cookie", "set-cookie"):
+        pairs = value.split(";")
+        if header == "set-cookie":
+            pairs = pairs[:1]
+        return [value, *(pair.partition("=")[2].strip() for pair in pairs)]
+    return [value]

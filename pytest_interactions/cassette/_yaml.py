@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from pytest_interactions.cassette._bodies import compact_json, to_compact_json
 from pytest_interactions.cassette._errors import CorruptCassetteError
 from pytest_interactions.cassette._model import (
+    OLDEST_SCHEMA_VERSION,
     SCHEMA_VERSION,
     Body,
     Cassette,
@@ -26,6 +29,13 @@ from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+MAX_DEPTH = 128
+"""Deepest nesting of mappings and lists a cassette may hold (real ones stay under 20)."""
+MAX_EXPANSION = 8
+"""How many times its own size a document may grow when its aliases are expanded."""
+MAX_SECONDS = 10_000_000.0
+"""Largest time offset a cassette may hold (about 115 days)."""
+
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """A safe loader that remembers the line of every mapping, for error messages."""
@@ -35,6 +45,19 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         self.lines: dict[int, int] = {}
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found the key {key!r} twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=True)
         self.lines[id(mapping)] = node.start_mark.line + 1
         return mapping
@@ -44,7 +67,10 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
-    """A safe dumper that writes multi-line text as block scalars."""
+    """A safe dumper that writes multi-line text as block scalars, and never anchors or aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -144,9 +170,10 @@ def _exchange_out(exchange: Exchange) -> dict[str, Any]:
 def dump(cassette: Cassette) -> str:
     """Serialise a cassette to YAML text."""
     document = {
-        "version": cassette.version,
+        "version": SCHEMA_VERSION,
         "meta": dict(cassette.meta),
         "exchanges": [_exchange_out(exchange) for exchange in cassette.exchanges],
+        "end": len(cassette.exchanges),
     }
     text: str = yaml.dump(
         document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
@@ -194,8 +221,42 @@ class _Reader:
             for item in values:
                 if not isinstance(item, (str, int, float)) or isinstance(item, bool):
                     raise self.fail(raw, f"{what}.headers.{name} must be text")
-                headers.append((str(name), str(item)))
+                text = str(item)
+                if not _is_header_text(text):
+                    raise self.fail(
+                        raw, f"{what}.headers.{name} must be printable ASCII (HTTP cannot carry {text!r})"
+                    )
+                if not isinstance(name, str) or not name or not _is_header_text(name) or " " in name:
+                    raise self.fail(raw, f"{what}.headers has a name HTTP cannot carry: {name!r}")
+                headers.append((name, text))
         return headers
+
+    def seconds(self, node: Mapping[str, Any], key: str, what: str, *, required: bool = True) -> float:
+        """A time offset: a finite number of seconds, not negative, within ``MAX_SECONDS``."""
+        if key not in node and not required:
+            return 0.0
+        value = self.field(node, key, (int, float), what)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number) or not 0 <= number <= MAX_SECONDS:
+            raise self.fail(
+                node, f"{what}.{key} must be between 0 and {MAX_SECONDS:g} seconds, not {value!r}"[:300]
+            )
+        return number
+
+    def url(self, node: Mapping[str, Any], what: str, key: str = "url") -> str:
+        """An absolute http(s) URL with a host, without spaces or other characters HTTP cannot carry."""
+        value: str = self.field(node, key, str, what)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise self.fail(node, f"{what}.{key} is not a URL ({exc}): {value!r}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(value):
+            raise self.fail(node, f"{what}.{key} must be an absolute http(s) URL, not {value!r}")
+        return value
 
     def data_bytes(self, value: Any, parent: Mapping[str, Any], what: str) -> bytes:
         node = self.mapping(value, parent, what)
@@ -225,7 +286,7 @@ class _Reader:
 
     def disconnect(self, node: Mapping[str, Any], what: str) -> Disconnect:
         return Disconnect(
-            at=float(self.field(node, "at", (int, float), what)),
+            at=self.seconds(node, "at", what),
             error=self.field(node, "disconnect", str, what),
             message=str(self.optional(node, "message", str, what) or ""),
             partial=self.data_bytes(node["partial"], node, f"{what}.partial") if "partial" in node else b"",
@@ -240,7 +301,7 @@ class _Reader:
             data = to_compact_json(data)
         comments = self.optional(node, "comments", list, what) or []
         return StreamEvent(
-            at=float(self.field(node, "at", (int, float), what)),
+            at=self.seconds(node, "at", what),
             event=self.optional(node, "event", str, what),
             data=data,
             id=_text_or_none(node.get("id")),
@@ -255,7 +316,7 @@ class _Reader:
         req = self.mapping(node.get("request"), node, f"{what}.request")
         request = RecordedRequest(
             method=self.field(req, "method", str, f"{what}.request"),
-            url=self.field(req, "url", str, f"{what}.request"),
+            url=self.url(req, f"{what}.request"),
             headers=self.headers(req, f"{what}.request"),
             body=self.body(req, f"{what}.request"),
         )
@@ -271,7 +332,7 @@ class _Reader:
             response = RecordedResponse(
                 status=self.field(resp, "status", int, f"{what}.response"),
                 headers=self.headers(resp, f"{what}.response"),
-                after=float(self.optional(resp, "after", (int, float), f"{what}.response") or 0.0),
+                after=self.seconds(resp, "after", f"{what}.response", required=False),
                 body=self.body(resp, f"{what}.response"),
                 events=events,
                 disconnect=self.disconnect(
@@ -287,7 +348,7 @@ class _Reader:
             error = self.disconnect(self.mapping(node["error"], node, f"{what}.error"), f"{what}.error")
         if response is None and error is None:
             raise self.fail(node, f"{what} has neither 'response' nor 'error'")
-        at = float(self.optional(node, "at", (int, float), what) or 0.0)
+        at = self.seconds(node, "at", what, required=False)
         return Exchange(at, request, response, error, line=self.lines.get(id(node)))
 
 
@@ -299,8 +360,77 @@ def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _is_header_text(text: str) -> bool:
+    return all(" " <= char <= "~" or char == "\t" for char in text)
+
+
+def _is_url_text(text: str) -> bool:
+    return all("!" <= char <= "~" for char in text)
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` and alias bombs, from the event stream.
+
+    Runs before composing: libyaml composes recursively (deep nesting overflows the C stack) and
+    aliases share nodes that later code would expand (a 1 KB file can stand for gigabytes).
+    """
+    expanded = 0
+    events = 0
+    open_nodes: list[tuple[str | None, int, int]] = []  # anchor, expanded count at start, depth
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> expanded size, height
+    heights: list[int] = []
+    loader = _BaseLoader(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            events += 1
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            if isinstance(event, yaml.CollectionStartEvent):
+                expanded += 1
+                open_nodes.append((event.anchor, expanded - 1, len(open_nodes) + 1))
+                heights.append(1)
+                if len(open_nodes) > MAX_DEPTH:
+                    raise CorruptCassetteError(path, f"nested deeper than {MAX_DEPTH} levels", line)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                anchor, start, _ = open_nodes.pop()
+                height = heights.pop()
+                if heights:
+                    heights[-1] = max(heights[-1], height + 1)
+                if anchor is not None:
+                    sizes[anchor] = (expanded - start, height)
+            elif isinstance(event, yaml.ScalarEvent):
+                expanded += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = (1, 0)
+            elif isinstance(event, yaml.AliasEvent):
+                size, height = sizes.get(event.anchor or "", (1, 0))
+                expanded += size
+                if heights:
+                    heights[-1] = max(heights[-1], height + 1)
+                if len(open_nodes) + height > MAX_DEPTH:
+                    raise CorruptCassetteError(
+                        path, f"the alias *{event.anchor} nests deeper than {MAX_DEPTH} levels", line
+                    )
+                if expanded > MAX_EXPANSION * events + 10_000:
+                    raise CorruptCassetteError(
+                        path,
+                        f"the alias *{event.anchor} expands the file beyond {MAX_EXPANSION} times its size "
+                        "(an alias bomb?)",
+                        line,
+                    )
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise CorruptCassetteError(
+            path, f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark is not None else None
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
 def load(text: str, path: Path) -> Cassette:
     """Parse cassette YAML; errors name ``path`` and the line at fault."""
+    _check_shape(text, path)
     loader = _Loader(text)
     try:
         document = loader.get_single_data()
@@ -310,6 +440,8 @@ def load(text: str, path: Path) -> Cassette:
         raise CorruptCassetteError(path, f"not valid YAML: {exc.problem or exc}", line) from None
     except yaml.YAMLError as exc:
         raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise CorruptCassetteError(path, "nested too deeply to read") from None
     finally:
         loader.dispose()
     reader = _Reader(path, loader.lines)
@@ -317,7 +449,11 @@ def load(text: str, path: Path) -> Cassette:
         raise CorruptCassetteError(path, "the file is empty")
     root = reader.mapping(document, None, "the cassette")
     if looks_like_vcrpy(root):
-        return from_vcrpy(text, path)
+        lines = _check_vcrpy(reader, root)
+        cassette = from_vcrpy(text, path)
+        for exchange, line in zip(cassette.exchanges, lines, strict=True):
+            exchange.line = line
+        return cassette
     version = root.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise reader.fail(root, "no schema 'version' (is this a pytest-interactions cassette?)")
@@ -327,10 +463,76 @@ def load(text: str, path: Path) -> Cassette:
             f"schema version {version} is newer than this pytest-interactions reads "
             f"({SCHEMA_VERSION}); upgrade pytest-interactions",
         )
+    if version < OLDEST_SCHEMA_VERSION:
+        raise reader.fail(
+            root, f"schema version {version} does not exist (versions start at {OLDEST_SCHEMA_VERSION})"
+        )
     exchanges = reader.field(root, "exchanges", list, "the cassette")
+    if version >= 2:
+        _check_end(reader, root, len(exchanges), text)
     meta = reader.optional(root, "meta", Mapping, "the cassette") or {}
     return Cassette(
         exchanges=[reader.exchange(item, root, i) for i, item in enumerate(exchanges)],
         meta=dict(meta),
         version=version,
     )
+
+
+def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:
+    """Check a vcrpy cassette's shape with file, line and field before vcrpy reads it.
+
+    Returns the line of each interaction.
+    """
+    version = root.get("version")
+    if version != 1 or isinstance(version, bool):
+        raise reader.fail(root, f"a vcrpy cassette has 'version: 1', not {version!r}")
+    items = reader.field(root, "interactions", list, "the cassette")
+    lines = []
+    for index, value in enumerate(items):
+        what = f"interactions[{index}]"
+        node = reader.mapping(value, root, what)
+        request = reader.mapping(node.get("request"), node, f"{what}.request")
+        reader.field(request, "method", str, f"{what}.request")
+        reader.url(request, f"{what}.request", key="uri")
+        _check_vcrpy_headers(reader, request, f"{what}.request")
+        response = reader.mapping(node.get("response"), node, f"{what}.response")
+        status = reader.mapping(response.get("status"), response, f"{what}.response.status")
+        code = reader.field(status, "code", int, f"{what}.response.status")
+        if not 100 <= code <= 599:
+            raise reader.fail(status, f"{what}.response.status.code must be an HTTP status, not {code}")
+        _check_vcrpy_headers(reader, response, f"{what}.response")
+        if response.get("body") is not None:
+            body = reader.mapping(response["body"], response, f"{what}.response.body")
+            string = body.get("string")
+            if string is not None and not isinstance(string, (str, bytes)):
+                raise reader.fail(body, f"{what}.response.body.string must be text or bytes")
+        lines.append(reader.lines.get(id(node)))
+    return lines
+
+
+def _check_vcrpy_headers(reader: _Reader, node: Mapping[str, Any], what: str) -> None:
+    headers = node.get("headers")
+    if headers is None:
+        return
+    headers = reader.mapping(headers, node, f"{what}.headers")
+    for name, values in headers.items():
+        for item in values if isinstance(values, list) else [values]:
+            if not isinstance(item, (str, int)) or isinstance(item, bool) or not _is_header_text(str(item)):
+                raise reader.fail(headers, f"{what}.headers.{name} must be printable ASCII text")
+
+
+def _check_end(reader: _Reader, root: Mapping[str, Any], count: int, text: str) -> None:
+    """A version 2 file closes with ``end: <count>``; anything else means it was cut short."""
+    last_line = text.count("\n", 0, len(text.rstrip())) + 1
+    if "end" not in root:
+        raise CorruptCassetteError(
+            reader.path, "the file is cut short: it lacks its closing 'end:' line", last_line
+        )
+    end = root["end"]
+    if list(root)[-1] != "end" or end != count or isinstance(end, bool):
+        raise CorruptCassetteError(
+            reader.path,
+            f"the file is cut short or edited: 'end: {end}' but it holds {count} exchanges "
+            "(the closing line must be the last key and give their number)",
+            last_line,
+        )

@@ -3,18 +3,48 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import selectors
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from pytest_interactions.clock import real_monotonic
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._faults import FaultPlan
-from pytest_interactions.emulator._http import Exchange, HttpServer
+from pytest_interactions.emulator._http import (
+    IDLE_TIMEOUT,
+    REQUEST_TIMEOUT,
+    WRITE_TIMEOUT,
+    Exchange,
+    HttpServer,
+)
 from pytest_interactions.emulator._runs import RunStore
 from pytest_interactions.emulator._scenarios import ScenarioBook
+
+
+class _RealSelector(selectors.DefaultSelector):
+    """A selector whose ``select`` a virtual clock does not replace (it patches the base class)."""
+
+    select = selectors.DefaultSelector.select
+
+
+class _RealTimeLoop(asyncio.SelectorEventLoop):
+    """The emulator's loop: its timeouts run on real time, even while a test runs on virtual time
+    (a virtual clock would otherwise let this loop jump the test's time to its timers)."""
+
+    def __init__(self) -> None:
+        super().__init__(_RealSelector())
+
+    def time(self) -> float:
+        return real_monotonic()
+
+
+KEPT_BODY_BYTES = 64 * 1024
+"""Of each request body, ``Emulator.requests`` keeps at most this many first bytes."""
 
 
 class Emulator:
@@ -43,6 +73,9 @@ class Emulator:
         max_connections: int = 1024,
         epoch: datetime | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+        idle_timeout: float = IDLE_TIMEOUT,
+        write_timeout: float = WRITE_TIMEOUT,
     ) -> None:
         self.host = host
         self.port = port
@@ -61,13 +94,16 @@ class Emulator:
             self.faults,
             self._notifier,
             api_keys=frozenset(api_keys) if api_keys is not None else None,
-            on_request=self.requests.append,
+            on_request=self._record_request,
         )
         self._server = HttpServer(
             self._app,
             max_streams=max_streams,
             max_connections=max_connections,
             on_exchange=self._record_exchange,
+            request_timeout=request_timeout,
+            idle_timeout=idle_timeout,
+            write_timeout=write_timeout,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -90,7 +126,7 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         ready = threading.Event()
         failure: list[BaseException] = []
-        loop = asyncio.new_event_loop()
+        loop = _RealTimeLoop()
 
         async def boot() -> None:
             self._notifier.bind(loop)
@@ -179,6 +215,12 @@ class Emulator:
     def open_streams(self) -> int:
         """Streams being written right now."""
         return self._server.open_streams
+
+    def _record_request(self, request: Request) -> None:
+        """Log the request; of its body only the first ``KEPT_BODY_BYTES``, so memory stays bounded."""
+        if len(request.body) > KEPT_BODY_BYTES:
+            request = dataclasses.replace(request, body=request.body[:KEPT_BODY_BYTES])
+        self.requests.append(request)
 
     def _record_exchange(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

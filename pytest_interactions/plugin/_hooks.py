@@ -52,10 +52,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Remember whether the test failed, for the rule on saving cassettes of failed tests."""
+    """Remember whether the test failed (for the rule on saving cassettes of failed tests), and
+    keep guarded values out of the failure report: locals (``-l``) and messages are redacted."""
+    from pytest_interactions.plugin._fixtures import SESSION_KEY
+
     report = yield
     if report.failed and call.when in ("setup", "call"):
         item.stash[FAILED_KEY] = True
+    handle = item.stash.get(SESSION_KEY, None)
+    longrepr = getattr(report, "longrepr", None)
+    if handle is not None and longrepr is not None:
+        text = str(longrepr)
+        redacted = handle.session.redact(text)
+        if redacted != text:
+            report.longrepr = redacted
     return report
 
 

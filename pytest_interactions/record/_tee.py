@@ -9,6 +9,7 @@ from typing import Any
 from pytest_interactions.cassette import (
     Disconnect,
     RecordedResponse,
+    StreamEvent,
     body_from_bytes,
     event_from_sse,
 )
@@ -60,6 +61,17 @@ class Tee:
         assert self.response.events is not None
         self.response.events.extend(event_from_sse(event, at) for event in self.sse.feed(data))
 
+    def _flush_events(self) -> None:
+        """At the end of the stream a trailing CR ends its line, and an unterminated tail, which
+        the client received but never dispatched, is kept as raw bytes: replay sends them again."""
+        assert self.sse is not None
+        assert self.response.events is not None
+        at = self._elapsed()
+        self.response.events.extend(event_from_sse(event, at) for event in self.sse.feed(b"", final=True))
+        if self.sse.pending:
+            self.response.events.append(StreamEvent(at=at, raw=self.sse.pending))
+            self.sse.pending = b""
+
     def fail(self, exc: BaseException) -> None:
         """Record a transport failure after what had arrived."""
         if self.done:
@@ -79,6 +91,8 @@ class Tee:
         self.done = True
         if self.unzip is not None and not early:
             self._take(self.unzip.flush())
+        if self.sse is not None and not early:
+            self._flush_events()
         if self.sse is None:
             self.response.body = body_from_bytes(bytes(self.body), self.content_type)
         self.response.closed_early = early

@@ -7,6 +7,7 @@ resuming from another event still gets consistent, protocol-correct answers.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ class History:
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
     """The status a create answered with, and when: the run's state before anything else shows it."""
+    delivered: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter, repr=False)
+    """How often each (id, type, data) arrived over the connections read so far."""
 
     @property
     def event_ids(self) -> list[str]:
@@ -158,7 +161,11 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
     if not history.stream_headers:
         history.stream_headers = list(response.headers)
         history.dialect = _dialect(records)
-    known = set(history.event_ids)
+    # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
+    # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
+    # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
+    repeated: Counter[tuple[str, str | None, str | None]] = Counter()
+    arrived: Counter[tuple[str, str | None, str | None]] = Counter()
     for item in response.events or []:
         if isinstance(item, Disconnect):
             if history.done is None:
@@ -174,12 +181,15 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
             continue
         payload = _payload(item)
         event_id = history.dialect.event_id(item.data, item.id)
-        if event_id is not None and event_id in known:
-            continue
         if event_id is not None:
-            known.add(event_id)
+            key = (event_id, item.event, item.data)
+            if repeated[key] < history.delivered[key]:
+                repeated[key] += 1
+                continue
+            arrived[key] += 1
         event_type = str((payload or {}).get("event_type") or item.event or "message")
         history.events.append(HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload))
+    history.delivered.update(arrived)
 
 
 def finish_histories(histories: dict[str, History]) -> None:

@@ -20,6 +20,7 @@ from pytest_interactions.cassette import (
     Exchange,
     RecordedRequest,
     RecordedResponse,
+    SecretLeakError,
     SecretPolicy,
     cassette_lock,
     load_cassette,
@@ -187,6 +188,7 @@ class Session:
             message = self.replayer.explain(scrubbed, self.mode.value)
         else:
             message = f"no cassette answers {scrubbed.method} {scrubbed.url} ({self.path})"
+        message = self.redact(message)
         self.errors.append(message)
         return UnmatchedRequestError(message)
 
@@ -259,7 +261,8 @@ class Session:
 
     def problems(self) -> list[str]:
         """Unanswered requests and resumes from unknown events, in the order they happened."""
-        return [*self.errors, *(self.server.errors if self.server is not None else [])]
+        found = [*self.errors, *(self.server.errors if self.server is not None else [])]
+        return [self.redact(problem) for problem in found]
 
     def unplayed(self) -> list[Exchange]:
         """Recorded exchanges this replay never used (empty while recording)."""
@@ -307,11 +310,24 @@ class Session:
         cassette = self.cassette_to_write()
         if not cassette.exchanges or self.config.live:
             return False
-        with cassette_lock(self.path):
-            if self.mode is RecordMode.NEW_EPISODES and self.path.exists():
-                cassette.exchanges = [*load_cassette(self.path).exchanges, *cassette.exchanges]
-            save_cassette(self.path, cassette, self.config.secrets, self._secrets_seen)
+        try:
+            with cassette_lock(self.path):
+                if self.mode is RecordMode.NEW_EPISODES and self.path.exists():
+                    cassette.exchanges = [*load_cassette(self.path).exchanges, *cassette.exchanges]
+                save_cassette(self.path, cassette, self.config.secrets, self._secrets_seen)
+        except SecretLeakError as error:
+            del cassette  # holds the secret: not for tracebacks with locals
+            raise error.with_traceback(None) from None
         return True
+
+    def guard(self, value: str, name: str = "a guarded value") -> None:
+        """Refuse to write the cassette if ``value`` appears in it (a token the test obtained, say)."""
+        if value:
+            self._secrets_seen[name] = value
+
+    def redact(self, text: str) -> str:
+        """``text`` with every guarded value replaced by its name."""
+        return self.config.secrets.redact(text, self._secrets_seen)
 
 
 def _start_time(meta: dict[str, Any]) -> datetime | None:

@@ -40,7 +40,9 @@ def use_cassette(
 def session_report(session: Session) -> str | None:
     """The protocol mistakes of a finished session with its timeline, or ``None`` when there are none."""
     violations = session.violations()
-    return render_report(session.transcript, violations, str(session.path)) if violations else None
+    if not violations:
+        return None
+    return session.redact(render_report(session.transcript, violations, str(session.path)))
 
 
 def session_findings(session: Session, *, besides: str = "") -> str | None:

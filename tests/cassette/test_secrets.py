@@ -141,7 +141,7 @@ def test_extra_filters_scrub_headers_query_parameters_and_json_keys(
                 base + "/interactions",
                 params={"sig": "SignatureValue01"},
                 headers={"x-custom-token": "CustomTokenValue02"},
-                json={"model": MODEL, "input": "hi", "labels": {"password": "PasswordValue03"}},
+                json={"model": MODEL, "input": "hi", "labels": {"passphrase": "PasswordValue03"}},
             )
         return cassette.read_text()
 
@@ -151,14 +151,14 @@ def test_extra_filters_scrub_headers_query_parameters_and_json_keys(
     assert "PasswordValue03" in default
 
     policy = SecretPolicy().extended(
-        headers=["X-Custom-Token"], query_parameters=["sig"], json_keys=["password"]
+        headers=["X-Custom-Token"], query_parameters=["sig"], json_keys=["passphrase"]
     )
     text = record(tmp_path / "filtered.yaml", policy)
     assert "SignatureValue01" not in text
     assert "CustomTokenValue02" not in text
     assert "PasswordValue03" not in text
     assert "x-custom-token: <REDACTED>" in text
-    assert "password: <REDACTED>" in text
+    assert "passphrase: <REDACTED>" in text
     assert "x-goog-api-key: <REDACTED>" in text  # the defaults still apply
 
 
