@@ -2,6 +2,7 @@
 
 from pytest_interactions.plugin._fixtures import (
     _interactions_marker,
+    _interactions_network,
     interactions,
     interactions_config,
     interactions_server,
@@ -24,6 +25,7 @@ pytest_plugins = ["pytest_interactions.plugin._contract", "pytest_interactions.p
 
 __all__ = [
     "_interactions_marker",
+    "_interactions_network",
     "interactions",
     "interactions_config",
     "interactions_server",

@@ -9,11 +9,14 @@ import pytest
 
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError
+from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._handle import Interactions, open_session
 from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
 from pytest_interactions.plugin._shared import RecordingUnavailableError
+from pytest_interactions.transport import Blocking, block_network
 
 SESSION_KEY = pytest.StashKey[Interactions]()
+BLOCK_KEY = pytest.StashKey[Blocking]()
 
 
 @pytest.fixture
@@ -67,6 +70,19 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
             yield handle
     finally:
         handle.close()
+
+
+@pytest.fixture(autouse=True)
+def _interactions_network(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``--interactions-block-network``: no test reaches hosts other than loopback and the allowed."""
+    if not _options.block_network(request.config):
+        yield
+        return
+    with block_network(
+        _options.allow_hosts(request.config), reason="(--interactions-block-network)"
+    ) as block:
+        request.node.stash[BLOCK_KEY] = block
+        yield
 
 
 @pytest.fixture(autouse=True)

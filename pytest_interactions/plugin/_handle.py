@@ -236,6 +236,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         before_record_request=defaults.get("before_record_request"),
         before_record_response=defaults.get("before_record_response"),
         ignore_hosts=tuple(defaults.get("ignore_hosts", ())),
+        allow_hosts=(*_options.allow_hosts(config), *defaults.get("allow_hosts", ())),
     )
     try:
         session = Session(session_config)

@@ -22,6 +22,7 @@ from pytest_interactions.session import (
     raise_for_session,
     session_findings,
 )
+from pytest_interactions.transport import NetworkBlockedError
 
 #: Unplayed exchanges reported at the end of the run.
 UNPLAYED_KEY = pytest.StashKey[list[str]]()
@@ -95,7 +96,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Fail the test when a request went unanswered, even if the client swallowed the error."""
-    from pytest_interactions.plugin._fixtures import SESSION_KEY
+    from pytest_interactions.plugin._fixtures import BLOCK_KEY, SESSION_KEY
 
     try:
         result = yield
@@ -110,12 +111,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             else:
                 item.add_report_section("call", "pytest-interactions", findings)
         raise
+    block = item.stash.get(BLOCK_KEY, None)
+    if block is not None and block.attempts:
+        pytest.fail("NetworkBlockedError: " + "\n".join(dict.fromkeys(block.attempts)), pytrace=False)
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:
         failure: str | None = None
         try:
             raise_for_session(handle.session)
-        except (UnmatchedRequestError, ProtocolCheckError, FaultNotAppliedError) as exc:
+        except (UnmatchedRequestError, ProtocolCheckError, FaultNotAppliedError, NetworkBlockedError) as exc:
             failure = f"{type(exc).__name__}: {exc}"
         if failure is None:
             failure = _unplayed(item, handle.session)

@@ -44,6 +44,7 @@ CONFIG_OPTIONS: dict[str, str] = {
     "before_record_response": "callable(RecordedResponse) -> RecordedResponse | None, run on each "
     "response before it is written; None leaves the exchange out",
     "ignore_hosts": "hosts whose requests are neither recorded nor replayed (they reach the network)",
+    "allow_hosts": "hosts a replaying test (or any test under --interactions-block-network) may reach",
 }
 
 

@@ -71,6 +71,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="recorded exchanges a replayed test never used: 'ignore' them, 'report' them at the end "
         "of the run, or 'fail' the test (ini: interactions_unplayed; default ignore)",
     )
+    group.addoption(
+        "--interactions-block-network",
+        action="store_true",
+        default=None,
+        help="refuse every test's connections and DNS look-ups to hosts other than loopback and the "
+        "allowed ones, for the whole run (ini: interactions_block_network); a refused attempt fails "
+        "the test even when the code swallows the error",
+    )
+    group.addoption(
+        "--interactions-allow-hosts",
+        default=None,
+        metavar="HOST,...",
+        help="hosts (names or addresses) a blocked test may still reach (ini: interactions_allow_hosts)",
+    )
+    parser.addini(
+        "interactions_block_network",
+        "refuse non-loopback connections for the whole run",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
+        "interactions_allow_hosts", "hosts a blocked test may still reach", type="linelist", default=[]
+    )
     parser.addini("interactions_unplayed", "ignore, report or fail on unplayed exchanges", default="ignore")
     parser.addini("interactions_record_mode", "record mode of cassettes (default none)", default="none")
     parser.addini(
@@ -160,6 +183,20 @@ def unplayed(config: pytest.Config) -> str:
     if value not in UNPLAYED:
         raise pytest.UsageError(f"interactions_unplayed = {value!r}; choose one of: {', '.join(UNPLAYED)}")
     return value
+
+
+def block_network(config: pytest.Config) -> bool:
+    """Whether every test runs with the network blocked (not only replaying ones)."""
+    value = config.getoption("--interactions-block-network")
+    return bool(value) if value is not None else bool(config.getini("interactions_block_network"))
+
+
+def allow_hosts(config: pytest.Config) -> list[str]:
+    """Hosts a blocked test may still reach."""
+    value = config.getoption("--interactions-allow-hosts")
+    if value is not None:
+        return [host.strip() for host in str(value).split(",") if host.strip()]
+    return [str(host) for host in config.getini("interactions_allow_hosts")]
 
 
 def save_failed(config: pytest.Config) -> bool:

@@ -34,6 +34,7 @@ from pytest_interactions.replay import DEFAULT_MATCH_ON, Replayer, ReplayServer,
 from pytest_interactions.replay._matching import Matcher
 from pytest_interactions.session._modes import parse_mode
 from pytest_interactions.transport import (
+    Blocking,
     Flavor,
     aread_request,
     block_network,
@@ -79,6 +80,8 @@ class SessionConfig:
     """Called on each recorded response before it is written: return it, or ``None`` to drop it."""
     ignore_hosts: Collection[str] = ()
     """Hosts whose requests are neither recorded nor replayed: they go to the network as they are."""
+    allow_hosts: Collection[str] = ()
+    """Hosts a replaying test may still reach (loopback always may)."""
 
 
 class Session:
@@ -95,6 +98,7 @@ class Session:
         self.exchanges: list[Exchange] = []
         self.meta: dict[str, Any] = dict(config.meta)
         self._lock = threading.Lock()
+        self._blocking: Blocking | None = None
         # Captured now: a test may change the environment before the cassette is written.
         self._secrets_seen = config.secrets.secret_values()
         exists = self.path.exists()
@@ -235,7 +239,8 @@ class Session:
         """Intercept requests made in this context (and threads it starts) for the duration."""
         with contextlib.ExitStack() as stack:
             if not self.recording and self.config.block_network:
-                stack.enter_context(block_network())
+                allowed = (*self.config.allow_hosts, *self.config.ignore_hosts)
+                self._blocking = stack.enter_context(block_network(allowed))
             if not self.recording and self.config.virtual_time:
                 self.clock = stack.enter_context(VirtualClock(_start_time(self.meta)))
             stack.enter_context(intercept(self, fallback=fallback))
@@ -263,6 +268,11 @@ class Session:
         """Unanswered requests and resumes from unknown events, in the order they happened."""
         found = [*self.errors, *(self.server.errors if self.server is not None else [])]
         return [self.redact(problem) for problem in found]
+
+    def blocked(self) -> list[str]:
+        """Network attempts refused while replaying (the client may have swallowed the error)."""
+        attempts = self._blocking.attempts if self._blocking is not None else []
+        return [self.redact(attempt) for attempt in dict.fromkeys(attempts)]
 
     def unplayed(self) -> list[Exchange]:
         """Recorded exchanges this replay never used (empty while recording)."""

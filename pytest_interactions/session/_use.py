@@ -11,6 +11,7 @@ from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.protocol import render_report
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session._session import Session, SessionConfig
+from pytest_interactions.transport import NetworkBlockedError
 
 
 class ProtocolCheckError(AssertionError):
@@ -51,7 +52,7 @@ def session_findings(session: Session, *, besides: str = "") -> str | None:
     Shown next to the test's own error when the test failed too, so that the reason is never
     hidden; what ``besides`` (that error's message) already says is not repeated.
     """
-    parts = [problem for problem in session.problems() if problem not in besides]
+    parts = [problem for problem in [*session.problems(), *session.blocked()] if problem not in besides]
     report = session_report(session)
     if report:
         parts.append(report)
@@ -73,6 +74,9 @@ def raise_for_session(session: Session) -> None:
         raise UnmatchedRequestError("\n\n".join([*problems, *([report] if report else [])]))
     if report:
         raise ProtocolCheckError(report)
+    blocked = session.blocked()
+    if blocked:
+        raise NetworkBlockedError("\n".join(blocked))
     unapplied = session.unapplied_faults()
     if unapplied:
         raise FaultNotAppliedError("\n".join(unapplied))

@@ -9,9 +9,15 @@ from pytest_interactions.transport._messages import (
     request_record,
     sync_stream,
 )
-from pytest_interactions.transport._network import NetworkBlockedError, block_network, blocked_attempts
+from pytest_interactions.transport._network import (
+    Blocking,
+    NetworkBlockedError,
+    block_network,
+    blocked_attempts,
+)
 
 __all__ = [
+    "Blocking",
     "Flavor",
     "Handler",
     "NetworkBlockedError",

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+import traceback
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -29,6 +32,21 @@ _original_connect_ex: Any = None
 _blocked: list[str] = []
 
 
+@dataclass
+class Blocking:
+    """One active block: what it lets through, why it blocks, and what it refused."""
+
+    reason: str
+    allowed: frozenset[str] = frozenset()
+    attempts: list[str] = field(default_factory=list)
+
+    def allows(self, host: str) -> bool:
+        return host in self.allowed
+
+
+_active: list[Blocking] = []
+
+
 _hook_installed = False
 _INET = (socket.AF_INET, socket.AF_INET6)
 _LOOKUPS = ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex")
@@ -38,7 +56,15 @@ _REVERSE = ("socket.gethostbyaddr", "socket.getnameinfo")
 def _is_local(address: Any) -> bool:
     if not isinstance(address, tuple):
         return True  # unix sockets and the like
-    return _is_local_host(address[0])
+    return _is_local_host(address[0]) or _allowed(address[0])
+
+
+def _allowed(host: Any) -> bool:
+    """Let through by every active block's allow-list."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    name = str(host).split("%")[0]
+    return bool(_active) and all(block.allows(name) for block in _active)
 
 
 def _is_local_host(host: Any) -> bool:
@@ -64,13 +90,31 @@ def _is_address(host: Any) -> bool:
     return True
 
 
+def _call_site() -> str:
+    """The innermost frame of the code under test that made the call (not a library's)."""
+    package = os.path.dirname(os.path.dirname(__file__))
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        name = frame.filename
+        if (
+            name.startswith(package)
+            or "site-packages" in name
+            or name.startswith(sys.prefix)
+            or (name.startswith(sys.base_prefix) or name.startswith("<"))
+        ):
+            continue
+        return f"{name}:{frame.lineno} in {frame.name}"
+    return "an unknown place"
+
+
 def _refuse(address: Any, what: str = "a connection to") -> None:
     where = f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) > 1 else str(address)
-    message = (
-        f"pytest-interactions blocked {what} {where} during replay; "
-        "record the cassette again (--interactions-record-mode=once/new_episodes) or mock this call"
-    )
+    reason = _active[-1].reason if _active else "during replay"
+    message = f"pytest-interactions blocked {what} {where} {reason}, from {_call_site()}"
+    if reason == "during replay":
+        message += "; record the cassette again (--interactions-record-mode=all) or mock this call"
     _blocked.append(message)
+    for block in _active:
+        block.attempts.append(message)
     raise NetworkBlockedError(message)
 
 
@@ -86,12 +130,12 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             _refuse(address, "a connection to" if event == "socket.connect" else "a datagram to")
     elif event in _LOOKUPS:
         host = args[0]
-        if host is not None and not _is_local_host(host) and not _is_address(host):
+        if host is not None and not _is_local_host(host) and not _is_address(host) and not _allowed(host):
             _refuse(host, "a DNS look-up of")
     elif event in _REVERSE:
         target = args[0]
         host = target[0] if isinstance(target, tuple) else target
-        if not _is_local_host(host):
+        if not _is_local_host(host) and not _allowed(host):
             _refuse(host, "a reverse DNS look-up of")
 
 
@@ -120,12 +164,29 @@ def blocked_attempts() -> list[str]:
     return list(_blocked)
 
 
+def _addresses(hosts: Collection[str]) -> frozenset[str]:
+    """The hosts, with the addresses their names resolve to (looked up before anything is blocked)."""
+    found = set(hosts)
+    for host in hosts:
+        if _is_address(host):
+            continue
+        with contextlib.suppress(OSError, UnicodeError):
+            found.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))
+    return frozenset(found)
+
+
 @contextlib.contextmanager
-def block_network() -> Iterator[None]:
-    """Refuse connections to non-loopback addresses for the duration."""
+def block_network(allow: Collection[str] = (), *, reason: str = "during replay") -> Iterator[Blocking]:
+    """Refuse connections to non-loopback addresses (but ``allow``'s) for the duration.
+
+    Yields the block, whose ``attempts`` lists every refusal made while it was active, so that a
+    test fails even when the code under test swallowed the error.
+    """
     global _depth, _original_connect, _original_connect_ex
+    block = Blocking(reason, _addresses(allow))
     with _lock:
         _install_audit_hook()
+        _active.append(block)
         if _depth == 0:
             _blocked.clear()
             _original_connect = socket.socket.connect
@@ -134,9 +195,10 @@ def block_network() -> Iterator[None]:
             socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign,assignment]
         _depth += 1
     try:
-        yield
+        yield block
     finally:
         with _lock:
+            _active.remove(block)
             _depth -= 1
             if _depth == 0:
                 socket.socket.connect = _original_connect  # type: ignore[method-assign]

@@ -21,6 +21,16 @@ TEST_NET = ("203.0.113.1", 80)  # TEST-NET-3: documentation only, never routed
 def replaying(tmp_path: Path) -> Iterator[None]:
     cassette = tmp_path / "empty.yaml"
     save_cassette(cassette, Cassette())
+    # Refusals the test catches still fail the session when it ends.
+    with pytest.raises(NetworkBlockedError, match="blocked"), use_cassette(cassette, "none"):
+        yield
+
+
+@pytest.fixture
+def replaying_loopback(tmp_path: Path) -> Iterator[None]:
+    """A replay in which nothing is refused: the session ends without error."""
+    cassette = tmp_path / "empty.yaml"
+    save_cassette(cassette, Cassette())
     with use_cassette(cassette, "none"):
         yield
 
@@ -74,7 +84,7 @@ def test_dns_look_ups_of_other_names_are_refused(lookup: object) -> None:
         lookup()  # type: ignore[operator]
 
 
-@pytest.mark.usefixtures("replaying")
+@pytest.mark.usefixtures("replaying_loopback")
 def test_loopback_names_and_literal_addresses_still_resolve() -> None:
     assert socket.getaddrinfo("localhost", 80)
     assert socket.getaddrinfo("127.0.0.1", 80)
