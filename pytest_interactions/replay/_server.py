@@ -7,6 +7,7 @@ everything the client does lands in the transcript for the checks.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import threading
@@ -79,6 +80,8 @@ class ReplayServer:
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._recorded_errors = _recorded_errors(tape.cassette.exchanges)
+        self._answers: dict[tuple[str, int], _Answer] = {}
+        self._moments: dict[str, list[float]] = {}
         self.touched: set[str] = set()
         """Interactions whose state or stream the client read (their polls and streams are played)."""
 
@@ -367,39 +370,58 @@ class ReplayServer:
         moment of the interaction, as if it had waited for it; one that sleeps is answered as of now.
         """
         previous = self._last_poll.get(history.interaction_id)
-        moments = sorted([at for at, _ in history.snapshots] + [e.at for e in history.events])
+        moments = self._moments.get(history.interaction_id)
+        if moments is None:
+            moments = sorted([at for at, _ in history.snapshots] + [e.at for e in history.events])
+            self._moments[history.interaction_id] = moments
         if previous is not None and now <= previous:
-            later = [at for at in moments if at > now]
-            if later:
-                self.advance_to(later[0])
+            later = bisect.bisect_right(moments, now)
+            if later < len(moments):
+                self.advance_to(moments[later])
         elif moments and now < moments[0]:
             self.advance_to(moments[0])  # the first recorded state is answered as of its time
         now = self.now()
         self._last_poll[history.interaction_id] = now
         return now
 
-    def _snapshot(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any]:
+    def _snapshot(self, history: History, at: float) -> _Answer:
+        """The poll answer as of ``at``: a recorded one, or the fold of the events shown by then.
+
+        Answers are built and serialised once each and shared by every poll that shows them
+        (their bodies are read, never changed).
+        """
+        fault = self.faults.protocol
+        injection = self._injection(history)
+        if fault is None or injection is None or at < injection[0]:
+            response = _snapshot_as_of(history, at)
+            if response is not None:
+                key: tuple[str, int] = (history.interaction_id, id(response))
+            else:
+                shown = bisect.bisect_right([e.at for e in self.events(history)], at)
+                key = (history.interaction_id, -shown - 1)
+            cached = self._answers.get(key)
+            if cached is None:
+                cached = self._answers[key] = _Answer.of(*self._built(history, at))
+            return cached
+        # The run as it stood when it turned, with the injected ending.
+        status, headers, body = self._built(history, at)
+        before = _snapshot_as_of(history, injection[0] - 1e-9) if fault.on == "polls" else None
+        if before is not None and before.body is not None:
+            body = copy.deepcopy(before.body.value)
+        if isinstance(body, dict):
+            body["status"] = _INJECTED_STATUS[fault.kind]
+            if fault.kind == "failure":
+                body["errors"] = [{"code": "injected_failure", "message": fault.message}]
+        return _Answer.of(status, headers, body)
+
+    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any]:
         response = _snapshot_as_of(history, at)
         if response is not None:
             body = copy.deepcopy(response.body.value) if response.body is not None else {}
-            headers = list(response.headers)
-            status = response.status
-        else:
-            fold = protocol.InteractionFold()
-            fold.extend(e.payload for e in self.events(history) if e.payload is not None and e.at <= at)
-            body, headers, status = fold.snapshot(), list(_JSON_HEADERS), 200
-        fault = self.faults.protocol
-        injection = self._injection(history)
-        if fault is not None and injection is not None and at >= injection[0]:
-            # The run as it stood when it turned, with the injected ending.
-            before = _snapshot_as_of(history, injection[0] - 1e-9) if fault.on == "polls" else None
-            if before is not None and before.body is not None:
-                body = copy.deepcopy(before.body.value)
-            if isinstance(body, dict):
-                body["status"] = _INJECTED_STATUS[fault.kind]
-                if fault.kind == "failure":
-                    body["errors"] = [{"code": "injected_failure", "message": fault.message}]
-        return status, headers, body
+            return response.status, list(response.headers), body
+        fold = protocol.InteractionFold()
+        fold.extend(e.payload for e in self.events(history) if e.payload is not None and e.at <= at)
+        return 200, list(_JSON_HEADERS), fold.snapshot()
 
     def _poll(
         self, flavor: Flavor, request: Any, history: History, target: str, now: float, asynchronous: bool
@@ -424,13 +446,16 @@ class ReplayServer:
             )
         self.touched.add(history.interaction_id)
         now = self._paced(history, now)
-        status, headers, body = self._snapshot(history, now)
-        if isinstance(body, Mapping) and isinstance(body.get("status"), str):
-            self.transcript.saw_status(now, history.interaction_id, str(body["status"]), "poll")
-        self.transcript.add_request(RequestRecord(now, "GET", target, status, history.interaction_id, "get"))
-        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        self._note(now, status, headers, body)
-        return _response(flavor, request, status, headers, [data], asynchronous=asynchronous)
+        answer = self._snapshot(history, now)
+        if answer.shown_status is not None:
+            self.transcript.saw_status(now, history.interaction_id, answer.shown_status, "poll")
+        self.transcript.add_request(
+            RequestRecord(now, "GET", target, answer.status, history.interaction_id, "get")
+        )
+        self._note(now, answer.status, answer.headers, answer.body)
+        return _response(
+            flavor, request, answer.status, answer.headers, [answer.data], asynchronous=asynchronous
+        )
 
     def _note(
         self, now: float, status: int, headers: list[tuple[str, str]], body: Any = None
@@ -829,6 +854,23 @@ def _snapshot_as_of(history: History, at: float) -> RecordedResponse | None:
         )
         chosen = newer or chosen or history.snapshots[0]
     return chosen[1]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A poll answer, serialised once: status, headers, the body and its bytes."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: Any
+    data: bytes
+    shown_status: str | None
+
+    @classmethod
+    def of(cls, status: int, headers: list[tuple[str, str]], body: Any) -> _Answer:
+        shown = body.get("status") if isinstance(body, Mapping) else None
+        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        return cls(status, headers, body, data, shown if isinstance(shown, str) else None)
 
 
 def _served(record: StreamEvent, at: float) -> StreamEvent:
