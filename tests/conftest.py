@@ -13,6 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _inner_runs_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytester runs keep the order their modules are written in (``-p randomly`` still works)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+
+
 class RawServer:
     """Serves ``respond(path, ...)`` answers; remembers the requests it got."""
 

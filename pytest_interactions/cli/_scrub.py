@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{path}:{line}: {verb} {item.where}")
         leaks = leaked_values(text, policy)
         for variable, line in leaks:
-            print(f"{path}:{line}: the value of ${variable} appears here; no filter reaches it")
+            print(f"{path}:{line}: the value of {variable} appears here; no filter reaches it")
         if leaks:
             status = max(status, 1)
         if not found:

@@ -74,7 +74,7 @@ def validate_file(path: Path | str, policy: SecretPolicy | None = None) -> list[
     for secret in secrets_in(cassette, policy):
         problems.append(Problem(name, secret.line(text, lines), "secrets", f"{secret.where} is not scrubbed"))
     for variable, line in leaked_values(text, policy):
-        problems.append(Problem(name, line, "secrets", f"the value of ${variable} appears in the cassette"))
+        problems.append(Problem(name, line, "secrets", f"the value of {variable} appears in the cassette"))
     return sorted(problems, key=lambda p: (p.line or 0, p.rule))
 
 

@@ -49,7 +49,9 @@ def test_a_failing_test_gets_its_page(pytester: pytest.Pytester, name: str, resu
     pytester.makeini(INI)
     pytester.makepyfile(clients=CLIENTS)
     pytester.makepyfile(test_session=SUITE.format(name=name, resume=resume))
-    pytester.runpytest_subprocess("--interactions-record-mode=once", *FAST).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(
+        "--interactions-record-mode=once", "--interactions-no-faults", *FAST
+    ).assert_outcomes(passed=1)
     result = pytester.runpytest_subprocess("--interactions-html=pages", *FAST)
     page = pytester.path / "pages" / f"test_session.py_test_resumes_{name}.html"
     if not fails:
