@@ -26,6 +26,10 @@ IGNORED_MODULES: tuple[str, ...] = ("pytest_interactions", "threading", "_pytest
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 _REAL_SLEEP = {"sleep": time.sleep}
+#: Loop time's base is a multiple of 1/_GRID seconds (exact in binary).
+_GRID = 2**20
+#: Float error tolerated when converting a wait to whole microseconds (in microseconds).
+_NOISE = 1e-3
 
 
 def _selector_class() -> type[selectors.BaseSelector]:
@@ -43,7 +47,7 @@ class _FrozenTime:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.users = 0
-        self.elapsed = 0.0
+        self.micros = 0
         self.factory: Any = None
         self.freezer: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
@@ -54,13 +58,14 @@ class _FrozenTime:
             self.users += 1
             if self.users > 1:
                 return
-            self.elapsed = 0.0
+            self.micros = 0
             self.freezer = freeze_time(start, ignore=list(IGNORED_MODULES), tick=False)
             self.factory = self.freezer.start()
             self._patch(time, "sleep", _virtual_sleep)
             # Event loops read virtual time from a small base: freezegun's monotonic counts from
-            # 1970, where float precision is too coarse for asyncio's timer arithmetic.
-            self.loop_base = real_monotonic()
+            # 1970, where float precision is too coarse for asyncio's timer arithmetic. The base is
+            # a whole number of 2**-20 s, so that adding whole seconds to it stays exact.
+            self.loop_base = math.floor(real_monotonic() * _GRID) / _GRID
             self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))
@@ -77,14 +82,20 @@ class _FrozenTime:
                 self.freezer.stop()
             self.freezer = self.factory = None
 
+    @property
+    def elapsed(self) -> float:
+        return self.micros / 1_000_000
+
     def advance(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        # freezegun counts in whole microseconds: round up so that a timer due in
-        # ``seconds`` is never left a fraction short.
-        micros = math.ceil(seconds * 1_000_000)
+        # freezegun counts in whole microseconds: round up so that a timer due in ``seconds`` is
+        # never left a fraction short, but not for float noise: a timeout of 300 s computed as
+        # ``when - loop.time()`` reads 300.00000000003 and must move 300 s, not 300.000001 s.
+        # Time counts in whole microseconds (an int), so that steps add up exactly.
+        micros = max(1, math.ceil(seconds * 1_000_000 - _NOISE))
         with self.lock:
-            self.elapsed += micros / 1_000_000
+            self.micros += micros
             if self.factory is not None:
                 self.factory.tick(timedelta(microseconds=micros))
 
