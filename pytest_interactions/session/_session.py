@@ -196,6 +196,11 @@ class Session:
             raise self._unmatched(incoming)
         return await self.recorder.handle_async(flavor, request, send)
 
+    def bypassed(self, message: str) -> None:
+        """Note a request made around interception: the session fails even if the client swallows it."""
+        with self._lock:
+            self.errors.append(message)
+
     # -- lifecycle --------------------------------------------------------------------------
 
     @contextlib.contextmanager
