@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import httpx
@@ -120,11 +120,31 @@ class _Pieces(io.RawIOBase):
         super().close()
 
 
+@functools.cache
+def _pulled_response_class() -> type:
+    from urllib3 import HTTPResponse
+
+    class PulledResponse(HTTPResponse):
+        """A urllib3 response whose ``stream()`` hands on each piece as it comes (as it does for a
+        chunked body), instead of waiting until ``amt`` bytes have arrived."""
+
+        def stream(
+            self, amt: int | None = 2**16, decode_content: bool | None = None
+        ) -> Generator[bytes, None, None]:
+            pieces = self._fp
+            assert isinstance(pieces, _Pieces)
+            while data := pieces.read(amt or _CHUNK):
+                yield data
+            pieces.close()
+
+    return PulledResponse
+
+
 def _response(adapter: Any, prepared: Any, answer: httpx.Response) -> Any:
-    from urllib3 import HTTPHeaderDict, HTTPResponse
+    from urllib3 import HTTPHeaderDict
 
     status, reason, headers = _bridge.answer_parts(answer)
-    raw = HTTPResponse(
+    raw = _pulled_response_class()(
         body=_Pieces(answer.stream),
         headers=HTTPHeaderDict(headers),
         status=status,
