@@ -3,7 +3,6 @@ is named by the checks, exactly as for httpx clients."""
 
 from __future__ import annotations
 
-
 import aiohttp  # noqa: F401  (loaded here so that in-process pytester runs find it)
 import pytest
 
