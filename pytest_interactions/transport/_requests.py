@@ -131,8 +131,7 @@ def _pulled_response_class() -> type:
         def stream(
             self, amt: int | None = 2**16, decode_content: bool | None = None
         ) -> Generator[bytes, None, None]:
-            pieces = self._fp
-            assert isinstance(pieces, _Pieces)
+            pieces: Any = self._fp  # the _Pieces given as the body
             while data := pieces.read(amt or _CHUNK):
                 yield data
             pieces.close()
