@@ -66,10 +66,35 @@ def test_the_async_client_through_aiohttp_is_recorded_and_replayed(
     assert len(replay.exchanges) == 2
 
 
-def test_an_async_langchain_google_genai_call_is_recorded_and_replayed() -> None:
-    pytest.importorskip(
+def test_an_async_langchain_google_genai_call_is_recorded_and_replayed(
+    raw_server: RawServer, tmp_path: Path
+) -> None:
+    chat_models = pytest.importorskip(
         "langchain_google_genai",
         reason="langchain-google-genai (4.4) requires google-genai<3, and the tests need google-genai>=3.4 "
         "for the Interactions API: the two cannot be installed together",
     )
-    pytest.fail("langchain-google-genai is installed: write this test against it")
+
+    async def ask_langchain() -> object:
+        chat = chat_models.ChatGoogleGenerativeAI(
+            model=MODEL, google_api_key="test-key", base_url=raw_server.base_url, max_retries=0
+        )
+        assert chat.client._api_client._use_aiohttp()  # its async calls go through aiohttp
+        return (await chat.ainvoke("Say hello")).content
+
+    raw_server.respond(
+        f"/v1beta/models/{MODEL}:generateContent",
+        json.dumps(candidate("Hello from langchain!")).encode(),
+        headers=[("content-type", "application/json; charset=UTF-8")],
+    )
+    cassette = tmp_path / "langchain.yaml"
+    with use_cassette(cassette, "once"):
+        recorded = asyncio.run(ask_langchain())
+    assert recorded == "Hello from langchain!"
+    assert len(raw_server.requests) == 1
+    raw_server.httpd.shutdown()
+    raw_server.httpd.server_close()
+
+    with use_cassette(cassette, "none") as replay:
+        assert asyncio.run(ask_langchain()) == recorded
+    assert len(replay.exchanges) == 1
