@@ -19,10 +19,18 @@ from typing import Any
 
 from freezegun import freeze_time
 
+from pytest_interactions.clock import _trio
 from pytest_interactions.clock._real import real_monotonic
 
 #: Modules that keep real time while the clock is frozen.
-IGNORED_MODULES: tuple[str, ...] = ("pytest_interactions", "threading", "_pytest.runner", "_pytest.terminal")
+#: trio keeps its own clock (see ``_trio``): frozen, a run that does not use virtual time would hang.
+IGNORED_MODULES: tuple[str, ...] = (
+    "pytest_interactions",
+    "threading",
+    "_pytest.runner",
+    "_pytest.terminal",
+    "trio",
+)
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 _REAL_SLEEP = {"sleep": time.sleep}
@@ -48,6 +56,8 @@ class _FrozenTime:
         self.lock = threading.RLock()
         self.users = 0
         self.micros = 0
+        self.total_micros = 0
+        self.real_at_freeze = 0.0
         self.factory: Any = None
         self.freezer: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
@@ -59,6 +69,7 @@ class _FrozenTime:
             if self.users > 1:
                 return
             self.micros = 0
+            self.real_at_freeze = real_monotonic()
             self.freezer = freeze_time(start, ignore=list(IGNORED_MODULES), tick=False)
             self.factory = self.freezer.start()
             self._patch(time, "sleep", _virtual_sleep)
@@ -69,6 +80,8 @@ class _FrozenTime:
             self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))
+            for owner, name, value in _trio.patches(self):
+                self._patch(owner, name, value)
 
     def release(self) -> None:
         with self.lock:
@@ -86,6 +99,12 @@ class _FrozenTime:
     def elapsed(self) -> float:
         return self.micros / 1_000_000
 
+    def trio_time(self) -> float:
+        # Real time plus every jump so far; while frozen, real time stops counting (as loop time
+        # does), and on release it counts again from where it stood: never back.
+        real = self.real_at_freeze if self.users else real_monotonic()
+        return real + self.total_micros / 1_000_000
+
     def advance(self, seconds: float) -> None:
         if seconds <= 0:
             return
@@ -96,6 +115,7 @@ class _FrozenTime:
         micros = max(1, math.ceil(seconds * 1_000_000 - _NOISE))
         with self.lock:
             self.micros += micros
+            self.total_micros += micros
             if self.factory is not None:
                 self.factory.tick(timedelta(microseconds=micros))
 
@@ -163,6 +183,7 @@ class VirtualClock:
     def start(self) -> VirtualClock:
         if self._running:
             raise RuntimeError("this virtual clock is already running")
+        _trio.refuse_running_trio(_FROZEN)
         _FROZEN.acquire(self.start_time)
         self._origin = _FROZEN.elapsed
         self._running = True
