@@ -14,7 +14,7 @@ import math
 import selectors
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun import freeze_time
@@ -31,7 +31,7 @@ IGNORED_MODULES: tuple[str, ...] = (
     "_pytest.terminal",
     "trio",
 )
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 _REAL_SLEEP = {"sleep": time.sleep}
 #: Loop time's base is a multiple of 1/_GRID seconds (exact in binary).

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ class Session:
         self.path = Path(config.cassette_path)
         self.mode = parse_mode(config.record_mode)
         self.started = real_monotonic()
-        self._wall_start = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        self._wall_start = datetime.now(UTC).replace(microsecond=0).isoformat()
         self._skipped = 0.0
         self.errors: list[str] = []
         self.exchanges: list[Exchange] = []
