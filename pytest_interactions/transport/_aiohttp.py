@@ -38,12 +38,19 @@ def install(current: Callable[[], Any]) -> list[_Patch]:
         return []
     owner = aiohttp.ClientSession
     original = owner.__dict__["_request"]
+    middlewares = "middlewares" in inspect.signature(original).parameters
 
     @functools.wraps(original)
     async def _request(self: Any, method: str, str_or_url: Any, **kwargs: Any) -> Any:
         handler = current()
         if handler is None:
             return await original(self, method, str_or_url, **kwargs)
+        if not middlewares:
+            raise _refused(
+                handler,
+                f"pytest-interactions intercepts aiohttp 3.12 and later (client middlewares); aiohttp "
+                f"{aiohttp.__version__} would send {method} {str_or_url} unrecorded: upgrade aiohttp",
+            )
         chosen = kwargs.get("middlewares")
         chain = tuple(self._middlewares if chosen is None else chosen)
         decompress = kwargs.get("auto_decompress")
@@ -60,9 +67,10 @@ async def _answer(handler: Any, decoded: bool, req: Any, send_on: Any) -> Any:
     """The middleware: the session answers ``req`` (recording sends it on with ``send_on``)."""
     __tracebackhide__ = True
     if "upgrade" in {k.lower() for k in req.headers}:
-        raise UnsupportedRequestError(
+        raise _refused(
+            handler,
             f"pytest-interactions cannot record or replay the aiohttp upgrade (WebSocket) request "
-            f"{req.method} {req.url}; only plain HTTP requests and streamed responses are supported"
+            f"{req.method} {req.url}; only plain HTTP requests and streamed responses are supported",
         )
     content = await _body_bytes(req)
     request = _bridge.httpx_request(req.method, str(req.url), req.headers.items(), content)
@@ -77,6 +85,12 @@ async def _answer(handler: Any, decoded: bool, req: Any, send_on: Any) -> Any:
     except TransportFailure as failure:
         raise translate(failure, req) from None
     return _client_response(req, answer, len(content))
+
+
+def _refused(handler: Any, message: str) -> UnsupportedRequestError:
+    """The error for a request the session cannot answer, noted so that the test fails anyway."""
+    handler.bypassed(message)
+    return UnsupportedRequestError(message)
 
 
 async def _body_bytes(req: Any) -> bytes:
