@@ -90,9 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(cassette=None, record_mode=None, match_on=None, disconnect=None, reconnect=None, "
         "polls=None, inject=None, checks=None, virtual_time=True, replay='server'): record or replay "
-        "this test's httpx / httpx2 traffic; in replay, cut streams (disconnect='after:N', "
-        "'mid-event:N', 'every:N', 'each-event', ...), inject answers and protocol faults, and check "
-        "that the client resumed correctly. See docs/plugin.md.",
+        "this test's HTTP traffic (httpx, httpx2, aiohttp, requests); in replay, cut streams "
+        "(disconnect='after:N', 'mid-event:N', 'every:N', 'each-event', ...), inject answers and "
+        "protocol faults, and check that the client resumed correctly. See docs/plugin.md.",
     )
     config.addinivalue_line(
         "markers",
