@@ -8,6 +8,7 @@ response over a file whose bytes are pulled from the answer's stream as the clie
 from __future__ import annotations
 
 import functools
+import http.client
 import io
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
@@ -91,12 +92,22 @@ class _RealBody(httpx.SyncByteStream):
 
 
 class _Pieces(io.RawIOBase):
-    """A file whose bytes come from an answer's stream, pulled as they are read."""
+    """A file whose bytes come from an answer's stream, pulled as they are read.
 
-    def __init__(self, stream: Any) -> None:
+    It also stands for the ``http.client`` response under urllib3's (``msg``, ``isclosed``), which
+    is where requests reads the cookies an answer sets.
+    """
+
+    def __init__(self, stream: Any, headers: list[tuple[str, str]]) -> None:
         self._stream = stream
         self._chunks = iter(stream)
         self._left = b""
+        self.msg = http.client.HTTPMessage()
+        for name, value in headers:
+            self.msg[name] = value
+
+    def isclosed(self) -> bool:
+        return self.closed
 
     def readable(self) -> bool:
         return True
@@ -143,8 +154,10 @@ def _response(adapter: Any, prepared: Any, answer: httpx.Response) -> Any:
     from urllib3 import HTTPHeaderDict
 
     status, reason, headers = _bridge.answer_parts(answer)
+    pieces: Any = _Pieces(answer.stream, headers)
     raw = _pulled_response_class()(
-        body=_Pieces(answer.stream),
+        body=pieces,
+        original_response=pieces,
         headers=HTTPHeaderDict(headers),
         status=status,
         version=11,

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import requests
 
-from pytest_interactions.cassette import Disconnect, load_cassette
+from pytest_interactions.cassette import Disconnect, SecretPolicy, load_cassette
 from pytest_interactions.emulator import Emulator, answer_for
 from pytest_interactions.faults import FaultPlan
 from pytest_interactions.session import use_cassette
+from tests.conftest import RawServer
 
 HEADERS = {"x-goog-api-key": "k"}
 MODEL = "gemini-3.5-flash"
@@ -123,3 +124,26 @@ def test_a_drop_while_recording_is_replayed_as_the_same_error(
     assert lines == recorded_lines
     assert type(error) is type(recorded_error)
     assert str(error) == str(recorded_error)
+
+
+def test_cookies_an_answer_sets_reach_the_session_in_replay(raw_server: RawServer, tmp_path: Path) -> None:
+    raw_server.respond(
+        "/login",
+        b'{"ok": true}',
+        headers=[("content-type", "application/json"), ("set-cookie", "session=abc123; Path=/")],
+    )
+    cassette = tmp_path / "cookies.yaml"
+    # This cookie is no secret: keep it in the cassette (Set-Cookie is scrubbed by default).
+    policy = SecretPolicy(headers=SecretPolicy().headers - {"set-cookie"})
+
+    def log_in() -> dict[str, str]:
+        with requests.Session() as http:
+            http.get(f"{raw_server.base_url}/login", timeout=10).raise_for_status()
+            return http.cookies.get_dict()
+
+    with use_cassette(cassette, "once", secrets=policy):
+        assert log_in() == {"session": "abc123"}
+    raw_server.httpd.shutdown()
+    raw_server.httpd.server_close()
+    with use_cassette(cassette, "none", secrets=policy):
+        assert log_in() == {"session": "abc123"}
