@@ -15,12 +15,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pytest_interactions.cassette import Disconnect, StreamEvent, load_cassette
+from pytest_interactions.cassette import Disconnect, SecretPolicy, StreamEvent, load_cassette
 from pytest_interactions.clock import real_monotonic
 from pytest_interactions.emulator import Emulator, answer_for
 from pytest_interactions.faults import FaultPlan
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import use_cassette
+from tests.conftest import RawServer
 
 HEADERS = {"x-goog-api-key": "k"}
 MODEL = "gemini-3.5-flash"
@@ -215,3 +216,28 @@ def test_a_websocket_through_aiohttp_fails_loudly(tmp_path: Path) -> None:
         asyncio.run(connect())
     assert len(refused) == 1
     assert re.search(upgrade, refused[0])
+
+
+def test_cookies_an_answer_sets_reach_the_cookie_jar_in_replay(raw_server: RawServer, tmp_path: Path) -> None:
+    raw_server.respond(
+        "/login",
+        b'{"ok": true}',
+        headers=[("content-type", "application/json"), ("set-cookie", "session=abc123; Path=/")],
+    )
+    cassette = tmp_path / "cookies.yaml"
+    # This cookie is no secret: keep it in the cassette (Set-Cookie is scrubbed by default).
+    policy = SecretPolicy(headers=SecretPolicy().headers - {"set-cookie"})
+
+    async def log_in() -> dict[str, str]:
+        jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address
+        url = f"{raw_server.base_url}/login"
+        async with aiohttp.ClientSession(cookie_jar=jar) as http, http.get(url) as answer:
+            assert (await answer.json()) == {"ok": True}
+            return {cookie.key: cookie.value for cookie in http.cookie_jar}
+
+    with use_cassette(cassette, "once", secrets=policy):
+        assert asyncio.run(log_in()) == {"session": "abc123"}
+    raw_server.httpd.shutdown()
+    raw_server.httpd.server_close()
+    with use_cassette(cassette, "none", secrets=policy):
+        assert asyncio.run(log_in()) == {"session": "abc123"}
