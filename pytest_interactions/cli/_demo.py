@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from httpx_sse import connect_sse
 
 from pytest_interactions import protocol
 from pytest_interactions.emulator import Emulator
@@ -67,6 +66,11 @@ class DemoFailure(AssertionError):
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        import httpx_sse  # noqa: F401  (the demo's client reads streams with it)
+    except ImportError:
+        print("FAILED: the demo needs httpx-sse: pip install 'pytest-interactions[demo]'")
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         cassette = args.cassette or Path(tmp) / "demo.yaml"
         try:
@@ -105,6 +109,8 @@ def drive_session(
     ``drop(interaction_id)`` asks the server to cut the next stream of that interaction (only
     while recording: a replay repeats the recorded disconnect).
     """
+    from httpx_sse import connect_sse
+
     started = time.monotonic()
 
     def log(message: str) -> None:

@@ -1,6 +1,7 @@
 """Time for sessions: the real clock, and the virtual clock that replay runs on."""
 
 from pytest_interactions.clock._real import real_monotonic
+from pytest_interactions.clock._trio import VirtualTimeError
 from pytest_interactions.clock._virtual import VirtualClock, real_sleep
 
-__all__ = ["VirtualClock", "real_monotonic", "real_sleep"]
+__all__ = ["VirtualClock", "VirtualTimeError", "real_monotonic", "real_sleep"]

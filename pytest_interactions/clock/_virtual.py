@@ -14,18 +14,30 @@ import math
 import selectors
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun import freeze_time
 
+from pytest_interactions.clock import _trio
 from pytest_interactions.clock._real import real_monotonic
 
 #: Modules that keep real time while the clock is frozen.
-IGNORED_MODULES: tuple[str, ...] = ("pytest_interactions", "threading", "_pytest.runner", "_pytest.terminal")
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+#: trio keeps its own clock (see ``_trio``): frozen, a run that does not use virtual time would hang.
+IGNORED_MODULES: tuple[str, ...] = (
+    "pytest_interactions",
+    "threading",
+    "_pytest.runner",
+    "_pytest.terminal",
+    "trio",
+)
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 _REAL_SLEEP = {"sleep": time.sleep}
+#: Loop time's base is a multiple of 1/_GRID seconds (exact in binary).
+_GRID = 2**20
+#: Float error tolerated when converting a wait to whole microseconds (in microseconds).
+_NOISE = 1e-3
 
 
 def _selector_class() -> type[selectors.BaseSelector]:
@@ -43,7 +55,9 @@ class _FrozenTime:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.users = 0
-        self.elapsed = 0.0
+        self.micros = 0
+        self.total_micros = 0
+        self.real_at_freeze = 0.0
         self.factory: Any = None
         self.freezer: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
@@ -54,16 +68,20 @@ class _FrozenTime:
             self.users += 1
             if self.users > 1:
                 return
-            self.elapsed = 0.0
+            self.micros = 0
+            self.real_at_freeze = real_monotonic()
             self.freezer = freeze_time(start, ignore=list(IGNORED_MODULES), tick=False)
             self.factory = self.freezer.start()
             self._patch(time, "sleep", _virtual_sleep)
             # Event loops read virtual time from a small base: freezegun's monotonic counts from
-            # 1970, where float precision is too coarse for asyncio's timer arithmetic.
-            self.loop_base = real_monotonic()
+            # 1970, where float precision is too coarse for asyncio's timer arithmetic. The base is
+            # a whole number of 2**-20 s, so that adding whole seconds to it stays exact.
+            self.loop_base = math.floor(real_monotonic() * _GRID) / _GRID
             self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))
+            for owner, name, value in _trio.patches(self):
+                self._patch(owner, name, value)
 
     def release(self) -> None:
         with self.lock:
@@ -77,14 +95,27 @@ class _FrozenTime:
                 self.freezer.stop()
             self.freezer = self.factory = None
 
+    @property
+    def elapsed(self) -> float:
+        return self.micros / 1_000_000
+
+    def trio_time(self) -> float:
+        # Real time plus every jump so far; while frozen, real time stops counting (as loop time
+        # does), and on release it counts again from where it stood: never back.
+        real = self.real_at_freeze if self.users else real_monotonic()
+        return real + self.total_micros / 1_000_000
+
     def advance(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        # freezegun counts in whole microseconds: round up so that a timer due in
-        # ``seconds`` is never left a fraction short.
-        micros = math.ceil(seconds * 1_000_000)
+        # freezegun counts in whole microseconds: round up so that a timer due in ``seconds`` is
+        # never left a fraction short, but not for float noise: a timeout of 300 s computed as
+        # ``when - loop.time()`` reads 300.00000000003 and must move 300 s, not 300.000001 s.
+        # Time counts in whole microseconds (an int), so that steps add up exactly.
+        micros = max(1, math.ceil(seconds * 1_000_000 - _NOISE))
         with self.lock:
-            self.elapsed += micros / 1_000_000
+            self.micros += micros
+            self.total_micros += micros
             if self.factory is not None:
                 self.factory.tick(timedelta(microseconds=micros))
 
@@ -152,6 +183,7 @@ class VirtualClock:
     def start(self) -> VirtualClock:
         if self._running:
             raise RuntimeError("this virtual clock is already running")
+        _trio.refuse_running_trio(_FROZEN)
         _FROZEN.acquire(self.start_time)
         self._origin = _FROZEN.elapsed
         self._running = True

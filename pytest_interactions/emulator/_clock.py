@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-DEFAULT_EPOCH = datetime(2026, 5, 20, 12, 0, 0, tzinfo=timezone.utc)
+DEFAULT_EPOCH = datetime(2026, 5, 20, 12, 0, 0, tzinfo=UTC)
 
 
 class EmulatorClock:

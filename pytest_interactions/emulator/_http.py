@@ -163,7 +163,7 @@ class _Connection:
             raise _TimedOut(idle)
         try:
             data = await asyncio.wait_for(self.reader.read(65536), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _TimedOut(idle) from None
         if len(self.start) < 256:
             self.start += data[: 256 - len(self.start)]
@@ -257,7 +257,7 @@ class _Connection:
         """Wait until the client took what was written; one that stops reading is dropped."""
         try:
             await asyncio.wait_for(self.writer.drain(), self.server.write_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.writer.transport.abort()
             raise ConnectionError(f"the client read nothing for {self.server.write_timeout:g} s") from None
 

@@ -1,13 +1,20 @@
 """pytest glue: options, ini keys, markers and fixtures (registered through ``pytest11``)."""
 
-from pytest_interactions.plugin._fixtures import (
+import pytest
+
+# vcrpy's matchers explain a mismatch with plain asserts, which pytest-recording has rewritten for
+# readable messages; registered before this plugin imports vcrpy, so that with both plugins
+# installed the module is rewritten whichever loads first, and no warning says it could not be.
+pytest.register_assert_rewrite("vcr.matchers")
+
+from pytest_interactions.plugin._fixtures import (  # noqa: E402
     _interactions_marker,
     _interactions_network,
     interactions,
     interactions_config,
     interactions_server,
 )
-from pytest_interactions.plugin._hooks import (
+from pytest_interactions.plugin._hooks import (  # noqa: E402
     pytest_collection_modifyitems,
     pytest_configure,
     pytest_generate_tests,
@@ -18,7 +25,7 @@ from pytest_interactions.plugin._hooks import (
     pytest_terminal_summary,
     pytest_unconfigure,
 )
-from pytest_interactions.plugin._options import pytest_addoption
+from pytest_interactions.plugin._options import pytest_addoption  # noqa: E402
 
 #: Optional modes, each a plugin of its own.
 pytest_plugins = ["pytest_interactions.plugin._contract", "pytest_interactions.plugin._html_report"]

@@ -155,8 +155,8 @@ def register_markers(config: pytest.Config) -> None:
     options = "; ".join(f"{name}: {text}" for name, text in OPTIONS.items())
     config.addinivalue_line(
         "markers",
-        f"{MARKER}({signature}): record or replay this test's Interactions API traffic (httpx / "
-        "httpx2), cut streams, inject faults and check that the client resumed correctly; module, "
+        f"{MARKER}({signature}): record or replay this test's HTTP traffic (httpx, httpx2, "
+        "aiohttp, requests), cut streams, inject faults and check that the client resumed correctly; module, "
         f"class and function markers merge, the closest winning. Options: {options}. See docs/plugin.md.",
     )
     config.addinivalue_line(

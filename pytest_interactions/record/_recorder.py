@@ -49,6 +49,11 @@ class Recorder:
     def _failed(self, exchange: Exchange, began: float, exc: BaseException) -> None:
         exchange.error = Disconnect(self.clock() - began, type(exc).__name__, str(exc))
 
+    def _abandoned(self, exchange: Exchange) -> None:
+        """The client gave up waiting (a cancelled task, an interrupt): nothing answered it to record."""
+        with self._lock:
+            self.exchanges.remove(exchange)
+
     def _response(self, exchange: Exchange, began: float, response: Any) -> Tee:
         recorded = RecordedResponse(
             status=response.status_code,
@@ -64,6 +69,9 @@ class Recorder:
             response = send(request)
         except Exception as exc:
             self._failed(exchange, began, exc)
+            raise
+        except BaseException:
+            self._abandoned(exchange)
             raise
         tee = self._response(exchange, began, response)
         original = response.stream
@@ -91,6 +99,9 @@ class Recorder:
             response = await send(request)
         except Exception as exc:
             self._failed(exchange, began, exc)
+            raise
+        except BaseException:
+            self._abandoned(exchange)
             raise
         tee = self._response(exchange, began, response)
         original = response.stream

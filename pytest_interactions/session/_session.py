@@ -7,7 +7,7 @@ import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ class Session:
         self.path = Path(config.cassette_path)
         self.mode = parse_mode(config.record_mode)
         self.started = real_monotonic()
-        self._wall_start = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        self._wall_start = datetime.now(UTC).replace(microsecond=0).isoformat()
         self._skipped = 0.0
         self.errors: list[str] = []
         self.exchanges: list[Exchange] = []
@@ -231,6 +231,11 @@ class Session:
         if self.recorder is None:
             raise self._unmatched(incoming)
         return await self.recorder.handle_async(flavor, request, send)
+
+    def bypassed(self, message: str) -> None:
+        """Note a request made around interception: the session fails even if the client swallows it."""
+        with self._lock:
+            self.errors.append(message)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -22,7 +22,9 @@ class ProtocolCheckError(AssertionError):
 def use_cassette(
     path: str | Path, record_mode: str = "none", *, fallback: bool = False, **options: Any
 ) -> Iterator[Session]:
-    """Record or replay the httpx / httpx2 requests made in this context (thread or task).
+    """Record or replay the HTTP requests made in this context (thread or task).
+
+    httpx, httpx2, aiohttp and requests are intercepted; other HTTP libraries are refused.
 
     ``options`` are those of :class:`SessionConfig` (``faults=``, ``checks=``, ``virtual_time=``,
     ``replay=``, ``match_on=``, ``secrets=``, ``recording_clock=``). The cassette is written when

@@ -1,6 +1,8 @@
-"""Interception of httpx and httpx2 transports (sync and async), per context."""
+"""Interception of HTTP clients per context: httpx and httpx2 transports, aiohttp and requests bridged
+to them, other libraries refused while a session is active."""
 
 from pytest_interactions.transport._flavors import Flavor, available
+from pytest_interactions.transport._guard import UninterceptedRequestError
 from pytest_interactions.transport._intercept import Handler, current, intercept, is_installed
 from pytest_interactions.transport._messages import (
     aread_request,
@@ -21,6 +23,7 @@ __all__ = [
     "Flavor",
     "Handler",
     "NetworkBlockedError",
+    "UninterceptedRequestError",
     "aread_request",
     "async_stream",
     "available",

@@ -1,7 +1,9 @@
-"""Intercepting httpx and httpx2 transports while a session is active in the current context.
+"""Intercepting HTTP libraries while a session is active in the current context.
 
-The decision is taken per request from a context variable, so each test, thread context and
-asyncio task sees its own session; the patches are removed when the last session ends.
+httpx and httpx2 transports are patched; aiohttp and requests are bridged to them (see
+``_aiohttp``, ``_requests``); http.client, urllib.request and urllib3 used directly are refused
+(see ``_guard``). The decision is taken per request from a context variable, so each test, thread
+context and asyncio task sees its own session; the patches are removed when the last session ends.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
+from pytest_interactions.transport import _aiohttp, _guard, _requests
 from pytest_interactions.transport._flavors import Flavor, available
 
 
@@ -24,6 +27,9 @@ class Handler(Protocol):
     async def handle_async(
         self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]
     ) -> Any: ...
+
+    def bypassed(self, message: str) -> None:
+        """Note a request that went around interception (the test must fail)."""
 
 
 _current: contextvars.ContextVar[Handler | None] = contextvars.ContextVar(
@@ -81,6 +87,8 @@ def _install() -> None:
             original = cls.__dict__[name]
             _originals.append((cls, name, original))
             setattr(cls, name, wrap(flavor, original))
+    for install in (_aiohttp.install, _requests.install, _guard.install):
+        _originals.extend(install(current))
 
 
 def _uninstall() -> None:

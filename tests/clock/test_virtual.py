@@ -23,9 +23,9 @@ def test_sleeps_advance_every_clock_together() -> None:
 
 
 def test_the_clock_starts_at_a_stable_moment() -> None:
-    start = datetime.datetime(2026, 5, 20, 12, 0, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2026, 5, 20, 12, 0, tzinfo=datetime.UTC)
     with VirtualClock(start):
-        assert datetime.datetime.now(datetime.timezone.utc) == start
+        assert datetime.datetime.now(datetime.UTC) == start
 
 
 def test_asyncio_sleeps_and_timeouts_run_on_virtual_time() -> None:

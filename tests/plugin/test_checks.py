@@ -476,8 +476,10 @@ def test_chaining_onto_a_running_interaction_is_named(pytester: pytest.Pytester)
                 assert (await ahttp_poll(client, follow_up, interval=0.05))["status"] == "completed"
         """,
     )
-    # A slower emulator makes each run last ~0.1 s, so that the early chain meets a running one.
-    for cassette in record(pytester, 3, "--interactions-emulator-speed=10"):
+    # The early chain races the emulator's run in real time: at speed 1 a run lasts about a second,
+    # so the chain sent right after the create meets it running even on a loaded machine (at
+    # speed 10, 0.1 s, a busy machine sometimes sent it after the run had ended).
+    for cassette in record(pytester, 3, "--interactions-emulator-speed=1"):
         answers = [e.response.status for e in load_cassette(cassette).exchanges if e.response]
         assert 400 in answers  # the emulator refused the early chain
         assert answers[-1] == 200

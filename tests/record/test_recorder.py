@@ -7,7 +7,9 @@ that replay raises it again in the same place.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -360,3 +362,26 @@ async def test_async_events_reach_the_client_while_the_server_is_still_producing
                         produce_next(interactions_server, interaction_id)
     assert len(seen) > 5
     assert [e.data for e in the_stream(cassette) if isinstance(e, StreamEvent)] == seen
+
+
+async def test_a_request_the_client_gives_up_on_is_left_out_of_the_cassette(
+    interactions_server: Emulator, tmp_path: Path
+) -> None:
+    """A timeout cancels a request before any answer: the cassette keeps what was answered, and loads."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections and never answers
+    host, port = silent.getsockname()
+    cassette = tmp_path / "abandoned.yaml"
+    try:
+        with use_cassette(cassette, "once") as session:
+            async with httpx.AsyncClient(headers={"x-goog-api-key": "k"}) as client:
+                answered = await client.get(interactions_server.url("/v1beta/interactions/none"))
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(client.get(f"http://{host}:{port}/never"), timeout=0.2)
+    finally:
+        silent.close()
+    assert answered.status_code == 404
+    assert len(session.exchanges) == 2  # the test saw both requests
+    recorded = load_cassette(cassette).exchanges
+    assert [e.request.url for e in recorded] == [interactions_server.url("/v1beta/interactions/none")]

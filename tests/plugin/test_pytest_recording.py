@@ -1,0 +1,110 @@
+"""pytest-recording and this plugin in one suite: both work side by side, warnings as errors, and a
+test moves from ``@pytest.mark.vcr`` to ``@pytest.mark.interactions`` keeping its vcrpy cassette."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytest_recording")
+
+INI = """\
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+
+MODULE = """\
+import httpx
+import pytest
+
+BODY = {"model": "gemini-3.5-flash", "input": "What is SSE?", "background": True}
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    # The emulator listens on a new port each run: match on what the test asks, not where.
+    return {"match_on": ["method", "path", "body"]}
+
+
+@pytest.fixture
+def base_url(request):
+    if request.config.getoption("--record-mode") == "none" and not request.node.get_closest_marker(
+        "interactions"
+    ):
+        return "http://127.0.0.1:9"  # replay: nothing listens there; the cassette answers
+    server = request.getfixturevalue("interactions_server")
+    return server.base_url
+
+
+def create(base_url, key="k"):
+    answer = httpx.post(
+        f"{base_url}/v1beta/interactions", json=BODY, headers={"x-goog-api-key": key}, timeout=10
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+@pytest.mark.{first}
+def test_first(base_url, {first_fixture}):
+    base = {first_base}
+    assert create(base)["status"] in ("in_progress", "completed")
+
+
+@pytest.mark.interactions
+def test_second(interactions):
+    assert create(interactions.base_url, interactions.api_key)["status"] in ("in_progress", "completed")
+"""
+
+VCR = {"first": "vcr", "first_fixture": "request", "first_base": "base_url"}
+MOVED = {
+    "first": 'interactions(cassette="test_suite/test_first.yaml")',
+    "first_fixture": "interactions",
+    "first_base": "interactions.base_url",
+}
+
+
+def module(names: dict[str, str]) -> str:
+    source = MODULE
+    for key, value in names.items():
+        source = source.replace("{" + key + "}", value)
+    return source
+
+
+def test_both_plugins_record_and_replay_side_by_side_and_a_test_moves_over(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_suite=module(VCR))
+    pytester.mkdir("cassettes")
+
+    # Recording: pytest-recording writes its vcrpy cassette, this plugin its own. In a new process,
+    # so that both plugins load from scratch (a warning while loading them would be an error).
+    recorded = pytester.runpytest_subprocess("--record-mode=once", "--interactions-record-mode=once")
+    recorded.assert_outcomes(passed=2)
+    vcr_cassette = pytester.path / "cassettes" / "test_suite" / "test_first.yaml"
+    ours = pytester.path / "cassettes" / "test_suite" / "test_second.yaml"
+    assert "interactions:" in vcr_cassette.read_text()  # vcrpy's format
+    assert "exchanges:" in ours.read_text()
+
+    # Replay: both answer from their cassettes, with nothing listening.
+    replayed = pytester.runpytest_subprocess("--record-mode=none")
+    replayed.assert_outcomes(passed=2)
+
+    # The first test moves to this plugin and replays the cassette pytest-recording wrote.
+    pytester.makepyfile(test_suite=module(MOVED))
+    moved = pytester.runpytest("--record-mode=none")
+    moved.assert_outcomes(passed=2)
+    assert "interactions:" in vcr_cassette.read_text()  # read as it is, not rewritten
+
+
+def test_a_moved_test_still_fails_on_a_request_its_vcrpy_cassette_does_not_answer(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_suite=module(VCR))
+    pytester.mkdir("cassettes")
+    pytester.runpytest("--record-mode=once", "--interactions-record-mode=once").assert_outcomes(passed=2)
+    changed = module(MOVED).replace('"input": "What is SSE?"', '"input": "Something else"')
+    pytester.makepyfile(test_suite=changed)
+    result = pytester.runpytest("--record-mode=none")
+    result.assert_outcomes(passed=0, failed=2)
+    result.stdout.fnmatch_lines(["*no recorded exchange in *test_first.yaml answers POST *"])
