@@ -15,7 +15,7 @@ from pytest_interactions.plugin._fixtures import (  # noqa: E402
     interactions_server,
 )
 from pytest_interactions.plugin._hooks import (  # noqa: E402
-    pytest_collection_modifyitems,
+    pytest_collection_finish,
     pytest_configure,
     pytest_generate_tests,
     pytest_report_header,
@@ -37,7 +37,7 @@ __all__ = [
     "interactions_config",
     "interactions_server",
     "pytest_addoption",
-    "pytest_collection_modifyitems",
+    "pytest_collection_finish",
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_report_header",

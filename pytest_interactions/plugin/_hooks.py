@@ -43,12 +43,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shared.close()
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """After -k, --lf and any reordering: each shared cassette's recorder runs before its users."""
-    shared = config.stash.get(SHARED_KEY, None)
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once -k, --lf and any reordering are done (and before pytest-xdist reports the collection):
+    each shared cassette's recorder is chosen and runs before its users."""
+    shared = session.config.stash.get(SHARED_KEY, None)
     if shared is not None:
-        items[:] = shared.plan(config, items)
+        session.items[:] = shared.plan(session.config, session.items)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -13,6 +13,8 @@ from google.genai import _interactions  # noqa: F401
 from recorded_suite import FAST, QUIET, write
 
 SUITE = """
+import os
+
 SHARED = dict(cassette="shared.yaml")
 
 
@@ -26,6 +28,7 @@ def session(interactions):
 @pytest.mark.interactions(**SHARED, disconnect="after:3")
 def test_cut_after_three(interactions):
     assert len(session(interactions).transcript.connections) == 2
+    assert not os.environ.get("BREAK")
 
 
 @pytest.mark.interactions(**SHARED, disconnect="mid-event:4")
@@ -56,6 +59,7 @@ def test_plain_one(interactions):
 @pytest.mark.interactions(**SHARED)
 def test_plain_two(interactions):
     session(interactions)
+    assert not os.environ.get("BREAK")
 
 
 @pytest.mark.interactions(**SHARED)
@@ -160,6 +164,25 @@ def test_a_fault_test_alone_says_it_needs_a_recording(suite: pytest.Pytester) ->
     # Selected with a test that plans no faults, it gets its recording from that one.
     both = suite.runpytest("--interactions-record-mode=once", "-k", "after_three or plain_two", *FAST)
     both.assert_outcomes(passed=2)
+    assert writes(suite) == ["shared.yaml"]
+
+
+def test_last_failed_tests_get_their_recording_from_one_of_them(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--lf selects two tests, one with faults: the other one records, whatever the full suite holds."""
+    with_cache = ("-p", "no:hypothesispytest", "-p", "no:randomly")  # --lf needs the cache
+    suite.runpytest("--interactions-record-mode=once", *with_cache).assert_outcomes(passed=TESTS)
+    monkeypatch.setenv("BREAK", "1")
+    suite.runpytest(*with_cache).assert_outcomes(passed=TESTS - 2, failed=2)
+    monkeypatch.delenv("BREAK")
+    cassette(suite).unlink()
+    writes(suite)
+
+    rerun = suite.runpytest(
+        "--lf", "--interactions-record-mode=once", "-o", "interactions_wait_timeout=30", *with_cache
+    )
+    rerun.assert_outcomes(passed=2)
     assert writes(suite) == ["shared.yaml"]
 
 
