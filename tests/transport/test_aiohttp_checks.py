@@ -74,7 +74,7 @@ async def test_reads_through_cuts(interactions):
 def run(pytester: pytest.Pytester, fault: str, resume: str) -> tuple[pytest.RunResult, pytest.RunResult]:
     pytester.makeini(INI)
     pytester.makepyfile(test_session=CLIENT.replace("{fault}", fault).replace("{resume}", resume))
-    recorded = pytester.runpytest("--interactions-record-mode=once", "-v", *FAST)
+    recorded = pytester.runpytest("--interactions-record-mode=once", "--interactions-no-faults", "-v", *FAST)
     return recorded, pytester.runpytest("-v", *FAST)
 
 
