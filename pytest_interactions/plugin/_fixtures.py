@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_interactions.emulator import Emulator
-from pytest_interactions.faults import FaultNotAppliedError
-from pytest_interactions.plugin._handle import Interactions, open_session
 from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
 
-SESSION_KEY = pytest.StashKey[Interactions]()
+if TYPE_CHECKING:  # loaded by the fixtures, so that a run without them does not import them
+    from pytest_interactions.emulator import Emulator
+    from pytest_interactions.plugin._handle import Interactions
+
+SESSION_KEY = pytest.StashKey["Interactions"]()
 
 
 @pytest.fixture
@@ -21,6 +23,8 @@ def interactions_server(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     Options come from ``@pytest.mark.interactions_server(speed=..., manual=True, ...)``; the
     speed defaults to ``--interactions-emulator-speed`` / ini ``interactions_emulator_speed``.
     """
+    from pytest_interactions.emulator import Emulator
+
     options: dict[str, object] = {"speed": emulator_speed(request.config)}
     marker = request.node.get_closest_marker(SERVER_MARKER)
     if marker is not None:
@@ -37,6 +41,9 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     recording; the recorded address in replay), ``.exchanges`` what this test exchanged,
     ``.cassette_path`` where it is kept.
     """
+    from pytest_interactions.faults import FaultNotAppliedError
+    from pytest_interactions.plugin._handle import open_session
+
     failure: str | None = None
     try:
         handle = open_session(request)

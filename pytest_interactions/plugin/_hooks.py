@@ -8,16 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_interactions.plugin import _options
-from pytest_interactions.plugin._each_event import PARAM, parametrize
-from pytest_interactions.plugin._handle import _test_name, default_cassette_path
-from pytest_interactions.plugin._marker import parse_marker
-from pytest_interactions.replay import UnmatchedRequestError
-from pytest_interactions.session import (
-    FaultNotAppliedError,
-    ProtocolCheckError,
-    raise_for_session,
-    session_findings,
-)
+from pytest_interactions.plugin._fixtures import SESSION_KEY
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -31,13 +22,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Fail the test when a request went unanswered, even if the client swallowed the error."""
-    from pytest_interactions.plugin._fixtures import SESSION_KEY
-
     try:
         result = yield
     except BaseException as exc:
         handle = item.stash.get(SESSION_KEY, None)
-        findings = session_findings(handle.session) if handle is not None else None
+        if handle is None:
+            raise
+        from pytest_interactions.session import session_findings
+
+        findings = session_findings(handle.session)
         if findings:
             # The test failed on its own; what the toolkit found often explains why, so it is
             # shown right under the test's own error.
@@ -48,6 +41,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         raise
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:
+        from pytest_interactions.replay import UnmatchedRequestError
+        from pytest_interactions.session import FaultNotAppliedError, ProtocolCheckError, raise_for_session
+
         failure: str | None = None
         try:
             raise_for_session(handle.session)
@@ -63,6 +59,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(_options.MARKER)
     if marker is None or marker.kwargs.get("disconnect") != "each-event":
         return
+    from pytest_interactions.plugin._each_event import PARAM, parametrize
+    from pytest_interactions.plugin._handle import _test_name, default_cassette_path
+    from pytest_interactions.plugin._marker import parse_marker
+
     try:
         options = parse_marker(marker.kwargs)
     except ValueError as exc:

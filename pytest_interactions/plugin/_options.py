@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pytest_interactions.session import DESCRIPTIONS, SUPPORTED
+from pytest_interactions.session._mode_names import DESCRIPTIONS
 
 SERVER_MARKER = "interactions_server"
 MARKER = "interactions"
@@ -20,7 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     modes = "; ".join(f"{name}: {text}" for name, text in DESCRIPTIONS.items())
     group.addoption(
         "--interactions-record-mode",
-        choices=[mode.value for mode in SUPPORTED],
+        choices=list(DESCRIPTIONS),
         default=None,
         help=f"record mode of cassettes (ini: interactions_record_mode). {modes}",
     )

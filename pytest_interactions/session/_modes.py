@@ -12,13 +12,6 @@ SUPPORTED: tuple[RecordMode, ...] = (
     RecordMode.ALL,
 )
 
-DESCRIPTIONS: dict[str, str] = {
-    "none": "replay only; the network is blocked and an unmatched request fails (default)",
-    "once": "record when the cassette does not exist yet, else replay as 'none'",
-    "new_episodes": "replay what matches, record what does not, and append it",
-    "all": "record everything again and overwrite the cassette",
-}
-
 
 def parse_mode(value: str | RecordMode) -> RecordMode:
     """A supported record mode from its name; a clear error names the choices otherwise."""
