@@ -56,6 +56,9 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
         with handle.session.activate():
             yield handle
     finally:
+        # The item outlives the test (pytest keeps every item to the end of the run): a finished
+        # session left in its stash would keep the cassette and transcript alive.
+        del request.node.stash[SESSION_KEY]
         handle.close()
 
 
