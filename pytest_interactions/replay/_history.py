@@ -9,11 +9,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_interactions import protocol
-from pytest_interactions.cassette import Cassette, Disconnect, Exchange, RecordedResponse, StreamEvent
+from pytest_interactions.cassette import (
+    Cassette,
+    Disconnect,
+    Exchange,
+    RecordedResponse,
+    StreamEvent,
+    event_to_bytes,
+)
 from pytest_interactions.faults import Cut
 from pytest_interactions.protocol import GEMINI, OPENAI, WHATWG, ResumeDialect
 
@@ -27,6 +35,21 @@ class HistoryEvent:
     event_id: str | None
     event_type: str
     payload: Mapping[str, Any] | None
+
+    @cached_property
+    def data(self) -> bytes:
+        """The event's bytes on the wire, encoded once however often the event is replayed."""
+        return event_to_bytes(self.record)
+
+    @cached_property
+    def status(self) -> str | None:
+        """The interaction status the event reports, if it reports one."""
+        return protocol.status_carried(self.payload) if self.payload is not None else None
+
+    @cached_property
+    def ends_stream(self) -> bool:
+        """True for the event after which the run's stream has nothing more to tell."""
+        return self.payload is not None and protocol.ends_stream(self.payload)
 
 
 @dataclass
@@ -44,6 +67,9 @@ class History:
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
     """The status a create answered with, and when: the run's state before anything else shows it."""
+    _moments: tuple[tuple[int, int, int], list[tuple[float, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def event_ids(self) -> list[str]:
@@ -52,21 +78,32 @@ class History:
     def status_at(self, at: float) -> str | None:
         """The status the recording shows at ``at`` (polls and stream events together)."""
         status: str | None = None
+        moments = self._status_moments()
+        for when, value in moments:
+            if when > at:
+                break
+            status = value
+        if status is None and moments:
+            status = moments[0][1]
+        return status
+
+    def _status_moments(self) -> list[tuple[float, str]]:
+        """Every status the recording shows, by time; worked out once (every poll asks)."""
+        key = (len(self.created), len(self.snapshots), len(self.events))
+        if self._moments is not None and self._moments[0] == key:
+            return self._moments[1]
         moments: list[tuple[float, str]] = list(self.created)
         for when, response in self.snapshots:
             value = _json(response)
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
                 moments.append((when, value["status"]))
         for event in self.events:
-            value = protocol.status_carried(event.payload or {})
-            if value is not None:
-                moments.append((event.at, value))
-        for when, value in sorted(moments, key=lambda m: m[0]):
-            if when <= at:
-                status = value
-        if status is None and moments:
-            status = min(moments, key=lambda m: m[0])[1]
-        return status
+            status = event.status
+            if status is not None:
+                moments.append((event.at, status))
+        moments.sort(key=lambda m: m[0])
+        self._moments = (key, moments)
+        return moments
 
 
 def _json(response: RecordedResponse) -> Any:
@@ -83,10 +120,10 @@ def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _dialect(events: list[StreamEvent]) -> ResumeDialect:
+def _dialect(events: list[StreamEvent], parsed: list[Mapping[str, Any] | None]) -> ResumeDialect:
     if any(e.id for e in events):
         return WHATWG
-    payloads = [p for p in (_payload(e) for e in events) if p is not None]
+    payloads = [p for p in parsed if p is not None]
     if (
         payloads
         and not any("event_id" in p for p in payloads)
@@ -153,11 +190,21 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
     return histories
 
 
+def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, Any] | None) -> str | None:
+    """The event's id where the dialect keeps it, from the payload already parsed when there is one."""
+    if dialect.json_field is None or payload is None:
+        return dialect.event_id(item.data, item.id)
+    value = payload.get(dialect.json_field)
+    return None if value is None else str(value)
+
+
 def _add_stream(history: History, exchange: Exchange, response: RecordedResponse) -> None:
-    records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
+    # Each event's JSON is parsed once here: long streams hold thousands of events.
+    payloads = {id(item): _payload(item) for item in response.events or [] if isinstance(item, StreamEvent)}
     if not history.stream_headers:
+        records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
         history.stream_headers = list(response.headers)
-        history.dialect = _dialect(records)
+        history.dialect = _dialect(records, [payloads[id(item)] for item in records])
     known = set(history.event_ids)
     for item in response.events or []:
         if isinstance(item, Disconnect):
@@ -172,8 +219,8 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
             history.done = item
             history.tail_error = None
             continue
-        payload = _payload(item)
-        event_id = history.dialect.event_id(item.data, item.id)
+        payload = payloads[id(item)]
+        event_id = _event_id(history.dialect, item, payload)
         if event_id is not None and event_id in known:
             continue
         if event_id is not None:
