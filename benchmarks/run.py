@@ -336,7 +336,7 @@ def _errors(data: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-COLUMNS = [_peers.OURS, _peers.VCRPY, _peers.CASSETTER, _peers.FLOOR]
+COLUMNS = [_peers.OURS, _peers.OURS_CACHED, _peers.VCRPY, _peers.CASSETTER, _peers.FLOOR]
 
 
 def render(results: Results) -> str:
@@ -386,6 +386,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="interactions-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
+        os.environ[_peers.CACHE_DIR_ENV] = str(workdir / "parsed-cache")
         manifest = _fixtures.Manifest(**_worker("record", workdir, sizes=asdict(sizes)))
         for tool, reason in manifest.skipped.items():
             print(f"note: {tool} not measured: {reason}", file=sys.stderr)
