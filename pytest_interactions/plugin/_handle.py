@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_interactions import protocol
 from pytest_interactions.cassette import Exchange, SecretPolicy
-from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
@@ -19,6 +18,9 @@ from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.protocol import Transcript, Violation
 from pytest_interactions.replay import compile_histories
 from pytest_interactions.session import Session, SessionConfig
+
+if TYPE_CHECKING:  # started only for a recording without a configured API
+    from pytest_interactions.emulator import Emulator
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 EMULATOR_KEY = "emulator-key"
@@ -55,6 +57,8 @@ class Interactions:
     def emulator(self) -> Emulator | None:
         """The embedded emulator this session records against (started on first use)."""
         if self._emulator is None and self.recording and not self._base_url:
+            from pytest_interactions.emulator import Emulator
+
             self._emulator = Emulator(speed=self._speed).start()
         return self._emulator
 

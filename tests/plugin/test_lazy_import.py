@@ -61,3 +61,9 @@ def test_a_session_test_runs_without_warnings(pytester: pytest.Pytester) -> None
     result = pytester.runpytest_subprocess("-W", "error::pytest.PytestAssertRewriteWarning")
     result.assert_outcomes(passed=1)
     assert "warning" not in result.stdout.lines[-1]
+
+
+def test_a_replaying_test_does_not_load_the_emulator() -> None:
+    loaded = _modules_after("import pytest_interactions.plugin._handle")
+    assert "pytest_interactions.session._session" in loaded
+    assert "pytest_interactions.emulator" not in loaded
