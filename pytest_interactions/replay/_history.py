@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,21 +34,25 @@ class HistoryEvent:
     event_id: str | None
     event_type: str
     payload: Mapping[str, Any] | None
+    status: str | None = field(init=False, repr=False, compare=False)
+    """The interaction status the event reports, if it reports one."""
+    ends_stream: bool = field(init=False, repr=False, compare=False)
+    """True for the event after which the run's stream has nothing more to tell."""
+    _data: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
+    def __post_init__(self) -> None:
+        # Read for every event of every connection: worked out once, as plain attributes.
+        payload = self.payload
+        self.status = protocol.status_carried(payload) if payload is not None else None
+        self.ends_stream = payload is not None and protocol.ends_stream(payload)
+
+    @property
     def data(self) -> bytes:
         """The event's bytes on the wire, encoded once however often the event is replayed."""
-        return event_to_bytes(self.record)
-
-    @cached_property
-    def status(self) -> str | None:
-        """The interaction status the event reports, if it reports one."""
-        return protocol.status_carried(self.payload) if self.payload is not None else None
-
-    @cached_property
-    def ends_stream(self) -> bool:
-        """True for the event after which the run's stream has nothing more to tell."""
-        return self.payload is not None and protocol.ends_stream(self.payload)
+        data = self._data
+        if data is None:
+            data = self._data = event_to_bytes(self.record)
+        return data
 
 
 @dataclass
