@@ -7,6 +7,7 @@ cassetter's plugin is kept out (it registers its own ``--record-mode``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -25,15 +26,45 @@ BASE = ["-q", "-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly
 
 CLIENT = '''
 import json
+import pathlib
+import ssl
 
 import httpx
 from httpx_sse import connect_sse
 
+# One TLS context for every client: building one is most of what an httpx.Client costs, and it
+# is the test's own cost, not the plugin's.
+TLS = ssl.create_default_context()
+
 
 def client(interactions):
     return httpx.Client(
-        base_url=interactions.base_url + "/v1beta", headers={"x-goog-api-key": interactions.api_key}
+        base_url=interactions.base_url + "/v1beta",
+        headers={"x-goog-api-key": interactions.api_key},
+        verify=TLS,
     )
+
+
+def mocked(events_file):
+    """The same client on httpx.MockTransport, serving the recorded stream one chunk per event."""
+    chunks = [c.encode() for c in json.loads(pathlib.Path(events_file).read_text())]
+
+    def answer(request):
+        if request.method == "POST":
+            return httpx.Response(200, json={"id": "v1_floor", "status": "in_progress"})
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Chunks(chunks))
+
+    return httpx.Client(
+        base_url="http://127.0.0.1:9/v1beta", verify=TLS, transport=httpx.MockTransport(answer)
+    )
+
+
+class Chunks(httpx.SyncByteStream):
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def __iter__(self):
+        yield from self.chunks
 
 
 def create(http, text):
@@ -122,6 +153,24 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
         )
         for count in sorted({cuts, tests})
     }
+    floors = {
+        name: _project(
+            projects / name,
+            f"""
+            import pytest
+            from bench_client import create, mocked, read
+
+            @pytest.mark.parametrize("n", range({count}))
+            def test_floor(n):
+                with mocked("{events_file}") as http:
+                    assert len(read(http, create(http, "floor"))) == {events}
+            """,
+        )
+        for name, count, events, events_file in (
+            ("mocked-sweep", cuts, cuts, projects / "sweep-events.json"),
+            ("mocked-replayed", tests, SMALL, projects / "small-events.json"),
+        )
+    }
     collect = _project(projects / "collect", "")
     small = replayed / "cassettes" / "c0.yaml"
     with Emulator(speed=1000.0) as api:
@@ -138,9 +187,25 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
                 assert count == events + 1, f"the {text} recording has {count} events, not {events}"
     for n in range(1, tests):
         shutil.copyfile(small, replayed / "cassettes" / f"c{n}.yaml")
-    paths = {"sweep": sweep, "replayed": replayed, "collect": collect}
+    for cassette, name in (
+        (sweep / "cassettes" / "sweep.yaml", "sweep-events.json"),
+        (small, "small-events.json"),
+    ):
+        (projects / name).write_text(json.dumps(_event_chunks(cassette)))
+    paths = {"sweep": sweep, "replayed": replayed, "collect": collect, **floors}
     paths.update({f"empty{count}": project for count, project in empty.items()})
     return paths
+
+
+def _event_chunks(cassette: Path) -> list[str]:
+    """The recorded stream's bytes, one string per event."""
+    from pytest_interactions.cassette import StreamEvent, event_to_bytes, load_cassette
+
+    for exchange in load_cassette(cassette).exchanges:
+        if exchange.response is not None and exchange.response.events is not None:
+            events = exchange.response.events
+            return [event_to_bytes(e).decode() for e in events if isinstance(e, StreamEvent)]
+    raise ValueError(f"{cassette} holds no stream")
 
 
 def run_pytest(project: Path, *args: str) -> dict[str, Any]:
