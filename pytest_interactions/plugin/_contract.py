@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from pytest_interactions.cassette import CassetteError, load_cassette
-from pytest_interactions.contract import DEFAULT_TIMING_TOLERANCE, Drift, diff_cassettes
 from pytest_interactions.plugin import _options
-from pytest_interactions.plugin._fixtures import SESSION_KEY
+from pytest_interactions.plugin._keys import SESSION_KEY
+
+#: Seconds an interaction's duration may change: the differ's own default, repeated here so that
+#: the plugin's start does not import the differ (a test keeps the two equal).
+DEFAULT_TIMING_TOLERANCE = 30.0
 
 OPTION = "--interactions-contract"
 _PROPERTY = "interactions_contract"
@@ -134,6 +136,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 f"Skipped: no committed cassette {committed} to check against",
             )
         return
+    from pytest_interactions.cassette import CassetteError, load_cassette
+    from pytest_interactions.contract import Drift, diff_cassettes
+
     try:
         drift = diff_cassettes(
             load_cassette(committed), handle.session.cassette_to_write(), timing_tolerance=run.tolerance

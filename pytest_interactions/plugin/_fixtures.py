@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.plugin import _options
-from pytest_interactions.plugin._handle import Interactions, open_session
+from pytest_interactions.plugin._keys import BLOCK_KEY, SESSION_KEY
 from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
 from pytest_interactions.plugin._shared import RecordingUnavailableError
-from pytest_interactions.transport import Blocking, block_network
 
-SESSION_KEY = pytest.StashKey[Interactions]()
-BLOCK_KEY = pytest.StashKey[Blocking]()
+# What a test needs is imported when a test needs it, so that the plugin's start stays cheap.
+if TYPE_CHECKING:
+    from pytest_interactions.emulator import Emulator
+    from pytest_interactions.plugin._handle import Interactions
+
+__all__ = ["BLOCK_KEY", "SESSION_KEY"]
 
 
 @pytest.fixture
@@ -26,6 +28,8 @@ def interactions_server(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     Options come from ``@pytest.mark.interactions_server(speed=..., manual=True, ...)``; the
     speed defaults to ``--interactions-emulator-speed`` / ini ``interactions_emulator_speed``.
     """
+    from pytest_interactions.emulator import Emulator
+
     options: dict[str, object] = {"speed": emulator_speed(request.config)}
     marker = request.node.get_closest_marker(SERVER_MARKER)
     if marker is not None:
@@ -57,6 +61,9 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     client did in replay), ``violations()``, ``recorded_text(id)`` and ``recorded_calls(id)`` (what
     a correct client ends with), ``session``. See docs/plugin.md.
     """
+
+    from pytest_interactions.plugin._handle import open_session
+
     failure: str | None = None
     try:
         handle = open_session(request)
@@ -69,6 +76,9 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
         with handle.session.activate():
             yield handle
     finally:
+        # The item outlives the test (pytest keeps every item to the end of the run): a finished
+        # session left in its stash would keep the cassette and transcript alive.
+        del request.node.stash[SESSION_KEY]
         handle.close()
 
 
@@ -78,9 +88,10 @@ def _interactions_network(request: pytest.FixtureRequest) -> Iterator[None]:
     if not _options.block_network(request.config):
         yield
         return
-    with block_network(
-        _options.allow_hosts(request.config), reason="(--interactions-block-network)"
-    ) as block:
+    from pytest_interactions.transport import block_network
+
+    allowed = _options.allow_hosts(request.config)
+    with block_network(allowed, reason="(--interactions-block-network)") as block:
         request.node.stash[BLOCK_KEY] = block
         yield
 

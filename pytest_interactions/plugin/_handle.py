@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_interactions import protocol
 from pytest_interactions.cassette import Exchange, SecretPolicy
-from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
+from pytest_interactions.plugin._keys import FAILED_KEY, SHARED_KEY
 from pytest_interactions.plugin._marker import OPTIONS, check_config, parse_marker
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
 from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
@@ -22,10 +22,10 @@ from pytest_interactions.protocol import Transcript, Violation
 from pytest_interactions.replay import compile_histories
 from pytest_interactions.session import Session, SessionConfig, parse_mode
 
+if TYPE_CHECKING:
+    from pytest_interactions.emulator import Emulator
+
 EMULATOR_KEY = "emulator-key"
-#: Where the plugin keeps this run's shared-cassette plan, and whether a test failed.
-SHARED_KEY = pytest.StashKey[SharedCassettes]()
-FAILED_KEY = pytest.StashKey[bool]()
 
 
 class Interactions:
@@ -73,6 +73,8 @@ class Interactions:
     def emulator(self) -> Emulator | None:
         """The embedded emulator this session records against (started on first use)."""
         if self._emulator is None and self.recording and not self._base_url:
+            from pytest_interactions.emulator import Emulator
+
             emulator = Emulator(speed=self._speed, seed=self._seed)
             # Ids recorded before stay theirs: a new interaction must not answer as an old one.
             cassette = self.session.cassette

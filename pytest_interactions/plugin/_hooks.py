@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_interactions.plugin import _options
-from pytest_interactions.plugin._each_event import PARAM, parametrize
-from pytest_interactions.plugin._handle import FAILED_KEY, SHARED_KEY
+from pytest_interactions.plugin._keys import BLOCK_KEY, FAILED_KEY, SESSION_KEY, SHARED_KEY, UNPLAYED_KEY
 from pytest_interactions.plugin._marker import parse_marker
-from pytest_interactions.plugin._naming import cassette_path, marker_kwargs
+from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, marker_kwargs
 from pytest_interactions.plugin._shared import SharedCassettes, run_id
-from pytest_interactions.replay import UnmatchedRequestError
-from pytest_interactions.session import (
-    FaultNotAppliedError,
-    ProtocolCheckError,
-    Session,
-    parse_mode,
-    raise_for_session,
-    session_findings,
-)
-from pytest_interactions.transport import NetworkBlockedError
 
-#: Unplayed exchanges reported at the end of the run.
-UNPLAYED_KEY = pytest.StashKey[list[str]]()
+# Sessions, replay and cassettes are imported when a test needs them: the plugin's start stays cheap.
+if TYPE_CHECKING:
+    from pytest_interactions.session import Session
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,8 +46,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Remember whether the test failed (for the rule on saving cassettes of failed tests), and
     keep guarded values out of the failure report: locals (``-l``) and messages are redacted."""
-    from pytest_interactions.plugin._fixtures import SESSION_KEY
-
     report = yield
     if report.failed and call.when in ("setup", "call"):
         item.stash[FAILED_KEY] = True
@@ -97,13 +85,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Fail the test when a request went unanswered, even if the client swallowed the error."""
-    from pytest_interactions.plugin._fixtures import BLOCK_KEY, SESSION_KEY
-
     try:
         result = yield
     except BaseException as exc:
         handle = item.stash.get(SESSION_KEY, None)
-        findings = session_findings(handle.session, besides=str(exc)) if handle is not None else None
+        if handle is None:
+            raise
+        from pytest_interactions.session import session_findings
+
+        findings = session_findings(handle.session, besides=str(exc))
         if findings:
             # The test failed on its own; what the toolkit found often explains why, so it is
             # shown right under the test's own error.
@@ -117,6 +107,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         pytest.fail("NetworkBlockedError: " + "\n".join(dict.fromkeys(block.attempts)), pytrace=False)
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:
+        from pytest_interactions.replay import UnmatchedRequestError
+        from pytest_interactions.session import FaultNotAppliedError, ProtocolCheckError, raise_for_session
+        from pytest_interactions.transport import NetworkBlockedError
+
         failure: str | None = None
         try:
             raise_for_session(handle.session)
@@ -160,13 +154,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     kwargs = marker_kwargs(metafunc.definition)
     if kwargs.get("disconnect") != "each-event":
         return
+
+    from pytest_interactions.plugin._each_event import parametrize
+    from pytest_interactions.session import parse_mode
+
     try:
         parse_marker(kwargs)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     path = cassette_path(metafunc.config, metafunc.definition, kwargs)
-    if PARAM not in metafunc.fixturenames:
-        metafunc.fixturenames.append(PARAM)
+    if CUT_PARAM not in metafunc.fixturenames:
+        metafunc.fixturenames.append(CUT_PARAM)
     mode = parse_mode(kwargs.get("record_mode") or _options.record_mode(metafunc.config)).value
     config = metafunc.config
     rerecords = mode == "all" or config.getoption("--interactions-no-faults")

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_interactions.contract import cassette_transcript
-from pytest_interactions.plugin._fixtures import SESSION_KEY
-from pytest_interactions.protocol._timeline_html import render_html
+from pytest_interactions.plugin._keys import SESSION_KEY
 
 OPTION = "--interactions-html"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -44,6 +42,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     transcript = handle.transcript
     if not transcript.requests:  # recording: the session's story is what it recorded
+        from pytest_interactions.contract import cassette_transcript
+        from pytest_interactions.protocol._timeline_html import render_html
+
         transcript = cassette_transcript(handle.session.cassette_to_write())
     directory = Path(target)
     if not directory.is_absolute():

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pytest_interactions.session import ALIASES, DESCRIPTIONS, SUPPORTED
+from pytest_interactions.session._mode_names import ALIAS_NAMES, DESCRIPTIONS
 
 SERVER_MARKER = "interactions_server"
 MARKER = "interactions"
@@ -21,7 +21,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     modes = "; ".join(f"{name}: {text}" for name, text in DESCRIPTIONS.items())
     group.addoption(
         "--interactions-record-mode",
-        choices=[*(mode.value for mode in SUPPORTED), *ALIASES],
+        choices=[*DESCRIPTIONS, *ALIAS_NAMES],
         default=None,
         help=f"record mode of cassettes (ini: interactions_record_mode). {modes}",
     )

@@ -14,7 +14,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_interactions import protocol
-from pytest_interactions.cassette import Cassette, Disconnect, Exchange, RecordedResponse, StreamEvent
+from pytest_interactions.cassette import (
+    Cassette,
+    Disconnect,
+    Exchange,
+    RecordedResponse,
+    StreamEvent,
+    event_to_bytes,
+)
 from pytest_interactions.faults import Cut
 from pytest_interactions.protocol import GEMINI, OPENAI, WHATWG, ResumeDialect
 
@@ -28,6 +35,25 @@ class HistoryEvent:
     event_id: str | None
     event_type: str
     payload: Mapping[str, Any] | None
+    status: str | None = field(init=False, repr=False, compare=False)
+    """The interaction status the event reports, if it reports one."""
+    ends_stream: bool = field(init=False, repr=False, compare=False)
+    """True for the event after which the run's stream has nothing more to tell."""
+    _data: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Read for every event of every connection: worked out once, as plain attributes.
+        payload = self.payload
+        self.status = protocol.status_carried(payload) if payload is not None else None
+        self.ends_stream = payload is not None and protocol.ends_stream(payload)
+
+    @property
+    def data(self) -> bytes:
+        """The event's bytes on the wire, encoded once however often the event is replayed."""
+        data = self._data
+        if data is None:
+            data = self._data = event_to_bytes(self.record)
+        return data
 
 
 @dataclass
@@ -47,6 +73,9 @@ class History:
     """The status a create answered with, and when: the run's state before anything else shows it."""
     delivered: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter, repr=False)
     """How often each (id, type, data) arrived over the connections read so far."""
+    _moments: tuple[tuple[int, int, int], list[tuple[float, str]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def event_ids(self) -> list[str]:
@@ -55,21 +84,32 @@ class History:
     def status_at(self, at: float) -> str | None:
         """The status the recording shows at ``at`` (polls and stream events together)."""
         status: str | None = None
+        moments = self._status_moments()
+        for when, value in moments:
+            if when > at:
+                break
+            status = value
+        if status is None and moments:
+            status = moments[0][1]
+        return status
+
+    def _status_moments(self) -> list[tuple[float, str]]:
+        """Every status the recording shows, by time; worked out once (every poll asks)."""
+        key = (len(self.created), len(self.snapshots), len(self.events))
+        if self._moments is not None and self._moments[0] == key:
+            return self._moments[1]
         moments: list[tuple[float, str]] = list(self.created)
         for when, response in self.snapshots:
             value = _json(response)
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
                 moments.append((when, value["status"]))
         for event in self.events:
-            value = protocol.status_carried(event.payload or {})
-            if value is not None:
-                moments.append((event.at, value))
-        for when, value in sorted(moments, key=lambda m: m[0]):
-            if when <= at:
-                status = value
-        if status is None and moments:
-            status = min(moments, key=lambda m: m[0])[1]
-        return status
+            status = event.status
+            if status is not None:
+                moments.append((event.at, status))
+        moments.sort(key=lambda m: m[0])
+        self._moments = (key, moments)
+        return moments
 
 
 def _json(response: RecordedResponse) -> Any:
@@ -86,10 +126,10 @@ def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _dialect(events: list[StreamEvent]) -> ResumeDialect:
+def _dialect(events: list[StreamEvent], parsed: list[Mapping[str, Any] | None]) -> ResumeDialect:
     if any(e.id for e in events):
         return WHATWG
-    payloads = [p for p in (_payload(e) for e in events) if p is not None]
+    payloads = [p for p in parsed if p is not None]
     if (
         payloads
         and not any("event_id" in p for p in payloads)
@@ -156,11 +196,21 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
     return histories
 
 
+def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, Any] | None) -> str | None:
+    """The event's id where the dialect keeps it, from the payload already parsed when there is one."""
+    if dialect.json_field is None or payload is None:
+        return dialect.event_id(item.data, item.id)
+    value = payload.get(dialect.json_field)
+    return None if value is None else str(value)
+
+
 def _add_stream(history: History, exchange: Exchange, response: RecordedResponse) -> None:
-    records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
+    # Each event's JSON is parsed once here: long streams hold thousands of events.
+    payloads = {id(item): _payload(item) for item in response.events or [] if isinstance(item, StreamEvent)}
     if not history.stream_headers:
+        records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
         history.stream_headers = list(response.headers)
-        history.dialect = _dialect(records)
+        history.dialect = _dialect(records, [payloads[id(item)] for item in records])
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
@@ -179,8 +229,8 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
             history.done = item
             history.tail_error = None
             continue
-        payload = _payload(item)
-        event_id = history.dialect.event_id(item.data, item.id)
+        payload = payloads[id(item)]
+        event_id = _event_id(history.dialect, item, payload)
         if event_id is not None:
             key = (event_id, item.event, item.data)
             if repeated[key] < history.delivered[key]:

@@ -708,7 +708,7 @@ class ReplayServer:
         by_position = {(c.position, c.mid_event): c for c in cuts}
         for index in range(start, len(events)):
             event, position = events[index], index + 1
-            data = event_to_bytes(event.record)
+            data = event.data
             name = event.event_id or f"event {position}"
             inside = by_position.get((position, True))
             if inside is not None and self.faults.take_cut(history.interaction_id, inside):
@@ -722,10 +722,10 @@ class ReplayServer:
                 raise flavor.exception(*inside.error)
             self.advance_to(event.at)
             connection.deliveries.append(Delivery(event.event_id, event.event_type, self.now()))
-            status = protocol.status_carried(event.payload or {})
+            status = event.status
             if status is not None:
                 self.transcript.saw_status(self.now(), history.interaction_id, status, "stream")
-            if event.payload is not None and protocol.ends_stream(event.payload):
+            if event.ends_stream:
                 connection.read_terminal = True
             last = index == len(events) - 1 and history.done is None and history.tail_error is None
             if last:

@@ -1,15 +1,27 @@
-"""Sessions: one test's record mode, cassette, interception and transcript."""
+"""Sessions: one test's record mode, cassette, interception and transcript.
 
-from pytest_interactions.faults import FaultNotAppliedError
-from pytest_interactions.session._modes import ALIASES, DESCRIPTIONS, SUPPORTED, parse_mode
-from pytest_interactions.session._session import Session, SessionConfig
-from pytest_interactions.session._use import (
-    ProtocolCheckError,
-    raise_for_session,
-    session_findings,
-    session_report,
-    use_cassette,
-)
+The names are loaded on first use, so that the plugin's start does not import vcrpy and the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_PUBLIC = {
+    "ALIASES": "pytest_interactions.session._modes",
+    "DESCRIPTIONS": "pytest_interactions.session._mode_names",
+    "SUPPORTED": "pytest_interactions.session._modes",
+    "parse_mode": "pytest_interactions.session._modes",
+    "FaultNotAppliedError": "pytest_interactions.faults",
+    "Session": "pytest_interactions.session._session",
+    "SessionConfig": "pytest_interactions.session._session",
+    "ProtocolCheckError": "pytest_interactions.session._use",
+    "raise_for_session": "pytest_interactions.session._use",
+    "session_findings": "pytest_interactions.session._use",
+    "session_report": "pytest_interactions.session._use",
+    "use_cassette": "pytest_interactions.session._use",
+}
 
 __all__ = [
     "ALIASES",
@@ -25,3 +37,24 @@ __all__ = [
     "session_report",
     "use_cassette",
 ]
+
+if TYPE_CHECKING:
+    from pytest_interactions.faults import FaultNotAppliedError
+    from pytest_interactions.session._mode_names import DESCRIPTIONS
+    from pytest_interactions.session._modes import ALIASES, SUPPORTED, parse_mode
+    from pytest_interactions.session._session import Session, SessionConfig
+    from pytest_interactions.session._use import (
+        ProtocolCheckError,
+        raise_for_session,
+        session_findings,
+        session_report,
+        use_cassette,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pytest_interactions.session' has no attribute {name!r}")

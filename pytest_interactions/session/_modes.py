@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from vcr.record_mode import RecordMode
 
+from pytest_interactions.session._mode_names import ALIAS_NAMES
+
 #: The modes pytest-interactions supports, as vcrpy defines them.
 SUPPORTED: tuple[RecordMode, ...] = (
     RecordMode.NONE,
@@ -12,16 +14,9 @@ SUPPORTED: tuple[RecordMode, ...] = (
     RecordMode.ALL,
 )
 
-DESCRIPTIONS: dict[str, str] = {
-    "none": "replay only; the network is blocked and an unmatched request fails (default)",
-    "once": "record when the cassette does not exist yet, else replay as 'none'",
-    "new_episodes": "replay what matches, record what does not, and append it",
-    "all": "record everything again and overwrite the cassette (alias: rewrite)",
-}
-
 
 #: Other names users type for a mode (pytest-recording's ``rewrite``).
-ALIASES: dict[str, RecordMode] = {"rewrite": RecordMode.ALL}
+ALIASES: dict[str, RecordMode] = {alias: RecordMode(mode) for alias, mode in ALIAS_NAMES.items()}
 
 
 def parse_mode(value: str | RecordMode) -> RecordMode:

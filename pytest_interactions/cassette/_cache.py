@@ -1,0 +1,232 @@
+"""A parsed-cassette cache: an unchanged cassette is read back from JSON instead of parsed as YAML.
+
+Building Python objects from YAML is most of a long cassette's load time; the same objects read
+back from JSON take a fraction of it. Entries are keyed by a hash of the file's bytes (and of this
+format), so any change to the cassette misses; they are plain JSON (never pickle), written
+atomically, and live in a directory users may delete at any time. Anything unexpected (an entry
+that does not decode, a cassette that does not survive the round trip, a directory that cannot be
+written) falls back to parsing: the cache only ever saves time.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gc
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pytest_interactions.cassette._model import (
+    SCHEMA_VERSION,
+    Body,
+    Cassette,
+    Disconnect,
+    Exchange,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
+
+CACHE_ENV = "INTERACTIONS_CACHE_DIR"
+"""Where entries are kept; unset: ``$XDG_CACHE_HOME/pytest-interactions`` (``~/.cache/...``)."""
+FORMAT = 1
+"""Bumped whenever the encoding below changes, so that older entries simply miss."""
+
+
+def default_cache_dir() -> Path:
+    """``$INTERACTIONS_CACHE_DIR``, else the user's cache directory."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytest-interactions"
+
+
+class ParsedCache:
+    """Parsed cassettes kept as JSON, one file per distinct cassette content."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory if directory is not None else default_cache_dir()
+
+    def key(self, data: bytes) -> str:
+        """The entry name of a cassette whose file holds ``data``."""
+        digest = hashlib.sha256(f"pytest-interactions {FORMAT} {SCHEMA_VERSION}\n".encode())
+        digest.update(data)
+        return digest.hexdigest()
+
+    def entry(self, data: bytes) -> Path:
+        return self.directory / f"{self.key(data)}.json"
+
+    def get(self, data: bytes) -> Cassette | None:
+        """The cassette parsed earlier from exactly ``data``, or ``None``."""
+        entry = self.entry(data)
+        try:
+            text = entry.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        try:
+            with _gc_paused():
+                return _decode(json.loads(text))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            with contextlib.suppress(OSError):
+                entry.unlink()  # damaged: parse again and write it anew
+            return None
+
+    def put(self, data: bytes, cassette: Cassette) -> bool:
+        """Keep ``cassette`` as parsed from ``data``; ``False`` when it cannot be kept exactly."""
+        try:
+            text = json.dumps(_encode(cassette), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            if _decode(json.loads(text)) != cassette:
+                return False  # a value JSON cannot hold as it is (a date, a non-string key)
+        except (ValueError, TypeError):
+            return False
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".entry-", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    file.write(text)
+                os.replace(temporary, self.entry(data))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError:
+            return False
+        return True
+
+    def load(self, path: Path, data: bytes, parse: Callable[[str, Path], Cassette]) -> Cassette:
+        """The cassette in ``data`` (read from ``path``): from the cache, else parsed and kept."""
+        cached = self.get(data)
+        if cached is not None:
+            return cached
+        cassette = parse(data.decode("utf-8"), path)
+        self.put(data, cassette)
+        return cassette
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building thousands of small objects at once triggers full collections that find nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str | None) -> bytes | None:
+    return None if text is None else base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _pairs(headers: list[tuple[str, str]]) -> list[list[str]]:
+    return [[name, value] for name, value in headers]
+
+
+def _unpairs(items: list[list[str]]) -> list[tuple[str, str]]:
+    return [(str(name), str(value)) for name, value in items]
+
+
+def _body(body: Body | None) -> list[Any] | None:
+    return None if body is None else [body.kind, body.value, body.style]
+
+
+def _unbody(item: list[Any] | None) -> Body | None:
+    return None if item is None else Body(str(item[0]), item[1], str(item[2]))
+
+
+def _disconnect(item: Disconnect | None) -> list[Any] | None:
+    return None if item is None else ["d", item.at, item.error, item.message, _b64(item.partial)]
+
+
+def _undisconnect(item: list[Any] | None) -> Disconnect | None:
+    if item is None:
+        return None
+    return Disconnect(float(item[1]), str(item[2]), str(item[3]), _unb64(item[4]) or b"")
+
+
+def _event(item: StreamEvent | Disconnect) -> list[Any] | None:
+    if isinstance(item, Disconnect):
+        return _disconnect(item)
+    return ["e", item.at, item.event, item.data, item.id, item.retry, list(item.comments), _b64(item.raw)]
+
+
+def _unevent(item: list[Any]) -> StreamEvent | Disconnect:
+    if item[0] == "d":
+        disconnect = _undisconnect(item)
+        assert disconnect is not None
+        return disconnect
+    if item[0] != "e":
+        raise ValueError(f"unknown event kind {item[0]!r}")
+    return StreamEvent(float(item[1]), item[2], item[3], item[4], item[5], tuple(item[6]), _unb64(item[7]))
+
+
+def _encode(cassette: Cassette) -> dict[str, Any]:
+    exchanges = []
+    for exchange in cassette.exchanges:
+        request = exchange.request
+        response = exchange.response
+        exchanges.append(
+            [
+                exchange.at,
+                [request.method, request.url, _pairs(request.headers), _body(request.body)],
+                None
+                if response is None
+                else [
+                    response.status,
+                    _pairs(response.headers),
+                    response.after,
+                    _body(response.body),
+                    None if response.events is None else [_event(e) for e in response.events],
+                    _disconnect(response.disconnect),
+                    response.closed_early,
+                ],
+                _disconnect(exchange.error),
+                exchange.line,
+            ]
+        )
+    return {"format": FORMAT, "version": cassette.version, "meta": cassette.meta, "exchanges": exchanges}
+
+
+def _decode(document: dict[str, Any]) -> Cassette:
+    if document["format"] != FORMAT:
+        raise ValueError(f"cache format {document['format']!r}, not {FORMAT}")
+    exchanges = []
+    for at, request, response, error, line in document["exchanges"]:
+        recorded = None
+        if response is not None:
+            status, headers, after, body, events, disconnect, closed_early = response
+            recorded = RecordedResponse(
+                status=int(status),
+                headers=_unpairs(headers),
+                after=float(after),
+                body=_unbody(body),
+                events=None if events is None else [_unevent(e) for e in events],
+                disconnect=_undisconnect(disconnect),
+                closed_early=bool(closed_early),
+            )
+        method, url, request_headers, request_body = request
+        exchanges.append(
+            Exchange(
+                float(at),
+                RecordedRequest(str(method), str(url), _unpairs(request_headers), _unbody(request_body)),
+                recorded,
+                _undisconnect(error),
+                line,
+            )
+        )
+    meta = document["meta"]
+    if not isinstance(meta, dict):
+        raise TypeError("the cached meta is not a mapping")
+    return Cassette(exchanges=exchanges, meta=meta, version=int(document["version"]))

@@ -1,0 +1,170 @@
+"""The parsed-cassette cache: an unchanged cassette comes back from JSON, any change parses again.
+
+The cache only ever saves time: what it returns equals what parsing returns, a damaged or
+unwritable cache falls back to parsing, and a value JSON cannot hold exactly is never cached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pytest_interactions.cassette import (
+    Body,
+    Cassette,
+    Disconnect,
+    Exchange,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+    load,
+    save_cassette,
+)
+from pytest_interactions.cassette._cache import CACHE_ENV, ParsedCache, default_cache_dir
+
+URL = "http://127.0.0.1:9/v1beta/interactions"
+
+
+def every_kind_of_entry() -> Cassette:
+    """A cassette with each thing a cassette holds: bodies of each kind, events, drops, errors."""
+    events: list[StreamEvent | Disconnect] = [
+        StreamEvent(0.01, "interaction.created", '{"event_type":"interaction.created","event_id":"e1"}'),
+        StreamEvent(0.02, None, "plain text", id="7", retry=1500, comments=("keep-alive",)),
+        StreamEvent(0.03, "step.delta", "x", raw=b"event: step.delta\r\ndata:x\r\n\r\n"),
+        Disconnect(0.04, "RemoteProtocolError", "peer closed connection", b'data: {"half'),
+    ]
+    return Cassette(
+        exchanges=[
+            Exchange(
+                0.1,
+                RecordedRequest("POST", URL, [("content-type", "application/json")], Body("json", {"n": 1})),
+                RecordedResponse(
+                    200, [("content-type", "application/json")], 0.002, Body("json", {"id": "v1_a"})
+                ),
+            ),
+            Exchange(
+                0.2,
+                RecordedRequest("GET", URL + "/v1_a?stream=true", [("accept", "text/event-stream")]),
+                RecordedResponse(200, [("content-type", "text/event-stream")], 0.001, events=events),
+            ),
+            Exchange(
+                0.3,
+                RecordedRequest("GET", URL + "/v1_a/blob"),
+                RecordedResponse(
+                    200,
+                    [("content-type", "application/octet-stream")],
+                    body=Body("base64", "AAEC/w=="),
+                    disconnect=Disconnect(0.31, "ReadError", "reset", b"\x00\x01"),
+                    closed_early=True,
+                ),
+            ),
+            Exchange(
+                0.4,
+                RecordedRequest("GET", URL + "/v1_a/text"),
+                RecordedResponse(503, body=Body("text", "busy\n")),
+            ),
+            Exchange(
+                0.5,
+                RecordedRequest("DELETE", URL + "/v1_a"),
+                error=Disconnect(0.5, "ConnectError", "refused"),
+            ),
+        ],
+        meta={"recorded_with": "pytest-interactions", "base_url": "http://127.0.0.1:9"},
+    )
+
+
+@pytest.fixture
+def cassette_file(tmp_path: Path) -> Path:
+    path = tmp_path / "cassettes" / "every.yaml"
+    save_cassette(path, every_kind_of_entry())
+    return path
+
+
+def counting(parse: Callable[[str, Path], Cassette]) -> tuple[Callable[[str, Path], Cassette], list[Path]]:
+    calls: list[Path] = []
+
+    def counted(text: str, path: Path) -> Cassette:
+        calls.append(path)
+        return parse(text, path)
+
+    return counted, calls
+
+
+def test_an_unchanged_cassette_comes_back_from_the_cache_equal_to_a_parse(
+    cassette_file: Path, tmp_path: Path
+) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    parse, calls = counting(load)
+    data = cassette_file.read_bytes()
+    parsed = cache.load(cassette_file, data, parse)
+    again = cache.load(cassette_file, data, parse)
+    assert calls == [cassette_file]  # parsed once, then read back
+    assert again == parsed == load(data.decode(), cassette_file)
+    assert again is not parsed
+    assert [e.line for e in again.exchanges] == [e.line for e in parsed.exchanges]
+    assert all(isinstance(e.line, int) for e in again.exchanges)  # errors keep naming lines
+
+
+def test_any_change_to_the_file_parses_again(cassette_file: Path, tmp_path: Path) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    parse, calls = counting(load)
+    cache.load(cassette_file, cassette_file.read_bytes(), parse)
+    changed = cassette_file.read_text().replace("busy", "BUSY")
+    cassette_file.write_text(changed)
+    result = cache.load(cassette_file, cassette_file.read_bytes(), parse)
+    assert len(calls) == 2
+    assert result.exchanges[3].response is not None
+    assert result.exchanges[3].response.body == Body("text", "BUSY\n")
+
+
+def test_entries_are_plain_json_in_the_cache_directory(cassette_file: Path, tmp_path: Path) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    data = cassette_file.read_bytes()
+    cache.load(cassette_file, data, load)
+    entries = list((tmp_path / "cache").iterdir())
+    assert entries == [cache.entry(data)]
+    assert json.loads(entries[0].read_text())["exchanges"]
+
+
+def test_a_damaged_entry_is_parsed_again_and_rewritten(cassette_file: Path, tmp_path: Path) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    data = cassette_file.read_bytes()
+    cache.load(cassette_file, data, load)
+    cache.entry(data).write_text('{"format": 1, "exchanges": [[')
+    parse, calls = counting(load)
+    assert cache.load(cassette_file, data, parse) == load(data.decode(), cassette_file)
+    assert calls == [cassette_file]
+    assert cache.get(data) == load(data.decode(), cassette_file)
+
+
+def test_a_value_json_cannot_hold_exactly_is_not_cached(tmp_path: Path) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    dated = every_kind_of_entry()
+    dated.meta["recorded_on"] = date(2026, 5, 20)  # YAML reads unquoted dates as dates
+    assert cache.put(b"dated", dated) is False
+    keyed = every_kind_of_entry()
+    keyed.exchanges[0].request.body = Body("json", {1: "an integer key"})
+    assert cache.put(b"keyed", keyed) is False
+    assert cache.get(b"dated") is None
+    assert cache.get(b"keyed") is None
+
+
+def test_an_unwritable_cache_still_loads(cassette_file: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    cache = ParsedCache(blocked / "cache")
+    data = cassette_file.read_bytes()
+    assert cache.load(cassette_file, data, load) == load(data.decode(), cassette_file)
+    assert cache.put(data, load(data.decode(), cassette_file)) is False
+
+
+def test_the_cache_directory_is_configurable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    assert default_cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "pytest-interactions"
