@@ -6,11 +6,29 @@ ends, ``data:`` without a space, ``Set-Cookie`` headers) to go through the recor
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _parsed_cassettes_in_a_temporary_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite's parsed-cassette cache lives in its own temporary directory, not the user's."""
+    from pytest_interactions.cassette import _files
+    from pytest_interactions.cassette._cache import CACHE_ENV
+
+    saved = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("parsed-cassettes"))
+    _files._parsed_cache.cache_clear()
+    yield
+    if saved is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = saved
+    _files._parsed_cache.cache_clear()
 
 
 @pytest.fixture(autouse=True)

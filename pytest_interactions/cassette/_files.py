@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import secrets
@@ -14,6 +15,7 @@ from pathlib import Path
 import filelock
 
 from pytest_interactions.cassette import _yaml
+from pytest_interactions.cassette._cache import ParsedCache
 from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
 from pytest_interactions.cassette._model import Cassette
 from pytest_interactions.cassette._secrets import SecretPolicy
@@ -51,7 +53,19 @@ def load_cassette(path: Path | str) -> Cassette:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CorruptCassetteError(path, "not UTF-8 text", line) from None
-    return _yaml.load(text, path)
+    cache = _parsed_cache()
+    cached = cache.get(raw)
+    if cached is not None:
+        return cached
+    cassette = _yaml.load(text, path)
+    cache.put(raw, cassette)
+    return cassette
+
+
+@functools.cache
+def _parsed_cache() -> ParsedCache:
+    """The cache of parsed cassettes (its directory read from the environment on first use)."""
+    return ParsedCache()
 
 
 def save_cassette(

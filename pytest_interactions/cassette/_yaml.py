@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -432,6 +433,8 @@ def load(text: str, path: Path) -> Cassette:
     """Parse cassette YAML; errors name ``path`` and the line at fault."""
     _check_shape(text, path)
     loader = _Loader(text)
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of new small objects trigger full collections that find nothing
     try:
         document = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -443,6 +446,8 @@ def load(text: str, path: Path) -> Cassette:
     except RecursionError:
         raise CorruptCassetteError(path, "nested too deeply to read") from None
     finally:
+        if collecting:
+            gc.enable()
         loader.dispose()
     reader = _Reader(path, loader.lines)
     if document is None:

@@ -168,3 +168,27 @@ def test_the_cache_directory_is_configurable(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.delenv(CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "pytest-interactions"
+
+
+def test_load_cassette_reads_an_unchanged_cassette_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader parses YAML once per content: the next load (next test, next run) reads the cache."""
+    from pytest_interactions.cassette import _files, load_cassette
+
+    cassette = tmp_path / "session.yaml"
+    recorded = Path(__file__).parents[2] / "cassettes" / "examples" / "reconnect.yaml"
+    cassette.write_bytes(recorded.read_bytes())
+    parsed = []
+    real = _files._yaml.load
+    monkeypatch.setattr(_files._yaml, "load", lambda text, path: parsed.append(path) or real(text, path))
+
+    first = load_cassette(cassette)
+    again = load_cassette(cassette)
+    assert again == first
+    assert parsed == [cassette]  # parsed once
+
+    cassette.write_bytes(cassette.read_bytes().replace(b"Stream me a story", b"Stream me a poem!"))
+    changed = load_cassette(cassette)
+    assert len(parsed) == 2  # any change misses the cache
+    assert changed != first
