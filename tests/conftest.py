@@ -31,10 +31,11 @@ def _parsed_cassettes_in_a_temporary_cache(tmp_path_factory: pytest.TempPathFact
     _files._parsed_cache.cache_clear()
 
 
-@pytest.fixture(autouse=True)
-def _inner_runs_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytester runs keep the order their modules are written in (``-p randomly`` still works)."""
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
 
 
 class RawServer:

@@ -40,11 +40,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if not report.failed:
         return
+    from pytest_interactions.contract import cassette_transcript
+    from pytest_interactions.protocol._timeline_html import render_html
+
     transcript = handle.transcript
     if not transcript.requests:  # recording: the session's story is what it recorded
-        from pytest_interactions.contract import cassette_transcript
-        from pytest_interactions.protocol._timeline_html import render_html
-
         transcript = cassette_transcript(handle.session.cassette_to_write())
     directory = Path(target)
     if not directory.is_absolute():
