@@ -14,8 +14,9 @@ import math
 import selectors
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from freezegun import freeze_time
 
@@ -26,6 +27,20 @@ IGNORED_MODULES: tuple[str, ...] = ("pytest_interactions", "threading", "_pytest
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 _REAL_SLEEP = {"sleep": time.sleep}
+_REAL_LOOP_TIME = {"monotonic": time.monotonic}
+
+Poll = Callable[[float], list[Any]]
+
+
+class Pacer(Protocol):
+    """Decides how virtual time moves while an event loop has nothing ready to run.
+
+    Given ``poll`` (a real, non-virtual select of the loop's sockets for at most that many
+    seconds) and ``timeout`` (virtual seconds to the loop's next timer; ``None``: no timer),
+    it returns what became ready, after moving virtual time as far as it judges right.
+    """
+
+    def wait(self, poll: Poll, timeout: float | None) -> list[Any]: ...
 
 
 def _selector_class() -> type[selectors.BaseSelector]:
@@ -48,6 +63,9 @@ class _FrozenTime:
         self.freezer: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
         self.loop_base = 0.0
+        self.listeners: list[Callable[[float], None]] = []
+        self.real_threads: set[int] = set()
+        self.pacer: Pacer | None = None
 
     def acquire(self, start: datetime) -> None:
         with self.lock:
@@ -87,6 +105,8 @@ class _FrozenTime:
             self.elapsed += micros / 1_000_000
             if self.factory is not None:
                 self.factory.tick(timedelta(microseconds=micros))
+            for listener in list(self.listeners):
+                listener(micros / 1_000_000)
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
         self.undo.append((owner, name, getattr(owner, name)))
@@ -97,6 +117,8 @@ _FROZEN = _FrozenTime()
 
 
 def _loop_time(loop: Any) -> float:
+    if threading.get_ident() in _FROZEN.real_threads:
+        return float(_REAL_LOOP_TIME["monotonic"]())
     return _FROZEN.loop_base + _FROZEN.elapsed
 
 
@@ -108,9 +130,14 @@ def _jumping_select(original: Any) -> Any:
     """An event loop that would wait only for a timer jumps virtual time to it instead."""
 
     def select(selector: Any, timeout: float | None = None) -> Any:
+        if threading.get_ident() in _FROZEN.real_threads:
+            return original(selector, timeout)
         ready = original(selector, 0)
         if ready or (timeout is not None and timeout <= 0):
             return ready
+        pacer = _FROZEN.pacer
+        if pacer is not None:
+            return pacer.wait(lambda seconds: original(selector, seconds), timeout)
         if timeout is None:
             return original(selector, None)
         _FROZEN.advance(timeout)
@@ -130,6 +157,9 @@ class VirtualClock:
         self.start_time = start or DEFAULT_START
         self._origin = 0.0
         self._running = False
+        self._listeners: list[Callable[[float], None]] = []
+        self._real_threads: list[int] = []
+        self._pacer: Pacer | None = None
 
     def now(self) -> float:
         """Virtual seconds since this clock started."""
@@ -149,6 +179,26 @@ class VirtualClock:
         while (ahead := moment - self.now()) > 0:
             _FROZEN.advance(ahead)
 
+    def follow(self, listener: Callable[[float], None]) -> None:
+        """Call ``listener`` with the seconds of every move of virtual time (until stopped)."""
+        with _FROZEN.lock:
+            _FROZEN.listeners.append(listener)
+            self._listeners.append(listener)
+
+    def keep_real_time(self, thread: threading.Thread) -> None:
+        """Let ``thread``'s event loop run on real time while this clock runs (a server's loop)."""
+        if thread.ident is not None:
+            with _FROZEN.lock:
+                _FROZEN.real_threads.add(thread.ident)
+                self._real_threads.append(thread.ident)
+
+    def pace_with(self, pacer: Pacer) -> None:
+        """Let ``pacer`` decide how virtual time moves while an event loop waits (until stopped)."""
+        with _FROZEN.lock:
+            if _FROZEN.pacer is not None and _FROZEN.pacer is not pacer:
+                raise RuntimeError("another session already paces virtual time")
+            _FROZEN.pacer = self._pacer = pacer
+
     def start(self) -> VirtualClock:
         if self._running:
             raise RuntimeError("this virtual clock is already running")
@@ -160,6 +210,13 @@ class VirtualClock:
     def stop(self) -> None:
         if self._running:
             self._running = False
+            with _FROZEN.lock:
+                for listener in self._listeners:
+                    _FROZEN.listeners.remove(listener)
+                _FROZEN.real_threads.difference_update(self._real_threads)
+                if self._pacer is not None and _FROZEN.pacer is self._pacer:
+                    _FROZEN.pacer = None
+                self._listeners, self._real_threads, self._pacer = [], [], None
             _FROZEN.release()
 
     def __enter__(self) -> VirtualClock:

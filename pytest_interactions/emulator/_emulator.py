@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._faults import FaultPlan
@@ -53,7 +54,8 @@ class Emulator:
         self.requests: list[Request] = []
         self.exchanges: list[Exchange] = []
         self._on_exchange = on_exchange
-        self._notifier = Notifier()
+        self.activity = Activity()
+        self._notifier = Notifier(self.activity)
         self._app = EmulatorApp(
             self.clock,
             self.store,
@@ -68,6 +70,7 @@ class Emulator:
             max_streams=max_streams,
             max_connections=max_connections,
             on_exchange=self._record_exchange,
+            activity=self.activity,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -153,11 +156,22 @@ class Emulator:
     def step(self) -> bool:
         """Advance scenario time to the next event of any interaction; False when none is due."""
         now = self.clock.now()
-        upcoming = [t for run in self.store.runs() if (t := run.next_event_at(now)) is not None]
-        if not upcoming:
+        upcoming = self.next_event_at()
+        if upcoming is None:
             return False
-        self.advance(min(upcoming) - now)
+        self.advance(upcoming - now)
         return True
+
+    def next_event_at(self) -> float | None:
+        """The scenario time of the next event of any interaction (``None``: nothing scheduled)."""
+        now = self.clock.now()
+        upcoming = [t for run in self.store.runs() if (t := run.next_event_at(now)) is not None]
+        return min(upcoming) if upcoming else None
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread serving requests (``None`` unless running)."""
+        return self._thread
 
     def interaction(self, interaction_id: str) -> dict[str, Any]:
         """The interaction as a GET would answer it now (``KeyError`` when unknown or deleted)."""

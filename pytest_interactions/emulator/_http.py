@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import h11
 
 from pytest_interactions import protocol
+from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._app import (
     EmulatorApp,
     JsonAnswer,
@@ -46,8 +47,10 @@ class HttpServer:
         max_streams: int,
         max_connections: int,
         on_exchange: Callable[[Exchange], None] | None = None,
+        activity: Activity | None = None,
     ) -> None:
         self.app = app
+        self.activity = activity or Activity()
         self.max_streams = max_streams
         self.max_connections = max_connections
         self.on_exchange = on_exchange
@@ -84,19 +87,27 @@ class HttpServer:
             self._tasks.discard(task)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else -1
+        self.activity.opened(port)
         try:
             if self.app.faults.take_refusal():
                 _reset(writer)
                 return
-            await _Connection(self, reader, writer).serve()
+            await _Connection(self, reader, writer, port).serve()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+            self.activity.closed(port)
 
     def record(self, exchange: Exchange) -> None:
         if self.on_exchange is not None:
             self.on_exchange(exchange)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -110,11 +121,17 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 class _Connection:
     def __init__(
-        self, server: HttpServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        server: HttpServer,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        port: int = -1,
     ) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
+        self.port = port
+        self._headers_written: Callable[[], None] = _nothing
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
 
     async def _next_event(self) -> h11.Event | type[h11.PAUSED] | type[h11.NEED_DATA]:
@@ -146,7 +163,12 @@ class _Connection:
                 return
             if request is None:
                 return
-            await self._answer(request)
+            with self.server.activity.request() as headers_written:
+                self._headers_written = headers_written
+                try:
+                    await self._answer(request)
+                finally:
+                    self._headers_written = _nothing
             if self.conn.our_state is h11.MUST_CLOSE or self.conn.their_state is h11.MUST_CLOSE:
                 return
             try:
@@ -218,12 +240,15 @@ class _Connection:
         self.writer.write(self.conn.send(h11.Response(status_code=answer.status, headers=headers)))
         self.writer.write(self.conn.send(h11.Data(data=data)))
         self.writer.write(self.conn.send(h11.EndOfMessage()))
+        self._wrote(len(data))
+        self._headers_written()
         await self.writer.drain()
 
     async def _stream(self, answer: StreamAnswer) -> str:
         """Write an SSE answer; returns how it ended (``ok``, ``dropped``, ``client-gone``)."""
         headers = [_SERVER_HEADER, *answer.headers]
         self.writer.write(self.conn.send(h11.Response(status_code=200, headers=headers)))
+        self._headers_written()
         await self.writer.drain()
         fault = self.server.app.faults.take_stream_fault(answer.run.id)
         events = self.server.app.events(answer)
@@ -252,6 +277,7 @@ class _Connection:
                 except StopAsyncIteration:
                     break
                 self.writer.write(self.conn.send(h11.Data(data=chunk)))
+                self._wrote(len(chunk))
                 await self.writer.drain()
                 sent += 1
                 if fault is not None and sent == fault.after_events and await self._apply(fault, events):
@@ -274,6 +300,9 @@ class _Connection:
             elif not gone.cancelled() and gone.exception() is None and gone.result():
                 self.conn.receive_data(gone.result())
 
+    def _wrote(self, size: int) -> None:
+        self.server.activity.wrote(self.port, size)
+
     async def _apply(self, fault: StreamFault, events: AsyncGenerator[bytes, None]) -> bool:
         """Carry out a stream fault; True when the connection was dropped."""
         if fault.stall is not None:
@@ -282,7 +311,9 @@ class _Connection:
         if fault.mid_event:
             chunk = await anext(events, b"")
             if chunk:
-                self.writer.write(self.conn.send(h11.Data(data=chunk[: max(1, len(chunk) // 2)])))
+                part = chunk[: max(1, len(chunk) // 2)]
+                self.writer.write(self.conn.send(h11.Data(data=part)))
+                self._wrote(len(part))
                 await self.writer.drain()
         self.writer.transport.abort()
         return True

@@ -18,22 +18,32 @@ from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.protocol import Transcript, Violation
+from pytest_interactions.record import Traffic
 from pytest_interactions.replay import compile_histories
 from pytest_interactions.session import Session, SessionConfig
+from pytest_interactions.session._scenario_time import ScenarioTime
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 EMULATOR_KEY = "emulator-key"
+#: The address cassettes recorded against the embedded emulator name, whatever port it had:
+#: re-recording gives the same file, and a replaying client that is not intercepted fails at
+#: once (``.invalid`` never resolves).
+EMULATOR_BASE_URL = "http://emulator.invalid"
 
 
 class Interactions:
     """What a test sees of its session."""
 
-    def __init__(self, session: Session, *, base_url: str, speed: float, seed: int = 0) -> None:
+    def __init__(
+        self, session: Session, *, base_url: str, speed: float, seed: int = 0, virtual_time: bool = True
+    ) -> None:
         self.session = session
         self._base_url = base_url
         self._speed = speed
         self._seed = seed
+        self._virtual_time = virtual_time
         self._emulator: Emulator | None = None
+        self._scenario_time: ScenarioTime | None = None
 
     @property
     def cassette_path(self) -> Path:
@@ -55,14 +65,35 @@ class Interactions:
 
     @property
     def emulator(self) -> Emulator | None:
-        """The embedded emulator this session records against (started on first use)."""
+        """The embedded emulator this session records against (started on first use).
+
+        Unless the marker says ``virtual_time=False``, the test then runs on the emulator's
+        scenario clock: sleeps move it on at once, and a client waiting for the next event of
+        a stream jumps to it (see :class:`~pytest_interactions.session._scenario_time.ScenarioTime`).
+        """
         if self._emulator is None and self.recording and not self._base_url:
-            emulator = Emulator(speed=self._speed, seed=self._seed)
+            emulator = Emulator(speed=self._speed, seed=self._seed, manual=self._virtual_time)
             # Ids recorded before stay theirs: a new interaction must not answer as an old one.
             cassette = self.session.cassette
             emulator.store.reserve(compile_histories(cassette) if cassette is not None else ())
             self._emulator = emulator.start()
+            self._record_on(emulator)
         return self._emulator
+
+    def _record_on(self, emulator: Emulator) -> None:
+        """Record what goes to ``emulator`` so that re-recording gives the same cassette."""
+        recorder = self.session.recorder
+        assert recorder is not None
+        recorder.record_origin_as(emulator.base_url, EMULATOR_BASE_URL)
+        self.session.meta["base_url"] = EMULATOR_BASE_URL
+        self.session.meta["started_at"] = emulator.clock.epoch.isoformat()
+        if not self._virtual_time:
+            return
+        traffic = Traffic()
+        recorder.traffic = traffic
+        recorder.retime(emulator.clock.now, emulator.clock.now())
+        self._scenario_time = ScenarioTime(emulator, traffic).start()
+        self.session.clock = self._scenario_time.clock
 
     @property
     def base_url(self) -> str:
@@ -72,9 +103,10 @@ class Interactions:
         cassette was recorded against (nothing connects there; the transport answers).
         """
         if self.recording:
-            url = self._base_url or (self.emulator.base_url if self.emulator else "")
-            self.session.meta.setdefault("base_url", url)
-            return url
+            if self._base_url:
+                self.session.meta.setdefault("base_url", self._base_url)
+                return self._base_url
+            return self.emulator.base_url if self.emulator else ""
         return str(self.session.meta.get("base_url") or "http://127.0.0.1:9")
 
     @property
@@ -151,11 +183,16 @@ class Interactions:
         return streamed, polled
 
     def close(self) -> None:
+        scenario_time, self._scenario_time = self._scenario_time, None
         try:
-            self.session.save()
+            if scenario_time is not None:
+                scenario_time.stop()
         finally:
-            if self._emulator is not None:
-                self._emulator.stop()
+            try:
+                self.session.save()
+            finally:
+                if self._emulator is not None:
+                    self._emulator.stop()
 
 
 def default_cassette_path(config: pytest.Config, node_path: Path, test_name: str, name: str | None) -> Path:
@@ -218,6 +255,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         checks=options.checks,
         virtual_time=options.virtual_time,
         replay=options.replay,
+        keep_headers=tuple(config.getini("interactions_keep_headers")),
     )
     try:
         session = Session(session_config)
@@ -228,6 +266,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         base_url=_options.base_url(config),
         speed=_options.emulator_speed(config),
         seed=_emulator_seed(request.node),
+        virtual_time=options.virtual_time,
     )
 
 

@@ -77,6 +77,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini(
+        "interactions_keep_headers",
+        "transport headers to keep in cassettes although they vary between runs (user-agent, "
+        "x-goog-api-client, content-length, host, accept-encoding, connection are left out)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "interactions_secret_env_vars",
         "more environment variables whose values must never appear in a cassette "
         "(GEMINI_API_KEY and GOOGLE_API_KEY always are)",
