@@ -77,8 +77,10 @@ class _FrozenTime:
             self.factory = self.freezer.start()
             self._patch(time, "sleep", _virtual_sleep)
             # Event loops read virtual time from a small base: freezegun's monotonic counts from
-            # 1970, where float precision is too coarse for asyncio's timer arithmetic.
-            self.loop_base = real_monotonic()
+            # 1970, where float precision is too coarse for asyncio's timer arithmetic. A whole
+            # number of seconds, so that timers set at whole or half seconds are due exactly
+            # where virtual time lands, whatever the base.
+            self.loop_base = float(math.floor(real_monotonic()))
             self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))

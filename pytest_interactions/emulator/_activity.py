@@ -25,7 +25,8 @@ class ActivityState:
     waiting: int
     """Of those, requests waiting for scenario time to pass."""
     written: dict[int, int] = field(default_factory=dict)
-    """Body bytes written on each open connection, by the client's port."""
+    """Body bytes written on each open connection, by the client's port (each complete body
+    counts one more)."""
 
     @property
     def idle(self) -> bool:
@@ -128,6 +129,11 @@ class Activity:
         with self._lock:
             self._written[port] = self._written.get(port, 0) + size
         self._changed()
+
+    def ended(self, port: int) -> None:
+        """A body written to ``port`` is complete: its end counts as one more byte, so that a
+        client still reading up to it is not taken for one waiting for time to pass."""
+        self.wrote(port, 1)
 
     def opened(self, port: int) -> None:
         with self._lock:

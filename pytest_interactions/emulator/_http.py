@@ -241,6 +241,7 @@ class _Connection:
         self.writer.write(self.conn.send(h11.Data(data=data)))
         self.writer.write(self.conn.send(h11.EndOfMessage()))
         self._wrote(len(data))
+        self.server.activity.ended(self.port)
         self._headers_written()
         await self.writer.drain()
 
@@ -283,6 +284,7 @@ class _Connection:
                 if fault is not None and sent == fault.after_events and await self._apply(fault, events):
                     return "dropped"
             self.writer.write(self.conn.send(h11.EndOfMessage()))
+            self.server.activity.ended(self.port)
             await self.writer.drain()
             return "ok"
         finally:

@@ -132,6 +132,8 @@ class Recorder:
                     with self._blocking(traffic):
                         chunk = next(iterator, None)
                     if chunk is None:
+                        if traffic is not None:
+                            traffic.ended(connection)
                         break
                     if traffic is not None:
                         traffic.read(connection, len(chunk))
@@ -174,6 +176,8 @@ class Recorder:
             except Exception as exc:
                 tee.fail(exc)
                 raise
+            if traffic is not None:
+                traffic.ended(connection)
             tee.finish(early=False)
 
         async def close() -> None:

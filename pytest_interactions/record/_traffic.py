@@ -25,7 +25,8 @@ class TrafficState:
     blocked: int
     """Threads blocked in a synchronous send or body read."""
     received: dict[tuple[Address, int], int] = field(default_factory=dict)
-    """Body bytes read on each connection, by (server address, client port)."""
+    """Body bytes read on each connection, by (server address, client port); each complete body
+    counts one more."""
 
 
 class Traffic:
@@ -73,6 +74,11 @@ class Traffic:
         with self._lock:
             self._received[connection] = self._received.get(connection, 0) + size
         self._changed()
+
+    def ended(self, connection: tuple[Address, int] | None) -> None:
+        """A body read on ``connection`` is complete (it counts one byte more, as the server's
+        count of what it wrote does)."""
+        self.read(connection, 1)
 
     @contextlib.contextmanager
     def blocking(self) -> Iterator[None]:

@@ -87,18 +87,22 @@ class ScenarioTime:
 
     def quiet(self) -> bool:
         """Only the passing of scenario time can make anything happen now."""
+        return self._quiet(stalled=False)
+
+    def _settled(self) -> bool:
+        """Quiet, or all but unread bytes are, and nothing has moved for :data:`STALL` real
+        seconds (a connection the recorder does not see, whose bytes nobody will ever count)."""
+        return self._quiet(stalled=real_monotonic() - self._progress_at > STALL)
+
+    def _quiet(self, *, stalled: bool) -> bool:
         server = self.emulator.activity.state()
         client = self.traffic.state()
         if not server.idle or client.unanswered != server.unanswered:
             return False
-        return all(
+        return stalled or all(
             client.received.get((self._address, port), 0) == written
             for port, written in server.written.items()
         )
-
-    def _settled(self) -> bool:
-        """Quiet, or nothing has moved for :data:`STALL` real seconds."""
-        return self.quiet() or real_monotonic() - self._progress_at > STALL
 
     def _next_event_in(self) -> float | None:
         upcoming = self.emulator.next_event_at()
