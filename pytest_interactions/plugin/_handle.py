@@ -129,7 +129,8 @@ class Interactions:
 
     @property
     def now(self) -> float:
-        """Seconds since the test started (virtual in replay)."""
+        """Seconds since the test started: virtual in replay, scenario seconds while recording on
+        the emulator's clock."""
         return self.session.now()
 
     def violations(self) -> list[Violation]:
