@@ -1,6 +1,6 @@
 """Time for sessions: the real clock, and the virtual clock that replay runs on."""
 
 from pytest_interactions.clock._real import real_monotonic
-from pytest_interactions.clock._virtual import Pacer, Poll, VirtualClock, real_sleep
+from pytest_interactions.clock._virtual import Pacer, Poll, VirtualClock, on_real_time, real_sleep
 
-__all__ = ["Pacer", "Poll", "VirtualClock", "real_monotonic", "real_sleep"]
+__all__ = ["Pacer", "Poll", "VirtualClock", "on_real_time", "real_monotonic", "real_sleep"]

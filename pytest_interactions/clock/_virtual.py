@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.base_events
+import contextlib
 import math
 import selectors
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -160,7 +161,6 @@ class VirtualClock:
         self._origin = 0.0
         self._running = False
         self._listeners: list[Callable[[float], None]] = []
-        self._real_threads: list[int] = []
         self._pacer: Pacer | None = None
 
     def now(self) -> float:
@@ -187,13 +187,6 @@ class VirtualClock:
             _FROZEN.listeners.append(listener)
             self._listeners.append(listener)
 
-    def keep_real_time(self, thread: threading.Thread) -> None:
-        """Let ``thread``'s event loop run on real time while this clock runs (a server's loop)."""
-        if thread.ident is not None:
-            with _FROZEN.lock:
-                _FROZEN.real_threads.add(thread.ident)
-                self._real_threads.append(thread.ident)
-
     def pace_with(self, pacer: Pacer) -> None:
         """Let ``pacer`` decide how virtual time moves while an event loop waits (until stopped)."""
         with _FROZEN.lock:
@@ -215,10 +208,9 @@ class VirtualClock:
             with _FROZEN.lock:
                 for listener in self._listeners:
                     _FROZEN.listeners.remove(listener)
-                _FROZEN.real_threads.difference_update(self._real_threads)
                 if self._pacer is not None and _FROZEN.pacer is self._pacer:
                     _FROZEN.pacer = None
-                self._listeners, self._real_threads, self._pacer = [], [], None
+                self._listeners, self._pacer = [], None
             _FROZEN.release()
 
     def __enter__(self) -> VirtualClock:
@@ -226,6 +218,20 @@ class VirtualClock:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def on_real_time() -> Iterator[None]:
+    """Keep the current thread's event loop on real time, even while a virtual clock runs: for a
+    server's loop (an emulator's) serving a test that runs on virtual time."""
+    ident = threading.get_ident()
+    with _FROZEN.lock:
+        _FROZEN.real_threads.add(ident)
+    try:
+        yield
+    finally:
+        with _FROZEN.lock:
+            _FROZEN.real_threads.discard(ident)
 
 
 def real_sleep(seconds: float) -> None:

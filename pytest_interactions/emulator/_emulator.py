@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from pytest_interactions.clock import on_real_time
 from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
 from pytest_interactions.emulator._clock import EmulatorClock
@@ -101,18 +102,20 @@ class Emulator:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(boot())
-            except BaseException as exc:  # reported to the starting thread
-                failure.append(exc)
+            # A test running on virtual time must not move this loop's clock, nor it the test's.
+            with on_real_time():
+                try:
+                    loop.run_until_complete(boot())
+                except BaseException as exc:  # reported to the starting thread
+                    failure.append(exc)
+                    ready.set()
+                    loop.close()
+                    return
                 ready.set()
+                loop.run_forever()
+                loop.run_until_complete(self._server.close())
+                loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._server.close())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
 
         self._thread = threading.Thread(target=run, name="interactions-emulator", daemon=True)
         self._thread.start()
@@ -167,11 +170,6 @@ class Emulator:
         now = self.clock.now()
         upcoming = [t for run in self.store.runs() if (t := run.next_event_at(now)) is not None]
         return min(upcoming) if upcoming else None
-
-    @property
-    def thread(self) -> threading.Thread | None:
-        """The thread serving requests (``None`` unless running)."""
-        return self._thread
 
     def interaction(self, interaction_id: str) -> dict[str, Any]:
         """The interaction as a GET would answer it now (``KeyError`` when unknown or deleted)."""

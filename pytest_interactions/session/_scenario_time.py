@@ -48,9 +48,6 @@ class ScenarioTime:
         """Freeze the client's time at the emulator's, and keep them moving together."""
         self.clock.start()
         self.clock.follow(self._follow)
-        thread = self.emulator.thread
-        if thread is not None:
-            self.clock.keep_real_time(thread)
         self.clock.pace_with(self)
         self.emulator.activity.subscribe(self._note_change)
         self.traffic.subscribe(self._note_change)
