@@ -18,17 +18,11 @@ from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.protocol import Transcript, Violation
-from pytest_interactions.record import Traffic
 from pytest_interactions.replay import compile_histories
-from pytest_interactions.session import Session, SessionConfig
-from pytest_interactions.session._scenario_time import ScenarioTime
+from pytest_interactions.session import ScenarioTime, Session, SessionConfig, record_on_emulator
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 EMULATOR_KEY = "emulator-key"
-#: The address cassettes recorded against the embedded emulator name, whatever port it had:
-#: re-recording gives the same file, and a replaying client that is not intercepted fails at
-#: once (``.invalid`` never resolves).
-EMULATOR_BASE_URL = "http://emulator.invalid"
 
 
 class Interactions:
@@ -77,23 +71,8 @@ class Interactions:
             cassette = self.session.cassette
             emulator.store.reserve(compile_histories(cassette) if cassette is not None else ())
             self._emulator = emulator.start()
-            self._record_on(emulator)
+            self._scenario_time = record_on_emulator(self.session, emulator)
         return self._emulator
-
-    def _record_on(self, emulator: Emulator) -> None:
-        """Record what goes to ``emulator`` so that re-recording gives the same cassette."""
-        recorder = self.session.recorder
-        assert recorder is not None
-        recorder.record_origin_as(emulator.base_url, EMULATOR_BASE_URL)
-        self.session.meta["base_url"] = EMULATOR_BASE_URL
-        self.session.meta["started_at"] = emulator.clock.epoch.isoformat()
-        if not self._virtual_time:
-            return
-        traffic = Traffic()
-        recorder.traffic = traffic
-        recorder.retime(emulator.clock.now, emulator.clock.now())
-        self._scenario_time = ScenarioTime(emulator, traffic).start()
-        self.session.clock = self._scenario_time.clock
 
     @property
     def base_url(self) -> str:

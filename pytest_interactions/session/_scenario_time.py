@@ -18,12 +18,37 @@ from typing import Any
 from pytest_interactions.clock import Poll, VirtualClock, real_monotonic
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.record import Traffic
+from pytest_interactions.session._session import Session
 
 #: Real seconds without any progress after which a waiting client moves scenario time on even
 #: though something is unaccounted for (a client the recorder does not see holds a connection).
 STALL = 1.0
 #: Real seconds an event loop waits for its sockets between two looks at the emulator.
 _POLL = 0.002
+#: The address cassettes recorded against an emulator name, whatever its port was: re-recording
+#: gives the same file, and a replaying client that is not intercepted fails at once (``.invalid``
+#: never resolves).
+EMULATOR_BASE_URL = "http://emulator.invalid"
+
+
+def record_on_emulator(session: Session, emulator: Emulator) -> ScenarioTime | None:
+    """Record what ``session`` sends to ``emulator`` so that re-recording gives the same cassette:
+    under :data:`EMULATOR_BASE_URL`, starting at the scenario epoch, and, with the emulator in manual
+    mode, on its scenario clock (the :class:`ScenarioTime` returned, started; stop it when done)."""
+    recorder = session.recorder
+    if recorder is None:
+        raise ValueError(f"the session of {session.path} replays; there is nothing to record")
+    recorder.record_origin_as(emulator.base_url, EMULATOR_BASE_URL)
+    session.meta["base_url"] = EMULATOR_BASE_URL
+    session.meta["started_at"] = emulator.clock.epoch.isoformat()
+    if not emulator.clock.manual:
+        return None
+    traffic = Traffic()
+    recorder.traffic = traffic
+    recorder.retime(emulator.clock.now, emulator.clock.now())
+    scenario_time = ScenarioTime(emulator, traffic).start()
+    session.clock = scenario_time.clock
+    return scenario_time
 
 
 class ScenarioTime:

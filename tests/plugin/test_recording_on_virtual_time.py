@@ -193,4 +193,3 @@ def test_a_cassette_written_on_scenario_time_starts_at_its_epoch(pytester: pytes
     meta = load_cassette(pytester.path / "cassettes" / "test_long" / "test_sync_poll.yaml").meta
     assert meta["started_at"] == "2026-05-20T12:00:00+00:00"
     assert meta["base_url"] == "http://emulator.invalid"
-
