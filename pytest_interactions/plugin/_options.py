@@ -40,7 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--interactions-emulator-speed",
         type=float,
         default=None,
-        help="speed factor of the emulator used by interactions_server and for recording "
+        help="speed factor of the emulator used by interactions_server, and for recording with "
+        "virtual_time=False (recording otherwise runs on the emulator's scenario clock) "
         f"(ini: interactions_emulator_speed; default {DEFAULT_EMULATOR_SPEED:g})",
     )
     parser.addini("interactions_record_mode", "record mode of cassettes (default none)", default="none")
