@@ -135,6 +135,11 @@ class ScenarioTime:
 
     # -- moving time for a waiting client ----------------------------------------------------
 
+    def _forgotten(self) -> bool:
+        """Something waits for scenario time and nothing has moved for :data:`STALL` real seconds:
+        a client the recorder does not see (``requests``, a raw socket) may be waiting for it."""
+        return real_monotonic() - self._progress_at > STALL and self.emulator.activity.state().waiting > 0
+
     def _drive(self) -> None:
         """For synchronous clients: while a thread is blocked on the emulator and all is quiet,
         jump to the emulator's next event."""
@@ -143,7 +148,7 @@ class ScenarioTime:
                 if self._stopped:
                     return
                 generation = self._generation
-            if self.traffic.state().blocked and self._settled():
+            if (self.traffic.state().blocked and self._settled()) or self._forgotten():
                 ahead = self._next_event_in()
                 if ahead is not None:
                     self._progress_at = real_monotonic()

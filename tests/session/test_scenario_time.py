@@ -157,3 +157,21 @@ def test_an_emulator_on_real_time_records_without_scenario_time(tmp_path: Path) 
             http.post("/interactions", json=START).raise_for_status()
     (exchange,) = load_cassette(tmp_path / "real.yaml").exchanges
     assert exchange.request.url == EMULATOR_BASE_URL + "/v1beta/interactions"
+
+
+def test_a_client_the_recorder_does_not_see_still_gets_every_event(tmp_path: Path, api: Emulator) -> None:
+    """A stream read over a raw socket moves nothing the recorder counts: after a second without
+    progress, time moves on to the next event all the same."""
+    body = b'{"model": "m", "input": "q", "stream": true}'
+    head = (
+        "POST /v1beta/interactions HTTP/1.1\r\nhost: x\r\nx-goog-api-key: k\r\nconnection: close\r\n"
+        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+    )
+    received = b""
+    with _recording(tmp_path / "unseen.yaml", api), socket.create_connection((api.host, api.port)) as raw:
+        raw.settimeout(30)
+        raw.sendall(head.encode() + body)
+        while chunk := raw.recv(65536):
+            received += chunk
+    assert b"event: interaction.completed" in received
+    assert api.clock.now() == 90.0
