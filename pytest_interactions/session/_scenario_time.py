@@ -12,7 +12,7 @@ records the same times.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pytest_interactions.clock import Poll, VirtualClock, real_monotonic
@@ -59,7 +59,8 @@ class ScenarioTime:
             raise ValueError("recording on scenario time needs an emulator in manual mode")
         self.emulator = emulator
         self.traffic = traffic
-        self.clock = VirtualClock(start or emulator.clock.epoch)
+        # The client's clock reads what the emulator's timestamps say now.
+        self.clock = VirtualClock(start or emulator.clock.epoch + timedelta(seconds=emulator.clock.now()))
         self._address = (emulator.host, emulator.port)
         self._changed = threading.Condition()
         self._generation = 0
@@ -72,8 +73,12 @@ class ScenarioTime:
     def start(self) -> ScenarioTime:
         """Freeze the client's time at the emulator's, and keep them moving together."""
         self.clock.start()
-        self.clock.follow(self._follow)
-        self.clock.pace_with(self)
+        try:
+            self.clock.follow(self._follow)
+            self.clock.pace_with(self)
+        except BaseException:
+            self.clock.stop()
+            raise
         self.emulator.activity.subscribe(self._note_change)
         self.traffic.subscribe(self._note_change)
         self._driver = threading.Thread(target=self._drive, name="interactions-scenario-time", daemon=True)
