@@ -157,7 +157,8 @@ class Recorder:
         if traffic is not None:
             traffic.sent()
         try:
-            response = await send(request)
+            with traffic.awaiting() if traffic is not None else contextlib.nullcontext():
+                response = await send(request)
         except Exception as exc:
             self._answered(traffic, None)
             self._failed(exchange, began, exc)
@@ -168,7 +169,12 @@ class Recorder:
 
         async def chunks() -> AsyncIterator[bytes]:
             try:
-                async for chunk in original:
+                iterator = original.__aiter__()
+                while True:
+                    with traffic.awaiting() if traffic is not None else contextlib.nullcontext():
+                        chunk = await anext(iterator, None)
+                    if chunk is None:
+                        break
                     if traffic is not None:
                         traffic.read(connection, len(chunk))
                     tee.feed(chunk)

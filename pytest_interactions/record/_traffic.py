@@ -24,6 +24,8 @@ class TrafficState:
     """Requests sent whose response headers have not arrived."""
     blocked: int
     """Threads blocked in a synchronous send or body read."""
+    awaiting: int
+    """Tasks awaiting an asynchronous send or body read."""
     received: dict[tuple[Address, int], int] = field(default_factory=dict)
     """Body bytes read on each connection, by (server address, client port); each complete body
     counts one more."""
@@ -36,6 +38,7 @@ class Traffic:
         self._lock = threading.Lock()
         self._unanswered = 0
         self._blocked = 0
+        self._awaiting = 0
         self._received: dict[tuple[Address, int], int] = {}
         self._listeners: list[Callable[[], None]] = []
 
@@ -53,7 +56,7 @@ class Traffic:
 
     def state(self) -> TrafficState:
         with self._lock:
-            return TrafficState(self._unanswered, self._blocked, dict(self._received))
+            return TrafficState(self._unanswered, self._blocked, self._awaiting, dict(self._received))
 
     def sent(self) -> None:
         with self._lock:
@@ -91,6 +94,19 @@ class Traffic:
         finally:
             with self._lock:
                 self._blocked -= 1
+            self._changed()
+
+    @contextlib.contextmanager
+    def awaiting(self) -> Iterator[None]:
+        """Count the current task as awaiting the network for the duration (around an ``await``)."""
+        with self._lock:
+            self._awaiting += 1
+        self._changed()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._awaiting -= 1
             self._changed()
 
 

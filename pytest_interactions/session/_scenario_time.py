@@ -164,12 +164,13 @@ class ScenarioTime:
                     self._changed.wait(0.05)
 
     def wait(self, poll: Poll, timeout: float | None) -> list[Any]:
-        """For event loops with nothing to run: jump to their next timer or the emulator's next
-        event, whichever comes first, once all is quiet; until then wait for their sockets."""
+        """For event loops with nothing to run: once all is quiet, jump to their next timer, or
+        to the emulator's next event when it comes first and a task awaits the emulator; until
+        then wait for their sockets (and for threads working for them)."""
         remaining = timeout
         while True:
             if self._settled():
-                ahead = self._next_event_in()
+                ahead = self._next_event_in() if self.traffic.state().awaiting else None
                 if ahead is not None and (remaining is None or ahead <= remaining):
                     self._progress_at = real_monotonic()
                     self.clock.advance(ahead)

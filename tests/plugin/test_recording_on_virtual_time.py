@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import textwrap
 
+# Imported here so that in-process pytester runs find them loaded (they unload what they import,
+# and a client library imported twice raises exceptions its other copy does not know).
+import httpcore._backends.anyio  # noqa: F401
 import pytest
 
 from pytest_interactions.cassette import Exchange, StreamEvent, load_cassette

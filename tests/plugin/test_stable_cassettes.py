@@ -14,11 +14,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+# Imported here so that in-process pytester runs find them loaded (they unload what they import,
+# and a client library imported twice raises exceptions its other copy does not know).
+import httpcore._backends.anyio  # noqa: F401
+import httpcore2._backends.anyio  # noqa: F401
 import pytest
 import yaml
-
-# Imported here so that in-process pytester runs find them loaded (they unload what they import).
 from google import genai  # noqa: F401
+from google.genai import _interactions  # noqa: F401
 
 from pytest_interactions.emulator import Emulator
 
@@ -28,6 +31,7 @@ VOLATILE = ("user-agent", "x-goog-api-client", "content-length", "host", "accept
 
 SUITE = textwrap.dedent(
     """
+    import asyncio
     import time
 
     import pytest
@@ -53,6 +57,17 @@ SUITE = textwrap.dedent(
 
 
     @pytest.mark.interactions
+    async def test_async_poll(client):
+        it = await client.aio.interactions.create(
+            model="deep-research-pro-preview", input=QUESTION, background=True
+        )
+        while it.status == "in_progress":
+            await asyncio.sleep(5)
+            it = await client.aio.interactions.get(it.id)
+        assert it.status == "completed"
+
+
+    @pytest.mark.interactions
     def test_stream(client, interactions):
         it = client.interactions.create(model="deep-research-pro-preview", input=QUESTION, background=True)
         text = []
@@ -64,7 +79,7 @@ SUITE = textwrap.dedent(
 )
 
 
-INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
 
 
 @pytest.fixture
@@ -88,11 +103,11 @@ def _header_names(text: str) -> set[str]:
 
 
 def test_re_recording_an_unchanged_test_gives_the_same_bytes(suite: pytest.Pytester) -> None:
-    suite.runpytest(*RECORD).assert_outcomes(passed=2)
+    suite.runpytest(*RECORD).assert_outcomes(passed=3)
     first = _cassettes(suite)
-    assert sorted(first) == ["test_poll.yaml", "test_stream.yaml"]
+    assert sorted(first) == ["test_async_poll.yaml", "test_poll.yaml", "test_stream.yaml"]
 
-    suite.runpytest(*RECORD).assert_outcomes(passed=2)
+    suite.runpytest(*RECORD).assert_outcomes(passed=3)
     assert _cassettes(suite) == first
 
     for name, data in first.items():
@@ -102,7 +117,10 @@ def test_re_recording_an_unchanged_test_gives_the_same_bytes(suite: pytest.Pytes
         assert "url: http://emulator.invalid/v1beta/interactions" in text, name
         assert not set(VOLATILE) & _header_names(text), name
     assert "events:" in first["test_stream.yaml"].decode()
-    suite.runpytest(*FAST).assert_outcomes(passed=2)
+    for poll in ("test_poll.yaml", "test_async_poll.yaml"):  # a poll every 5 s, not a second more
+        times = [exchange["at"] for exchange in yaml.safe_load(first[poll])["exchanges"]]
+        assert times == [5.0 * n for n in range(len(times))], poll
+    suite.runpytest(*FAST).assert_outcomes(passed=3)
 
 
 def test_volatile_headers_can_be_kept(suite: pytest.Pytester) -> None:
