@@ -63,7 +63,7 @@ class Interactions:
 
         Unless the marker says ``virtual_time=False``, the test then runs on the emulator's
         scenario clock: sleeps move it on at once, and a client waiting for the next event of
-        a stream jumps to it (see :class:`~pytest_interactions.session._scenario_time.ScenarioTime`).
+        a stream jumps to it (see :class:`~pytest_interactions.session.ScenarioTime`).
         """
         if self._emulator is None and self.recording and not self._base_url:
             emulator = Emulator(speed=self._speed, seed=self._seed, manual=self._virtual_time)

@@ -196,3 +196,35 @@ def test_a_cassette_written_on_scenario_time_starts_at_its_epoch(pytester: pytes
     meta = load_cassette(pytester.path / "cassettes" / "test_long" / "test_sync_poll.yaml").meta
     assert meta["started_at"] == "2026-05-20T12:00:00+00:00"
     assert meta["base_url"] == "http://emulator.invalid"
+
+
+def test_a_test_can_record_against_the_emulator_on_real_time(pytester: pytest.Pytester) -> None:
+    """``virtual_time=False``: the embedded emulator runs at its speed and sleeps wait for real; the
+    cassette still names the emulator's stable address and starts at its epoch."""
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_real=textwrap.dedent(
+            """
+            import time
+
+            import httpx
+            import pytest
+
+
+            @pytest.mark.interactions(virtual_time=False)
+            def test_real(interactions):
+                assert not interactions.emulator.clock.manual
+                with httpx.Client(base_url=interactions.base_url + "/v1beta") as http:
+                    start = {"model": "m", "input": "q", "background": True}
+                    http.post("/interactions", json=start, headers={"x-goog-api-key": "k"})
+                    time.sleep(0.2)
+                    http.post("/interactions", json=start, headers={"x-goog-api-key": "k"})
+            """
+        )
+    )
+    pytester.runpytest("--interactions-record-mode=all", *FAST).assert_outcomes(passed=1)
+    recorded = load_cassette(pytester.path / "cassettes" / "test_real" / "test_real.yaml")
+    first, second = recorded.exchanges
+    assert second.at - first.at > 0.2
+    assert recorded.meta["started_at"] == "2026-05-20T12:00:00+00:00"
+    assert second.request.url == "http://emulator.invalid/v1beta/interactions"
