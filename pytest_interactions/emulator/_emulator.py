@@ -75,6 +75,7 @@ class Emulator:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._followers: list[Callable[[float], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,6 +156,17 @@ class Emulator:
         """Move scenario time forward by ``seconds`` and let waiting streams catch up."""
         self.clock.advance(seconds)
         self._notifier.notify()
+        for follower in list(self._followers):
+            follower(seconds)
+
+    def follow(self, listener: Callable[[float], None]) -> None:
+        """Call ``listener`` with the seconds of every :meth:`advance` (and :meth:`step`): for a
+        clock that must move with this one."""
+        self._followers.append(listener)
+
+    def unfollow(self, listener: Callable[[float], None]) -> None:
+        if listener in self._followers:
+            self._followers.remove(listener)
 
     def step(self) -> bool:
         """Advance scenario time to the next event of any interaction; False when none is due."""

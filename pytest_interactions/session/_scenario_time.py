@@ -12,6 +12,7 @@ records the same times.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,6 +68,7 @@ class ScenarioTime:
         self._progress_at = real_monotonic()
         self._stopped = False
         self._driver: threading.Thread | None = None
+        self._syncing = threading.local()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class ScenarioTime:
         self.clock.start()
         try:
             self.clock.follow(self._follow)
+            self.emulator.follow(self._emulator_moved)
             self.clock.pace_with(self)
         except BaseException:
             self.clock.stop()
@@ -94,6 +97,7 @@ class ScenarioTime:
             self._driver = None
         self.emulator.activity.unsubscribe(self._note_change)
         self.traffic.unsubscribe(self._note_change)
+        self.emulator.unfollow(self._emulator_moved)
         self.clock.stop()
 
     def now(self) -> float:
@@ -104,7 +108,20 @@ class ScenarioTime:
 
     def _follow(self, seconds: float) -> None:
         """The client's time moved (a sleep, a jump): the emulator's moves with it."""
-        self.emulator.advance(seconds)
+        self._move(self.emulator.advance, seconds)
+
+    def _emulator_moved(self, seconds: float) -> None:
+        """The test moved the emulator (``advance``, ``step``): the client's time moves with it."""
+        self._move(self.clock.advance, seconds)
+
+    def _move(self, other: Callable[[float], None], seconds: float) -> None:
+        if getattr(self._syncing, "active", False):
+            return  # the other clock moved this one: it has moved already
+        self._syncing.active = True
+        try:
+            other(seconds)
+        finally:
+            self._syncing.active = False
 
     def _note_change(self) -> None:
         with self._changed:

@@ -175,3 +175,18 @@ def test_a_client_the_recorder_does_not_see_still_gets_every_event(tmp_path: Pat
             received += chunk
     assert b"event: interaction.completed" in received
     assert api.clock.now() == 90.0
+
+
+def test_moving_the_emulator_by_hand_moves_the_client_with_it(tmp_path: Path, api: Emulator) -> None:
+    with _recording(tmp_path / "steps.yaml", api) as session:
+        api.advance(30)
+        assert session.now() == 30.0
+        assert datetime.now(timezone.utc) == api.clock.epoch + timedelta(seconds=30)
+        time.sleep(5)
+        assert api.clock.now() == 35.0
+        with httpx.Client(base_url=api.base_url + "/v1beta", headers=KEY) as http:
+            http.post("/interactions", json=START).raise_for_status()
+            assert api.step()  # to the run's next event, 30 s on
+            assert session.now() == 65.0
+    (exchange,) = load_cassette(tmp_path / "steps.yaml").exchanges
+    assert exchange.at == 35.0
