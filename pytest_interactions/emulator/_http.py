@@ -132,6 +132,7 @@ class _Connection:
         self.writer = writer
         self.port = port
         self._headers_written: Callable[[], None] = _nothing
+        self._holds_stream = False
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
 
     async def _next_event(self) -> h11.Event | type[h11.PAUSED] | type[h11.NEED_DATA]:
@@ -223,10 +224,11 @@ class _Connection:
             await self._send_json(answer_503)
             return
         self.server.open_streams += 1
+        self._holds_stream = True
         try:
             outcome = await self._stream(answer)
         finally:
-            self.server.open_streams -= 1
+            self._release_stream()
         self.server.record(Exchange(request.method, target, 200, True, outcome))
 
     async def _send_json(self, answer: JsonAnswer, *, close: bool = False) -> None:
@@ -283,6 +285,8 @@ class _Connection:
                 sent += 1
                 if fault is not None and sent == fault.after_events and await self._apply(fault, events):
                     return "dropped"
+            # The client may open its next stream as soon as it reads this end: free the slot first.
+            self._release_stream()
             self.writer.write(self.conn.send(h11.EndOfMessage()))
             self.server.activity.ended(self.port)
             await self.writer.drain()
@@ -301,6 +305,11 @@ class _Connection:
                     await gone
             elif not gone.cancelled() and gone.exception() is None and gone.result():
                 self.conn.receive_data(gone.result())
+
+    def _release_stream(self) -> None:
+        if self._holds_stream:
+            self._holds_stream = False
+            self.server.open_streams -= 1
 
     def _wrote(self, size: int) -> None:
         self.server.activity.wrote(self.port, size)
