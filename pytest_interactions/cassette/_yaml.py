@@ -82,6 +82,9 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 _Dumper.add_representer(str, _represent_str)
 
+#: Lines are never folded: a one-word change in a long prompt or delta is a one-line diff.
+NO_WRAP = 2**30
+
 
 # -- writing ------------------------------------------------------------------------------------
 
@@ -177,7 +180,7 @@ def dump(cassette: Cassette) -> str:
         "end": len(cassette.exchanges),
     }
     text: str = yaml.dump(
-        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=NO_WRAP, default_flow_style=False
     )
     return text
 

@@ -2,6 +2,14 @@
 
 from pytest_interactions.clock._real import real_monotonic
 from pytest_interactions.clock._trio import VirtualTimeError
-from pytest_interactions.clock._virtual import VirtualClock, real_sleep
+from pytest_interactions.clock._virtual import Pacer, Poll, VirtualClock, on_real_time, real_sleep
 
-__all__ = ["VirtualClock", "VirtualTimeError", "real_monotonic", "real_sleep"]
+__all__ = [
+    "Pacer",
+    "Poll",
+    "VirtualClock",
+    "VirtualTimeError",
+    "on_real_time",
+    "real_monotonic",
+    "real_sleep",
+]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.base_events
+import contextlib
 import math
 import selectors
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from freezegun import freeze_time
 
@@ -34,10 +36,24 @@ IGNORED_MODULES: tuple[str, ...] = (
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 _REAL_SLEEP = {"sleep": time.sleep}
-#: Loop time's base is a multiple of 1/_GRID seconds (exact in binary).
-_GRID = 2**20
+
 #: Float error tolerated when converting a wait to whole microseconds (in microseconds).
 _NOISE = 1e-3
+
+_REAL_LOOP_TIME = {"monotonic": time.monotonic}
+
+Poll = Callable[[float], list[Any]]
+
+
+class Pacer(Protocol):
+    """Decides how virtual time moves while an event loop has nothing ready to run.
+
+    Given ``poll`` (a real, non-virtual select of the loop's sockets for at most that many
+    seconds) and ``timeout`` (virtual seconds to the loop's next timer; ``None``: no timer),
+    it returns what became ready, after moving virtual time as far as it judges right.
+    """
+
+    def wait(self, poll: Poll, timeout: float | None) -> list[Any]: ...
 
 
 def _selector_class() -> type[selectors.BaseSelector]:
@@ -62,6 +78,9 @@ class _FrozenTime:
         self.freezer: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
         self.loop_base = 0.0
+        self.listeners: list[Callable[[float], None]] = []
+        self.real_threads: set[int] = set()
+        self.pacer: Pacer | None = None
 
     def acquire(self, start: datetime) -> None:
         with self.lock:
@@ -74,9 +93,10 @@ class _FrozenTime:
             self.factory = self.freezer.start()
             self._patch(time, "sleep", _virtual_sleep)
             # Event loops read virtual time from a small base: freezegun's monotonic counts from
-            # 1970, where float precision is too coarse for asyncio's timer arithmetic. The base is
-            # a whole number of 2**-20 s, so that adding whole seconds to it stays exact.
-            self.loop_base = math.floor(real_monotonic() * _GRID) / _GRID
+            # 1970, where float precision is too coarse for asyncio's timer arithmetic. A whole
+            # number of seconds, so that timers set at whole or half seconds are due exactly
+            # where virtual time lands, whatever the base.
+            self.loop_base = float(math.floor(real_monotonic()))
             self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))
@@ -118,6 +138,8 @@ class _FrozenTime:
             self.total_micros += micros
             if self.factory is not None:
                 self.factory.tick(timedelta(microseconds=micros))
+            for listener in list(self.listeners):
+                listener(micros / 1_000_000)
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
         self.undo.append((owner, name, getattr(owner, name)))
@@ -128,6 +150,8 @@ _FROZEN = _FrozenTime()
 
 
 def _loop_time(loop: Any) -> float:
+    if threading.get_ident() in _FROZEN.real_threads:
+        return float(_REAL_LOOP_TIME["monotonic"]())
     return _FROZEN.loop_base + _FROZEN.elapsed
 
 
@@ -139,9 +163,14 @@ def _jumping_select(original: Any) -> Any:
     """An event loop that would wait only for a timer jumps virtual time to it instead."""
 
     def select(selector: Any, timeout: float | None = None) -> Any:
+        if threading.get_ident() in _FROZEN.real_threads:
+            return original(selector, timeout)
         ready = original(selector, 0)
         if ready or (timeout is not None and timeout <= 0):
             return ready
+        pacer = _FROZEN.pacer
+        if pacer is not None:
+            return pacer.wait(lambda seconds: original(selector, seconds), timeout)
         if timeout is None:
             return original(selector, None)
         _FROZEN.advance(timeout)
@@ -161,6 +190,8 @@ class VirtualClock:
         self.start_time = start or DEFAULT_START
         self._origin = 0.0
         self._running = False
+        self._listeners: list[Callable[[float], None]] = []
+        self._pacer: Pacer | None = None
 
     def now(self) -> float:
         """Virtual seconds since this clock started."""
@@ -180,6 +211,19 @@ class VirtualClock:
         while (ahead := moment - self.now()) > 0:
             _FROZEN.advance(ahead)
 
+    def follow(self, listener: Callable[[float], None]) -> None:
+        """Call ``listener`` with the seconds of every move of virtual time (until stopped)."""
+        with _FROZEN.lock:
+            _FROZEN.listeners.append(listener)
+            self._listeners.append(listener)
+
+    def pace_with(self, pacer: Pacer) -> None:
+        """Let ``pacer`` decide how virtual time moves while an event loop waits (until stopped)."""
+        with _FROZEN.lock:
+            if _FROZEN.pacer is not None and _FROZEN.pacer is not pacer:
+                raise RuntimeError("another session already paces virtual time")
+            _FROZEN.pacer = self._pacer = pacer
+
     def start(self) -> VirtualClock:
         if self._running:
             raise RuntimeError("this virtual clock is already running")
@@ -192,6 +236,12 @@ class VirtualClock:
     def stop(self) -> None:
         if self._running:
             self._running = False
+            with _FROZEN.lock:
+                for listener in self._listeners:
+                    _FROZEN.listeners.remove(listener)
+                if self._pacer is not None and _FROZEN.pacer is self._pacer:
+                    _FROZEN.pacer = None
+                self._listeners, self._pacer = [], None
             _FROZEN.release()
 
     def __enter__(self) -> VirtualClock:
@@ -199,6 +249,20 @@ class VirtualClock:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def on_real_time() -> Iterator[None]:
+    """Keep the current thread's event loop on real time, even while a virtual clock runs: for a
+    server's loop (an emulator's) serving a test that runs on virtual time."""
+    ident = threading.get_ident()
+    with _FROZEN.lock:
+        _FROZEN.real_threads.add(ident)
+    try:
+        yield
+    finally:
+        with _FROZEN.lock:
+            _FROZEN.real_threads.discard(ident)
 
 
 def real_sleep(seconds: float) -> None:

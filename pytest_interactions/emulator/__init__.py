@@ -1,5 +1,6 @@
 """A faithful local emulator of the Interactions API, served over real sockets on loopback."""
 
+from pytest_interactions.emulator._activity import Activity, ActivityState
 from pytest_interactions.emulator._arguments import arguments_for
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._emulator import Emulator
@@ -18,6 +19,8 @@ from pytest_interactions.emulator._script import Beat, Script
 __all__ = [
     "BUILTIN",
     "SCENARIO_HEADER",
+    "Activity",
+    "ActivityState",
     "Beat",
     "Emulator",
     "EmulatorClock",

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from pytest_interactions import protocol
+from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._faults import FaultPlan, Rejection
 from pytest_interactions.emulator._runs import Run, RunStore
@@ -100,9 +101,10 @@ def managed_agent(body: Mapping[str, Any]) -> str | None:
 class Notifier:
     """Wakes stream writers when something changes (time advanced, a cancel, a delete)."""
 
-    def __init__(self) -> None:
+    def __init__(self, activity: Activity | None = None) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
+        self.activity = activity or Activity()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -111,9 +113,11 @@ class Notifier:
     def notify(self) -> None:
         """Safe from any thread."""
         if self._loop is not None and not self._loop.is_closed():
+            self.activity.waking()
             self._loop.call_soon_threadsafe(self._wake)
 
     def _wake(self) -> None:
+        self.activity.woke()
         if self._event is not None:
             self._event.set()
             self._event = asyncio.Event()
@@ -126,7 +130,7 @@ class Notifier:
 
     async def wait(self, timeout: float | None, waiter: asyncio.Event | None = None) -> None:
         event = waiter if waiter is not None else self.waiter()
-        with contextlib.suppress(asyncio.TimeoutError):
+        with self.activity.waiting(woken=event.is_set()), contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
 
 

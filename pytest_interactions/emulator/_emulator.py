@@ -11,7 +11,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from pytest_interactions.clock import real_monotonic
+from pytest_interactions.clock import on_real_time, real_monotonic
+from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._faults import FaultPlan
@@ -86,7 +87,8 @@ class Emulator:
         self.requests: list[Request] = []
         self.exchanges: list[Exchange] = []
         self._on_exchange = on_exchange
-        self._notifier = Notifier()
+        self.activity = Activity()
+        self._notifier = Notifier(self.activity)
         self._app = EmulatorApp(
             self.clock,
             self.store,
@@ -104,9 +106,11 @@ class Emulator:
             request_timeout=request_timeout,
             idle_timeout=idle_timeout,
             write_timeout=write_timeout,
+            activity=self.activity,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._followers: list[Callable[[float], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -134,18 +138,20 @@ class Emulator:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(boot())
-            except BaseException as exc:  # reported to the starting thread
-                failure.append(exc)
+            # A test running on virtual time must not move this loop's clock, nor it the test's.
+            with on_real_time():
+                try:
+                    loop.run_until_complete(boot())
+                except BaseException as exc:  # reported to the starting thread
+                    failure.append(exc)
+                    ready.set()
+                    loop.close()
+                    return
                 ready.set()
+                loop.run_forever()
+                loop.run_until_complete(self._server.close())
+                loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._server.close())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
 
         self._thread = threading.Thread(target=run, name="interactions-emulator", daemon=True)
         self._thread.start()
@@ -185,15 +191,32 @@ class Emulator:
         """Move scenario time forward by ``seconds`` and let waiting streams catch up."""
         self.clock.advance(seconds)
         self._notifier.notify()
+        for follower in list(self._followers):
+            follower(seconds)
+
+    def follow(self, listener: Callable[[float], None]) -> None:
+        """Call ``listener`` with the seconds of every :meth:`advance` (and :meth:`step`): for a
+        clock that must move with this one."""
+        self._followers.append(listener)
+
+    def unfollow(self, listener: Callable[[float], None]) -> None:
+        if listener in self._followers:
+            self._followers.remove(listener)
 
     def step(self) -> bool:
         """Advance scenario time to the next event of any interaction; False when none is due."""
         now = self.clock.now()
-        upcoming = [t for run in self.store.runs() if (t := run.next_event_at(now)) is not None]
-        if not upcoming:
+        upcoming = self.next_event_at()
+        if upcoming is None:
             return False
-        self.advance(min(upcoming) - now)
+        self.advance(upcoming - now)
         return True
+
+    def next_event_at(self) -> float | None:
+        """The scenario time of the next event of any interaction (``None``: nothing scheduled)."""
+        now = self.clock.now()
+        upcoming = [t for run in self.store.runs() if (t := run.next_event_at(now)) is not None]
+        return min(upcoming) if upcoming else None
 
     def interaction(self, interaction_id: str) -> dict[str, Any]:
         """The interaction as a GET would answer it now (``KeyError`` when unknown or deleted)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import h11
 
 from pytest_interactions import protocol
+from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._app import (
     EmulatorApp,
     JsonAnswer,
@@ -69,8 +70,10 @@ class HttpServer:
         request_timeout: float = REQUEST_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
         write_timeout: float = WRITE_TIMEOUT,
+        activity: Activity | None = None,
     ) -> None:
         self.app = app
+        self.activity = activity or Activity()
         self.max_streams = max_streams
         self.max_connections = max_connections
         self.on_exchange = on_exchange
@@ -110,15 +113,19 @@ class HttpServer:
             self._tasks.discard(task)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else -1
+        self.activity.opened(port)
         try:
             if self.app.faults.take_refusal():
                 _reset(writer)
                 return
-            await _Connection(self, reader, writer).serve()
+            await _Connection(self, reader, writer, port).serve()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+            self.activity.closed(port)
 
     def record(self, exchange: Exchange) -> None:
         if self.on_exchange is not None:
@@ -136,6 +143,10 @@ def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
     return None
 
 
+def _nothing() -> None:
+    return None
+
+
 def _reset(writer: asyncio.StreamWriter) -> None:
     """Close with a TCP RST, the way a refusing or crashing peer does."""
     sock = writer.get_extra_info("socket")
@@ -147,11 +158,18 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 class _Connection:
     def __init__(
-        self, server: HttpServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        server: HttpServer,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        port: int = -1,
     ) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
+        self.port = port
+        self._headers_written: Callable[[], None] = _nothing
+        self._holds_stream = False
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
         self.loop = asyncio.get_running_loop()
         self.start = b""
@@ -206,7 +224,12 @@ class _Connection:
                 return
             if request is None:
                 return
-            await self._answer(request)
+            with self.server.activity.request() as headers_written:
+                self._headers_written = headers_written
+                try:
+                    await self._answer(request)
+                finally:
+                    self._headers_written = _nothing
             if self.conn.our_state is h11.MUST_CLOSE or self.conn.their_state is h11.MUST_CLOSE:
                 return
             try:
@@ -326,10 +349,11 @@ class _Connection:
             await self._send_json(answer_503)
             return
         self.server.open_streams += 1
+        self._holds_stream = True
         try:
             outcome = await self._stream(answer)
         finally:
-            self.server.open_streams -= 1
+            self._release_stream()
         self.server.record(Exchange(request_method, target, 200, True, outcome))
 
     async def _send_json(self, answer: JsonAnswer, *, close: bool = False, head: bool = False) -> None:
@@ -344,12 +368,16 @@ class _Connection:
         if not head:
             self.writer.write(self.conn.send(h11.Data(data=data)))
         self.writer.write(self.conn.send(h11.EndOfMessage()))
+        self._wrote(len(data))
+        self.server.activity.ended(self.port)
+        self._headers_written()
         await self._drain()
 
     async def _stream(self, answer: StreamAnswer) -> str:
         """Write an SSE answer; returns how it ended (``ok``, ``dropped``, ``client-gone``)."""
         headers = [_SERVER_HEADER, *answer.headers]
         self.writer.write(self.conn.send(h11.Response(status_code=200, headers=headers)))
+        self._headers_written()
         await self._drain()
         fault = self.server.app.faults.take_stream_fault(answer.run.id)
         events = self.server.app.events(answer)
@@ -378,11 +406,15 @@ class _Connection:
                 except StopAsyncIteration:
                     break
                 self.writer.write(self.conn.send(h11.Data(data=chunk)))
+                self._wrote(len(chunk))
                 await self._drain()
                 sent += 1
                 if fault is not None and sent == fault.after_events and await self._apply(fault, events):
                     return "dropped"
+            # The client may open its next stream as soon as it reads this end: free the slot first.
+            self._release_stream()
             self.writer.write(self.conn.send(h11.EndOfMessage()))
+            self.server.activity.ended(self.port)
             await self._drain()
             return "ok"
         finally:
@@ -400,6 +432,14 @@ class _Connection:
             elif not gone.cancelled() and gone.exception() is None and gone.result():
                 self.conn.receive_data(gone.result())
 
+    def _release_stream(self) -> None:
+        if self._holds_stream:
+            self._holds_stream = False
+            self.server.open_streams -= 1
+
+    def _wrote(self, size: int) -> None:
+        self.server.activity.wrote(self.port, size)
+
     async def _apply(self, fault: StreamFault, events: AsyncGenerator[bytes, None]) -> bool:
         """Carry out a stream fault; True when the connection was dropped."""
         if fault.stall is not None:
@@ -408,7 +448,9 @@ class _Connection:
         if fault.mid_event:
             chunk = await anext(events, b"")
             if chunk:
-                self.writer.write(self.conn.send(h11.Data(data=chunk[: max(1, len(chunk) // 2)])))
+                part = chunk[: max(1, len(chunk) // 2)]
+                self.writer.write(self.conn.send(h11.Data(data=part)))
+                self._wrote(len(part))
                 await self._drain()
         self.writer.transport.abort()
         return True

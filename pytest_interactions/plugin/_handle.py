@@ -24,6 +24,7 @@ from pytest_interactions.session import Session, SessionConfig, parse_mode
 
 if TYPE_CHECKING:
     from pytest_interactions.emulator import Emulator
+    from pytest_interactions.session import ScenarioTime
 
 EMULATOR_KEY = "emulator-key"
 
@@ -38,6 +39,7 @@ class Interactions:
         base_url: str,
         speed: float,
         seed: int = 0,
+        virtual_time: bool = True,
         node: Any = None,
         shared: SharedCassettes | None = None,
         role: Role | None = None,
@@ -46,10 +48,12 @@ class Interactions:
         self._base_url = base_url
         self._speed = speed
         self._seed = seed
+        self._virtual_time = virtual_time
         self._node = node
         self._shared = shared
         self._role = role or Role(session.mode.value)
         self._emulator: Emulator | None = None
+        self._scenario_time: ScenarioTime | None = None
 
     @property
     def cassette_path(self) -> Path:
@@ -71,15 +75,22 @@ class Interactions:
 
     @property
     def emulator(self) -> Emulator | None:
-        """The embedded emulator this session records against (started on first use)."""
+        """The embedded emulator this session records against (started on first use).
+
+        Unless the marker says ``virtual_time=False``, the test then runs on the emulator's
+        scenario clock: sleeps move it on at once, and a client waiting for the next event of
+        a stream jumps to it (see :class:`~pytest_interactions.session.ScenarioTime`).
+        """
         if self._emulator is None and self.recording and not self._base_url:
             from pytest_interactions.emulator import Emulator
+            from pytest_interactions.session import record_on_emulator
 
-            emulator = Emulator(speed=self._speed, seed=self._seed)
+            emulator = Emulator(speed=self._speed, seed=self._seed, manual=self._virtual_time)
             # Ids recorded before stay theirs: a new interaction must not answer as an old one.
             cassette = self.session.cassette
             emulator.store.reserve(compile_histories(cassette) if cassette is not None else ())
             self._emulator = emulator.start()
+            self._scenario_time = record_on_emulator(self.session, emulator)
         return self._emulator
 
     @property
@@ -90,9 +101,10 @@ class Interactions:
         cassette was recorded against (nothing connects there; the transport answers).
         """
         if self.recording:
-            url = self._base_url or (self.emulator.base_url if self.emulator else "")
-            self.session.meta.setdefault("base_url", url)
-            return url
+            if self._base_url:
+                self.session.meta.setdefault("base_url", self._base_url)
+                return self._base_url
+            return self.emulator.base_url if self.emulator else ""
         return str(self.session.meta.get("base_url") or "http://127.0.0.1:9")
 
     @property
@@ -115,7 +127,8 @@ class Interactions:
 
     @property
     def now(self) -> float:
-        """Seconds since the test started (virtual in replay)."""
+        """Seconds since the test started: virtual in replay, scenario seconds while recording on
+        the emulator's clock."""
         return self.session.now()
 
     def violations(self) -> list[Violation]:
@@ -169,19 +182,25 @@ class Interactions:
         return streamed, polled
 
     def close(self) -> None:
-        """Write what was recorded (unless the test failed and such cassettes are not kept)."""
+        """Stop scenario time, then write what was recorded (unless the test failed and such
+        cassettes are not kept)."""
         outcome = "nothing was recorded"
+        scenario_time, self._scenario_time = self._scenario_time, None
         try:
-            failed = self._node is not None and self._node.stash.get(FAILED_KEY, False)
-            if failed and self.recording and not _options.save_failed(self._node.config):
-                outcome = "the test failed while recording, and interactions_save_failed is false"
-            elif self.session.save():
-                outcome = "written"
+            if scenario_time is not None:
+                scenario_time.stop()
         finally:
-            if self._role.records_for_others and self._shared is not None:
-                self._shared.finished(self.cassette_path, outcome)
-            if self._emulator is not None:
-                self._emulator.stop()
+            try:
+                failed = self._node is not None and self._node.stash.get(FAILED_KEY, False)
+                if failed and self.recording and not _options.save_failed(self._node.config):
+                    outcome = "the test failed while recording, and interactions_save_failed is false"
+                elif self.session.save():
+                    outcome = "written"
+            finally:
+                if self._role.records_for_others and self._shared is not None:
+                    self._shared.finished(self.cassette_path, outcome)
+                if self._emulator is not None:
+                    self._emulator.stop()
 
 
 def open_session(request: pytest.FixtureRequest) -> Interactions:
@@ -239,6 +258,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         before_record_response=defaults.get("before_record_response"),
         ignore_hosts=tuple(defaults.get("ignore_hosts", ())),
         allow_hosts=(*_options.allow_hosts(config), *defaults.get("allow_hosts", ())),
+        keep_headers=tuple(config.getini("interactions_keep_headers")),
     )
     try:
         session = Session(session_config)
@@ -249,6 +269,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         base_url=_options.base_url(config),
         speed=_options.emulator_speed(config),
         seed=_emulator_seed(request.node),
+        virtual_time=options.virtual_time,
         node=request.node,
         shared=shared,
         role=duty,

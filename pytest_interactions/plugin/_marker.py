@@ -25,7 +25,7 @@ OPTIONS: dict[str, str] = {
     "gives_up_after": "the client is meant to stop after this many failed reconnects in a row; "
     "the complete check then verifies it stopped there",
     "checks": "True, False, or the names of the checks to run (default: all when faults are planned)",
-    "virtual_time": "replay on a virtual clock (default True)",
+    "virtual_time": "replay, and record against the embedded emulator, on a virtual clock (default True)",
     "replay": "'server' (compiled state, resume from any event; default) or 'tape' (strict order)",
     "interaction": "the interaction id that cuts apply to (default: every streamed one)",
 }

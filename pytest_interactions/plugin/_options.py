@@ -41,7 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--interactions-emulator-speed",
         type=float,
         default=None,
-        help="speed factor of the emulator used by interactions_server and for recording "
+        help="speed factor of the emulator used by interactions_server, and for recording with "
+        "virtual_time=False (recording otherwise runs on the emulator's scenario clock) "
         f"(ini: interactions_emulator_speed; default {DEFAULT_EMULATOR_SPEED:g})",
     )
     group.addoption(
@@ -136,6 +137,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "interactions_filter_json_keys",
         "more JSON body keys scrubbed from cassettes",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "interactions_keep_headers",
+        "transport headers to keep in cassettes although they vary between runs (user-agent, "
+        "x-goog-api-client, content-length, host, accept-encoding, connection are left out)",
         type="linelist",
         default=[],
     )

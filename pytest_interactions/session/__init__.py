@@ -21,18 +21,24 @@ _PUBLIC = {
     "session_findings": "pytest_interactions.session._use",
     "session_report": "pytest_interactions.session._use",
     "use_cassette": "pytest_interactions.session._use",
+    "EMULATOR_BASE_URL": "pytest_interactions.session._scenario_time",
+    "ScenarioTime": "pytest_interactions.session._scenario_time",
+    "record_on_emulator": "pytest_interactions.session._scenario_time",
 }
 
 __all__ = [
     "ALIASES",
     "DESCRIPTIONS",
+    "EMULATOR_BASE_URL",
     "SUPPORTED",
     "FaultNotAppliedError",
     "ProtocolCheckError",
+    "ScenarioTime",
     "Session",
     "SessionConfig",
     "parse_mode",
     "raise_for_session",
+    "record_on_emulator",
     "session_findings",
     "session_report",
     "use_cassette",
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
     from pytest_interactions.faults import FaultNotAppliedError
     from pytest_interactions.session._mode_names import DESCRIPTIONS
     from pytest_interactions.session._modes import ALIASES, SUPPORTED, parse_mode
+    from pytest_interactions.session._scenario_time import EMULATOR_BASE_URL, ScenarioTime, record_on_emulator
     from pytest_interactions.session._session import Session, SessionConfig
     from pytest_interactions.session._use import (
         ProtocolCheckError,

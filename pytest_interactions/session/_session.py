@@ -56,7 +56,9 @@ class SessionConfig:
     or off; a collection names the checks to run. ``recording_clock`` times what is recorded
     (seconds, any origin; default: the real monotonic clock): give it a simulated server's
     clock, such as an emulator's in manual mode (``emulator.clock.now``), to record a long
-    session at that clock's pace instead of waiting through it for real.
+    session at that clock's pace instead of waiting through it for real. ``keep_headers`` names
+    transport headers to record although they vary between runs (``user-agent``, ``host``, ...:
+    see :data:`pytest_interactions.record.VOLATILE_HEADERS`).
     """
 
     cassette_path: Path
@@ -82,6 +84,7 @@ class SessionConfig:
     """Hosts whose requests are neither recorded nor replayed: they go to the network as they are."""
     allow_hosts: Collection[str] = ()
     """Hosts a replaying test may still reach (loopback always may)."""
+    keep_headers: Collection[str] = ()
 
 
 class Session:
@@ -147,7 +150,9 @@ class Session:
             or (self.mode is RecordMode.ONCE and not exists)
         )
         clock = config.recording_clock or real_monotonic
-        self.recorder = Recorder(clock, clock(), self._note) if records else None
+        self.recorder = (
+            Recorder(clock, clock(), self._note, keep_headers=config.keep_headers) if records else None
+        )
 
     def now(self) -> float:
         """Seconds since the session started: virtual while replaying on the virtual clock."""

@@ -28,7 +28,7 @@ def client(interactions: Interactions) -> Iterator[genai.Client]:
 def test_report_finishes(client: genai.Client, interactions: Interactions) -> None:
     it = client.interactions.create(model="gemini-3.5-flash", input="Why is the sky blue?", background=True)
     while it.status == "in_progress":
-        time.sleep(5 if not interactions.recording else 0.05)  # virtual in replay: returns at once
+        time.sleep(5)  # virtual time: returns at once, recording on the emulator as in replay
         it = client.interactions.get(it.id)
     assert it.status == "completed"
     assert "Why is the sky blue?" in it.output_text
@@ -55,7 +55,7 @@ def stream_with_reconnect(client: genai.Client, interaction_id: str) -> str:
 def test_reconnect_loop_resumes(client: genai.Client, interactions: Interactions) -> None:
     it = client.interactions.create(model="gemini-3.5-flash", input="Stream me a story", background=True)
     while it.status == "in_progress":
-        time.sleep(1 if not interactions.recording else 0.05)
+        time.sleep(1)
         it = client.interactions.get(it.id)
     text = stream_with_reconnect(client, it.id)
     assert text == interactions.recorded_text(it.id)  # and the toolkit checked every resume

@@ -174,7 +174,7 @@ def test_polls_answered_429_are_backed_off(pytester: pytest.Pytester) -> None:
 
 
         def interval(interactions):
-            return 0.05 if interactions.recording else 5  # recording runs in real time
+            return 0.05 if interactions.recording else 5  # more polls in the recording than in replay
 
 
         def check(interactions):
@@ -573,7 +573,7 @@ def test_sleeps_and_timeouts_run_on_virtual_time(pytester: pytest.Pytester) -> N
         pytester,
         """
         def interval(interactions):
-            return 0.05 if interactions.recording else 5  # recording runs in real time
+            return 0.05 if interactions.recording else 5  # more polls in the recording than in replay
 
 
         @pytest.mark.interactions

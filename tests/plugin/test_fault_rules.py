@@ -23,7 +23,7 @@ def test_faults_that_cannot_apply_fail_alike_at_setup(pytester: pytest.Pytester)
         """
         def poll(interactions):
             with http(interactions) as client:
-                return http_poll(client, http_start(client), interval=0.01 if interactions.recording else 5)
+                return http_poll(client, http_start(client), interval=5)
 
 
         @pytest.mark.interactions(cassette="polls.yaml")

@@ -69,10 +69,10 @@ def test_an_unmatched_request_names_the_cassette_the_request_and_what_differs(
     result.stdout.fnmatch_lines(
         [
             f"*UnmatchedRequestError: no recorded exchange in {cassette} answers "
-            "POST http://127.0.0.1:*/v1beta/interactions",
+            "POST http://emulator.invalid/v1beta/interactions",
             '*request body: {"model":"gemini-3.5-flash","input":"What is a WebSocket?"}',
             "*nearest recorded requests:",
-            "*#0 (line *): POST http://127.0.0.1:*/v1beta/interactions",
+            "*#0 (line *): POST http://emulator.invalid/v1beta/interactions",
             "*differs in body*",
             '*-  "input": "What is SSE?",',
             '*+  "input": "What is a WebSocket?",',
