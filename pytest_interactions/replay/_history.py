@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pytest_interactions import protocol
 from pytest_interactions.cassette import Cassette, Disconnect, Exchange, RecordedResponse, StreamEvent
 from pytest_interactions.faults import Cut
-from pytest_interactions.protocol import GEMINI, OPENAI, WHATWG, ResumeDialect
+from pytest_interactions.protocol import GEMINI_INTERACTIONS, ApiDefinition, ResumeDialect
 
 
 @dataclass
@@ -40,13 +40,18 @@ class History:
     done: StreamEvent | None = None
     tail_error: Disconnect | None = None
     stream_headers: list[tuple[str, str]] = field(default_factory=list)
-    dialect: ResumeDialect = GEMINI
+    api: ApiDefinition = GEMINI_INTERACTIONS
+    """The API the recorded streams speak: their event grammar, statuses and resume dialect."""
     recorded_cuts: list[Cut] = field(default_factory=list)
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
     """The status a create answered with, and when: the run's state before anything else shows it."""
     delivered: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter, repr=False)
     """How often each (id, type, data) arrived over the connections read so far."""
+
+    @property
+    def dialect(self) -> ResumeDialect:
+        return self.api.resume
 
     @property
     def event_ids(self) -> list[str]:
@@ -61,7 +66,7 @@ class History:
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
                 moments.append((when, value["status"]))
         for event in self.events:
-            value = protocol.status_carried(event.payload or {})
+            value = self.api.status_carried(event.payload or {})
             if value is not None:
                 moments.append((event.at, value))
         for when, value in sorted(moments, key=lambda m: m[0]):
@@ -86,23 +91,15 @@ def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _dialect(events: list[StreamEvent]) -> ResumeDialect:
-    if any(e.id for e in events):
-        return WHATWG
+def _api(events: list[StreamEvent]) -> ApiDefinition:
     payloads = [p for p in (_payload(e) for e in events) if p is not None]
-    if (
-        payloads
-        and not any("event_id" in p for p in payloads)
-        and any("sequence_number" in p for p in payloads)
-    ):
-        return OPENAI
-    return GEMINI
+    return protocol.api_of_stream(payloads, any(e.id for e in events))
 
 
 def interaction_of(exchange: Exchange) -> str | None:
-    route = protocol.parse_route(exchange.request.method, urlsplit(exchange.request.url).path)
-    if route is not None and route.interaction_id is not None:
-        return route.interaction_id
+    found = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
+    if found is not None and found[1].interaction_id is not None:
+        return found[1].interaction_id
     response = exchange.response
     if response is None:
         return None
@@ -111,16 +108,15 @@ def interaction_of(exchange: Exchange) -> str | None:
         return str(value["id"])
     for item in response.events or []:
         if isinstance(item, StreamEvent):
-            payload = _payload(item) or {}
-            interaction = payload.get("interaction")
-            if isinstance(interaction, Mapping) and isinstance(interaction.get("id"), str):
-                return str(interaction["id"])
+            resource = protocol.resource_of_event(_payload(item) or {})
+            if resource is not None:
+                return resource
     return None
 
 
 def _is_create(exchange: Exchange) -> bool:
-    route = protocol.parse_route(exchange.request.method, urlsplit(exchange.request.url).path)
-    return route is not None and route.operation is protocol.Operation.CREATE and route.method_ok
+    found = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
+    return found is not None and found[1].operation is protocol.Operation.CREATE and found[1].method_ok
 
 
 def is_stream_request(method: str, url: str) -> bool:
@@ -160,7 +156,7 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
     records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
     if not history.stream_headers:
         history.stream_headers = list(response.headers)
-        history.dialect = _dialect(records)
+        history.api = _api(records)
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
@@ -187,7 +183,7 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
                 repeated[key] += 1
                 continue
             arrived[key] += 1
-        event_type = str((payload or {}).get("event_type") or item.event or "message")
+        event_type = str(history.api.event_type(payload or {}) or item.event or "message")
         history.events.append(HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload))
     history.delivered.update(arrived)
 

@@ -151,7 +151,7 @@ class ReplayServer:
 
     def _terminal_position(self, history: History) -> int | None:
         for position, event in enumerate(self.events(history), start=1):
-            if event.payload is not None and protocol.ends_stream(event.payload):
+            if event.payload is not None and history.api.ends_stream(event.payload):
                 return position
         return None
 
@@ -218,7 +218,8 @@ class ReplayServer:
         """A response for ``incoming``, or ``None`` when the cassette has nothing for it."""
         self._incoming = incoming
         parts = urlsplit(incoming.url)
-        route = protocol.parse_route(incoming.method, parts.path)
+        found = protocol.route_of(incoming.method, parts.path)
+        route = found[1] if found is not None else None
         now = self.now()
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         interaction_id = route.interaction_id if route is not None else None
@@ -239,6 +240,7 @@ class ReplayServer:
                     now,
                     interaction_id,
                     operation=route.operation.value,
+                    api=history.api,
                     asynchronous=asynchronous,
                 )
             if is_stream_request(incoming.method, incoming.url):
@@ -351,6 +353,8 @@ class ReplayServer:
         fault = self.faults.protocol
         if fault is None:
             return None
+        if history.events and not history.api.fault_events(fault.kind, history.interaction_id, fault.message):
+            return None  # the API has no events for this ending
         if fault.on == "events" and history.events:
             if len(history.events) <= fault.after_events:
                 return None
@@ -423,6 +427,7 @@ class ReplayServer:
                 asynchronous=asynchronous,
             )
         self.touched.add(history.interaction_id)
+        self.transcript.apis[history.interaction_id] = history.api.name
         now = self._paced(history, now)
         status, headers, body = self._snapshot(history, now)
         if isinstance(body, Mapping) and isinstance(body.get("status"), str):
@@ -457,6 +462,7 @@ class ReplayServer:
         retry_after: float | None = None,
         note: str = "",
         record: bool = True,
+        api: protocol.ApiDefinition = protocol.GEMINI_INTERACTIONS,
         asynchronous: bool,
     ) -> Any:
         """An error answer made up by replay, in the shape the API gives it.
@@ -476,7 +482,7 @@ class ReplayServer:
             error = copy.deepcopy(recorded.body.value)
             headers = [(k, v) for k, v in recorded.headers if k.lower() not in _RETRY_HEADERS]
         else:
-            error = protocol.error_body(status, message, reason)
+            error = api.error_body(status, message, reason)
             headers = list(_JSON_HEADERS)
         headers += protocol.retry_headers(retry_after)
         data = json.dumps(error).encode("utf-8")
@@ -503,53 +509,25 @@ class ReplayServer:
         kept = history.events[:keep]
         last = kept[-1] if kept else None
         base = (last.event_id if last is not None else None) or "event"
-        payloads: list[dict[str, Any]] = []
-        if fault.kind == "failure":
-            payloads.append(
-                {
-                    "event_type": protocol.ERROR,
-                    "error": {"code": "injected_failure", "message": fault.message},
-                }
-            )
-            payloads.append(
-                {
-                    "event_type": protocol.STATUS_UPDATE,
-                    "interaction_id": history.interaction_id,
-                    "status": protocol.FAILED,
-                }
-            )
-        elif fault.kind == "cancellation":
-            payloads.append(
-                {
-                    "event_type": protocol.STATUS_UPDATE,
-                    "interaction_id": history.interaction_id,
-                    "status": protocol.CANCELLED,
-                }
-            )
-        else:
-            payloads.append(
-                {
-                    "event_type": protocol.INTERACTION_COMPLETED,
-                    "interaction": {
-                        "id": history.interaction_id,
-                        "status": protocol.REQUIRES_ACTION,
-                        "steps": [],
-                    },
-                }
-            )
+        payloads = history.api.fault_events(fault.kind, history.interaction_id, fault.message)
         injected = []
         for n, payload in enumerate(payloads, start=1):
             event_id = f"{base}-{n}-injected"
-            if history.dialect is protocol.GEMINI:
-                payload["event_id"] = event_id
+            field = history.dialect.json_field
+            if field == "event_id":
+                payload[field] = event_id
+            elif field is not None and last is not None and (last.event_id or "").isdigit():
+                event_id = str(int(str(last.event_id)) + n)  # positions that count up stay numbers
+                payload[field] = int(event_id)
+            kind = str(history.api.event_type(payload))
             data = json.dumps(payload, separators=(",", ":"))
             record = StreamEvent(
                 at=0.0,
-                event=str(payload["event_type"]),
+                event=kind,
                 data=data,
-                id=event_id if history.dialect is protocol.WHATWG else None,
+                id=event_id if field is None else None,
             )
-            injected.append(HistoryEvent(moment, record, event_id, str(payload["event_type"]), payload))
+            injected.append(HistoryEvent(moment, record, event_id, kind, payload))
         return [*kept, *injected]
 
     def _stream(
@@ -580,11 +558,13 @@ class ReplayServer:
                     flavor,
                     request,
                     400,
-                    f"Unknown last_event_id '{resume}' for interaction '{history.interaction_id}'.",
+                    f"Unknown {history.api.resume_param} '{resume}' for interaction "
+                    f"'{history.interaction_id}'.",
                     target,
                     now,
                     history.interaction_id,
                     operation="stream",
+                    api=history.api,
                     asynchronous=asynchronous,
                 )
             start = position
@@ -615,7 +595,8 @@ class ReplayServer:
         asynchronous: bool,
     ) -> Any:
         previous = self.transcript.connections_of(history.interaction_id)
-        param = history.dialect.query_param or history.dialect.header or "last_event_id"
+        param = history.api.resume_param
+        self.transcript.apis[history.interaction_id] = history.api.name
         connection = self.transcript.open_connection(history.interaction_id, now, resume, param)
         if previous and not previous[-1].reached_end:
             injected = self.faults.take_reconnect()
@@ -697,10 +678,10 @@ class ReplayServer:
                 raise flavor.exception(*inside.error)
             self.advance_to(event.at)
             connection.deliveries.append(Delivery(event.event_id, event.event_type, self.now()))
-            status = protocol.status_carried(event.payload or {})
+            status = history.api.status_carried(event.payload or {})
             if status is not None:
                 self.transcript.saw_status(self.now(), history.interaction_id, status, "stream")
-            if event.payload is not None and protocol.ends_stream(event.payload):
+            if event.payload is not None and history.api.ends_stream(event.payload):
                 connection.read_terminal = True
             last = index == len(events) - 1 and history.done is None and history.tail_error is None
             if last:
