@@ -1,0 +1,100 @@
+"""OpenAI Responses background mode in replay: streams keyed by response id, resumed with
+``starting_after``, polls, cancels and deletes answered as recorded, errors in OpenAI's shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from pytest_interactions.emulator import Emulator
+from pytest_interactions.replay import UnmatchedRequestError
+from pytest_interactions.session import use_cassette
+
+MODEL = "gpt-4o"
+BASE = "http://127.0.0.1:9/v1"  # replay never connects
+
+
+def client(base_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base_url, api_key="k", max_retries=0)
+
+
+def read_three_then_resume(api: openai.OpenAI) -> tuple[str, list[int]]:
+    """Read three events of a background stream, hang up, and resume after the third."""
+    stream = api.responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+    seen: list[int] = []
+    response_id = ""
+    for event in stream:
+        if event.type == "response.created":
+            response_id = event.response.id
+        seen.append(event.sequence_number)
+        if len(seen) == 3:
+            break
+    stream.close()
+    for event in api.responses.retrieve(response_id, stream=True, starting_after=seen[-1]):
+        seen.append(event.sequence_number)
+    return response_id, seen
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    cassette = tmp_path / "openai.yaml"
+    with Emulator(speed=50) as api, use_cassette(cassette, "once"):
+        sdk = client(api.base_url + "/v1")
+        response_id, seen = read_three_then_resume(sdk)
+        assert seen == list(range(len(seen)))
+        assert sdk.responses.retrieve(response_id).status == "completed"
+        queued = sdk.responses.create(model=MODEL, input="Cancel me", background=True)
+        assert sdk.responses.cancel(queued.id).status == "cancelled"
+        sdk.responses.delete(queued.id)
+    return cassette
+
+
+def test_a_background_stream_resumes_after_any_sequence_number(recorded: Path) -> None:
+    with use_cassette(recorded, "none") as replay:
+        sdk = client(BASE)
+        response_id, seen = read_three_then_resume(sdk)
+        assert sdk.responses.retrieve(response_id).status == "completed"
+        queued = sdk.responses.create(model=MODEL, input="Cancel me", background=True)
+        assert sdk.responses.cancel(queued.id).status == "cancelled"
+        sdk.responses.delete(queued.id)
+    assert seen == list(range(len(seen)))
+    first, second = replay.transcript.connections
+    assert (first.interaction_id, second.interaction_id) == (response_id, response_id)
+    assert second.resume_param == "starting_after"
+    assert second.resume_from == "2"
+    assert second.reached_end
+    assert replay.violations() == []
+    polled = [s.status for s in replay.transcript.statuses_of(queued.id)]
+    assert polled[-1] == "cancelled"
+
+
+def resume_past_the_end() -> tuple[str, Any]:
+    """Open a background stream, hang up after its first event, and resume after event 99."""
+    sdk = client(BASE)
+    stream = sdk.responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+    response_id = next(iter(stream)).response.id  # type: ignore[union-attr]
+    stream.close()
+    try:
+        sdk.responses.retrieve(response_id, stream=True, starting_after=99)
+    except openai.BadRequestError as refused:
+        return response_id, refused.body
+    raise AssertionError("the resume was answered")
+
+
+def test_a_resume_from_a_position_the_stream_never_had_is_refused_in_openais_shape(recorded: Path) -> None:
+    answers: list[tuple[str, Any]] = []
+    refused = pytest.raises(
+        UnmatchedRequestError, match="starting_after=99, an event id the stream never had"
+    )
+    with refused, use_cassette(recorded, "none"):
+        answers.append(resume_past_the_end())
+    ((response_id, body),) = answers
+    assert body == {
+        "message": f"Unknown starting_after '99' for interaction '{response_id}'.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_argument",
+    }
