@@ -111,7 +111,13 @@ class ReplayServer:
             if not any(h.snapshots or h.events for h in self.histories.values()):
                 found.append(f"{answer.label} cannot apply: the cassette has no interaction to poll")
         fault = self.faults.protocol
-        if fault is not None and not any(self._injection(h) for h in self.histories.values()):
+        mute = sorted({h.api.name for h in self.histories.values() if h.events and not self._endings(h)})
+        if fault is not None and mute and not any(self._injection(h) for h in self.histories.values()):
+            found.append(
+                f"inject={fault.spec!r} cannot apply: the {' and '.join(mute)} API has no stream event "
+                f"that ends a run as a {fault.kind}"
+            )
+        elif fault is not None and not any(self._injection(h) for h in self.histories.values()):
             counted = "polls" if fault.on == "polls" else "events or polls"
             found.append(
                 f"inject={fault.spec!r} cannot apply: no recorded interaction has more than "
@@ -344,6 +350,13 @@ class ReplayServer:
             return _INJECTED_STATUS[fault.kind]
         return history.status_at(at)
 
+    def _endings(self, history: History) -> list[dict[str, Any]]:
+        """The events the planned protocol fault ends this run's stream with, in its API's grammar."""
+        fault = self.faults.protocol
+        if fault is None:
+            return []
+        return history.api.fault_events(fault.kind, history.interaction_id, fault.message)
+
     def _injection(self, history: History) -> tuple[float, int] | None:
         """When the planned protocol fault turns this run, and how many stream events it keeps.
 
@@ -353,8 +366,8 @@ class ReplayServer:
         fault = self.faults.protocol
         if fault is None:
             return None
-        if history.events and not history.api.fault_events(fault.kind, history.interaction_id, fault.message):
-            return None  # the API has no events for this ending
+        if history.events and not self._endings(history):
+            return None
         if fault.on == "events" and history.events:
             if len(history.events) <= fault.after_events:
                 return None
@@ -509,7 +522,7 @@ class ReplayServer:
         kept = history.events[:keep]
         last = kept[-1] if kept else None
         base = (last.event_id if last is not None else None) or "event"
-        payloads = history.api.fault_events(fault.kind, history.interaction_id, fault.message)
+        payloads = self._endings(history)
         injected = []
         for n, payload in enumerate(payloads, start=1):
             event_id = f"{base}-{n}-injected"

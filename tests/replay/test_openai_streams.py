@@ -8,8 +8,10 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types import responses as types
 
 from pytest_interactions.emulator import Emulator
+from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import use_cassette
 
@@ -98,3 +100,27 @@ def test_a_resume_from_a_position_the_stream_never_had_is_refused_in_openais_sha
         "param": None,
         "code": "invalid_argument",
     }
+
+
+def test_an_injected_failure_ends_the_stream_with_response_failed(recorded: Path) -> None:
+    faults = FaultPlan().inject("failure", after_events=6, message="Injected outage.")
+    with use_cassette(recorded, "none", faults=faults) as replay:
+        sdk = client(BASE)
+        stream = sdk.responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+        events = list(stream)
+    assert [e.sequence_number for e in events] == list(range(7))
+    assert type(events[-1]) is types.ResponseFailedEvent
+    assert events[-1].response.status == "failed"
+    assert events[-1].response.error is not None
+    assert events[-1].response.error.message == "Injected outage."
+    streamed = [
+        s.status for s in replay.transcript.statuses_of(events[0].response.id) if s.source == "stream"
+    ]
+    assert streamed == ["queued", "queued", "in_progress", "failed"]
+
+
+def test_a_fault_the_api_has_no_events_for_fails_at_setup(recorded: Path) -> None:
+    faults = FaultPlan().inject("requires_action", after_events=6)
+    cannot = "inject='requires_action:6' cannot apply: the openai API has no stream event"
+    with pytest.raises(FaultNotAppliedError, match=cannot), use_cassette(recorded, "none", faults=faults):
+        pass
