@@ -176,3 +176,22 @@ def test_the_bearer_key_is_checked_when_the_emulator_has_keys() -> None:
             )
         right = openai.OpenAI(base_url=api.base_url + "/v1", api_key="right", max_retries=0)
         assert right.responses.create(model=MODEL, input="x", background=True).status == "queued"
+
+
+def test_a_dropped_stream_is_resumed_with_starting_after(api: Emulator, sdk: openai.OpenAI) -> None:
+    api.faults.drop_stream(after_events=5)
+    received: list[Any] = []
+    with pytest.raises(openai.APIConnectionError):
+        received.extend(sdk.responses.create(model=MODEL, input="Tides?", background=True, stream=True))
+    assert [e.sequence_number for e in received] == [0, 1, 2, 3, 4]
+    rest = typed(sdk.responses.retrieve(received[0].response.id, stream=True, starting_after=4))
+    assert rest[0].sequence_number == 5
+    assert rest[-1].type == "response.completed"
+
+
+def test_a_rejection_answers_in_openais_shape_with_retry_after(api: Emulator, sdk: openai.OpenAI) -> None:
+    api.faults.reject(429, retry_after=2, operation="create")
+    with pytest.raises(openai.RateLimitError) as refused:
+        sdk.responses.create(model=MODEL, input="Tides?", background=True)
+    assert refused.value.response.headers["retry-after-ms"] == "40"  # 2 scenario seconds at speed 50
+    assert refused.value.body["message"] == "Resource has been exhausted (e.g. check quota)."  # type: ignore[index]
