@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ from openai.types import responses as types
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.replay import UnmatchedRequestError
-from pytest_interactions.session import use_cassette
+from pytest_interactions.session import ProtocolCheckError, use_cassette
 
 MODEL = "gpt-4o"
 BASE = "http://127.0.0.1:9/v1"  # replay never connects
@@ -40,14 +43,34 @@ def read_three_then_resume(api: openai.OpenAI) -> tuple[str, list[int]]:
     return response_id, seen
 
 
+@contextlib.contextmanager
+def running(api: Emulator) -> Iterator[None]:
+    """Move a manual emulator's clock while the block runs, so its streams flow."""
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(0.002):
+            api.advance(0.05)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+
+
 @pytest.fixture
 def recorded(tmp_path: Path) -> Path:
     cassette = tmp_path / "openai.yaml"
-    with Emulator(speed=50) as api, use_cassette(cassette, "once"):
+    with Emulator(manual=True) as api, use_cassette(cassette, "once"):
         sdk = client(api.base_url + "/v1")
-        response_id, seen = read_three_then_resume(sdk)
+        with running(api):
+            response_id, seen = read_three_then_resume(sdk)
         assert seen == list(range(len(seen)))
         assert sdk.responses.retrieve(response_id).status == "completed"
+        # No scenario time passes between create and cancel: the run is cancelled while queued.
         queued = sdk.responses.create(model=MODEL, input="Cancel me", background=True)
         assert sdk.responses.cancel(queued.id).status == "cancelled"
         sdk.responses.delete(queued.id)
@@ -124,3 +147,41 @@ def test_a_fault_the_api_has_no_events_for_fails_at_setup(recorded: Path) -> Non
     cannot = "inject='requires_action:6' cannot apply: the openai API has no stream event"
     with pytest.raises(FaultNotAppliedError, match=cannot), use_cassette(recorded, "none", faults=faults):
         pass
+
+
+def stop_after_five() -> str:
+    """A client that reads five events of a background stream and walks away."""
+    stream = client(BASE).responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+    events = [event for _, event in zip(range(5), stream, strict=False)]
+    stream.close()
+    return str(events[0].response.id)  # type: ignore[union-attr]
+
+
+def test_a_client_that_stops_before_the_ending_event_is_named(recorded: Path) -> None:
+    incomplete = pytest.raises(
+        ProtocolCheckError, match=r"\[complete\] the client stopped reading the stream of resp_\w+ after 4"
+    )
+    with incomplete, use_cassette(recorded, "none", checks=True):
+        stop_after_five()
+
+
+def test_reading_to_response_completed_is_reading_it_all(recorded: Path) -> None:
+    """The stream ends at ``response.completed``; a cut placed after it is never reached."""
+
+    def read() -> list[str]:
+        stream = client(BASE).responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+        kinds = []
+        for event in stream:
+            kinds.append(event.type)
+            if event.type == "response.completed":
+                break
+        return kinds
+
+    with use_cassette(recorded, "none"):
+        events = len(read())
+    with use_cassette(recorded, "none", faults=FaultPlan().disconnect(f"after:{events}")) as replay:
+        kinds = read()
+    assert kinds[-1] == "response.completed"
+    assert len(replay.transcript.connections) == 1
+    assert replay.transcript.connections[0].read_terminal
+    assert replay.violations() == []
