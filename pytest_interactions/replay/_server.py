@@ -402,9 +402,8 @@ class ReplayServer:
             headers = list(response.headers)
             status = response.status
         else:
-            fold = protocol.InteractionFold()
-            fold.extend(e.payload for e in self.events(history) if e.payload is not None and e.at <= at)
-            body, headers, status = fold.snapshot(), list(_JSON_HEADERS), 200
+            payloads = [e.payload for e in self.events(history) if e.payload is not None and e.at <= at]
+            body, headers, status = history.api.fold(payloads), list(_JSON_HEADERS), 200
         fault = self.faults.protocol
         injection = self._injection(history)
         if fault is not None and injection is not None and at >= injection[0]:

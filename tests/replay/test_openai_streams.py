@@ -20,6 +20,7 @@ from pytest_interactions.session import ProtocolCheckError, use_cassette
 
 MODEL = "gpt-4o"
 BASE = "http://127.0.0.1:9/v1"  # replay never connects
+CREATE: dict[str, Any] = {"model": MODEL, "input": "Tides?", "background": True, "stream": True}
 
 
 def client(base_url: str) -> openai.OpenAI:
@@ -185,3 +186,20 @@ def test_reading_to_response_completed_is_reading_it_all(recorded: Path) -> None
     assert len(replay.transcript.connections) == 1
     assert replay.transcript.connections[0].read_terminal
     assert replay.violations() == []
+
+
+def test_a_poll_the_recording_never_made_is_answered_from_the_stream(tmp_path: Path) -> None:
+    cassette = tmp_path / "stream-only.yaml"
+    with Emulator(speed=50) as api, use_cassette(cassette, "once"):
+        events = list(client(api.base_url + "/v1").responses.create(**CREATE))
+    with use_cassette(cassette, "none"):
+        sdk = client(BASE)
+        first = sdk.responses.retrieve(events[0].response.id)  # as of the start of the recording
+        replayed = list(sdk.responses.create(**CREATE))  # the stream moves the clock to its end
+        polled = sdk.responses.retrieve(events[0].response.id)
+    assert first.status == "queued"
+    assert first.output == []
+    assert len(replayed) == len(events)
+    assert isinstance(polled, types.Response)
+    assert polled.status == "completed"
+    assert polled.output_text == events[-1].response.output_text
