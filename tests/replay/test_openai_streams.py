@@ -203,3 +203,29 @@ def test_a_poll_the_recording_never_made_is_answered_from_the_stream(tmp_path: P
     assert isinstance(polled, types.Response)
     assert polled.status == "completed"
     assert polled.output_text == events[-1].response.output_text
+
+
+def stream_delete_poll(sdk: openai.OpenAI) -> tuple[str, str]:
+    """Read a background stream, delete the response, and poll it: the poll is refused."""
+    response_id = next(iter(sdk.responses.create(**CREATE))).response.id  # type: ignore[union-attr]
+    sdk.responses.delete(response_id)
+    try:
+        sdk.responses.retrieve(response_id)
+    except openai.NotFoundError as gone:
+        return response_id, gone.message
+    raise AssertionError("a deleted response was answered")
+
+
+def test_a_deleted_response_is_gone_in_replay_as_it_was_when_recorded(tmp_path: Path) -> None:
+    cassette = tmp_path / "deleted.yaml"
+    with Emulator(speed=50) as api, use_cassette(cassette, "once"):
+        recorded_id, recorded_message = stream_delete_poll(client(api.base_url + "/v1"))
+    with use_cassette(cassette, "none") as replay:
+        replayed_id, replayed_message = stream_delete_poll(client(BASE))
+    assert replayed_id == recorded_id
+    assert (
+        replayed_message
+        == recorded_message
+        == f"Error code: 404 - Response with id '{recorded_id}' not found."
+    )
+    assert [r.status for r in replay.transcript.requests][-2:] == [200, 404]
