@@ -229,3 +229,45 @@ def test_a_deleted_response_is_gone_in_replay_as_it_was_when_recorded(tmp_path: 
         == f"Error code: 404 - Response with id '{recorded_id}' not found."
     )
     assert [r.status for r in replay.transcript.requests][-2:] == [200, 404]
+
+
+def patient_read(sdk: openai.OpenAI) -> list[int]:
+    """A reconnect loop that also survives refused and failed reconnects and a stalled stream."""
+    received: list[int] = []
+    response_id = ""
+    while True:
+        try:
+            if response_id:
+                stream = sdk.responses.retrieve(response_id, stream=True, starting_after=received[-1])
+            else:
+                stream = sdk.responses.create(**CREATE)
+            for event in stream:
+                response_id = response_id or event.response.id  # type: ignore[union-attr]
+                received.append(event.sequence_number)
+                if event.type == "response.completed":
+                    return received
+        except (openai.APIConnectionError, openai.InternalServerError):
+            continue
+
+
+@pytest.mark.parametrize(
+    ("faults", "connections", "refused"),
+    [
+        (FaultPlan().disconnect("after:5").refuse_reconnects(2), 4, 2),
+        (FaultPlan().disconnect("after:5").fail_reconnects(503, times=2, retry_after=None), 4, 2),
+        (FaultPlan().disconnect("stall:5"), 2, 0),
+        (FaultPlan().disconnect("end:5"), 2, 0),
+        (FaultPlan().disconnect("after:5").disconnect("after:9"), 3, 0),
+    ],
+    ids=["refused", "503", "stall", "end", "two-cuts"],
+)
+def test_every_stream_fault_applies_to_a_background_stream(
+    recorded: Path, faults: FaultPlan, connections: int, refused: int
+) -> None:
+    with use_cassette(recorded, "none", faults=faults) as replay:
+        sdk = openai.OpenAI(base_url=BASE, api_key="k", max_retries=0, timeout=openai.Timeout(30, read=5))
+        received = patient_read(sdk)
+    assert received == list(range(len(received)))
+    assert len(replay.transcript.connections) == connections
+    assert sum(1 for c in replay.transcript.connections if c.refused) == refused
+    assert replay.violations() == []
