@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from pytest_interactions import protocol
@@ -66,9 +66,17 @@ class StreamAnswer:
     run: Run
     start: int
     headers: list[tuple[str, str]] = field(default_factory=lambda: list(_SSE))
+    frames: Callable[[StreamAnswer], AsyncGenerator[bytes, None]] | None = None
+    """Writes the run in another API's grammar (``None``: the Interactions API's events)."""
 
 
 Answer = JsonAnswer | StreamAnswer
+
+
+class Endpoints(Protocol):
+    """Another API served over the same runs: answers the requests its definition routes."""
+
+    async def handle(self, request: Request, route: protocol.Route) -> Answer: ...
 
 
 class ApiError(Exception):
@@ -164,6 +172,8 @@ class EmulatorApp:
         self.on_request = on_request
         self._attempts: dict[tuple[str, int], int] = {}
         self._tokens: dict[str, tuple[str, str, Any]] = {}
+        self.endpoints: dict[str, Endpoints] = {}
+        """Other APIs served by this emulator, by their ``protocol.API_NAMES`` name."""
 
     async def handle(self, request: Request) -> Answer:
         if self.on_request is not None:
@@ -174,6 +184,10 @@ class EmulatorApp:
             return exc.answer
 
     async def _dispatch(self, request: Request) -> Answer:
+        found = protocol.route_of(request.method, request.path)
+        endpoints = self.endpoints.get(found[0].name) if found is not None else None
+        if found is not None and endpoints is not None:
+            return await endpoints.handle(request, found[1])
         route = protocol.parse_route(request.method, request.path)
         if route is None:
             raise ApiError(protocol.NOT_FOUND, f"Method not found: {request.method} {request.path}")
@@ -427,6 +441,10 @@ class EmulatorApp:
 
     async def events(self, answer: StreamAnswer) -> AsyncGenerator[bytes, None]:
         """The SSE bytes of a stream answer, one event at a time, as scenario time passes."""
+        if answer.frames is not None:
+            async for chunk in answer.frames(answer):
+                yield chunk
+            return
         run, index = answer.run, answer.start
         while True:
             waiter = self.notifier.waiter()

@@ -11,6 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from pytest_interactions import protocol
 from pytest_interactions.clock import on_real_time, real_monotonic
 from pytest_interactions.emulator._activity import Activity
 from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
@@ -23,6 +24,7 @@ from pytest_interactions.emulator._http import (
     Exchange,
     HttpServer,
 )
+from pytest_interactions.emulator._openai import ResponsesEndpoints
 from pytest_interactions.emulator._runs import RunStore
 from pytest_interactions.emulator._scenarios import ScenarioBook
 
@@ -98,6 +100,7 @@ class Emulator:
             api_keys=frozenset(api_keys) if api_keys is not None else None,
             on_request=self._record_request,
         )
+        self._app.endpoints[protocol.OPENAI_RESPONSES.name] = ResponsesEndpoints(self._app)
         self._server = HttpServer(
             self._app,
             max_streams=max_streams,

@@ -1,8 +1,19 @@
-"""Interactions API semantics, defined once: statuses, event grammar, routes, resume dialects.
+"""API semantics, defined once: statuses, event grammar, routes, resume dialects, error shapes.
 
 The emulator, the replay server and the validator all read the protocol from here.
 """
 
+from pytest_interactions.protocol._apis import (
+    API_NAMES,
+    APIS,
+    GEMINI_INTERACTIONS,
+    MCP_STREAMABLE_HTTP,
+    OPENAI_RESPONSES,
+    ApiDefinition,
+    api_of_stream,
+    resource_of_event,
+    route_of,
+)
 from pytest_interactions.protocol._errors import (
     EARLY_CHAIN,
     INVALID_ARGUMENT,
@@ -69,6 +80,8 @@ from pytest_interactions.protocol._transcript import (
 from pytest_interactions.protocol._validate import CHECKS, Violation, validate
 
 __all__ = [
+    "APIS",
+    "API_NAMES",
     "BUDGET_EXCEEDED",
     "CANCELLED",
     "CHECKS",
@@ -82,15 +95,18 @@ __all__ = [
     "EVENT_TYPES",
     "FAILED",
     "GEMINI",
+    "GEMINI_INTERACTIONS",
     "INCOMPLETE",
     "INTERACTION_COMPLETED",
     "INTERACTION_CREATED",
     "INVALID_ARGUMENT",
     "IN_PROGRESS",
     "KNOWN",
+    "MCP_STREAMABLE_HTTP",
     "METHODS",
     "NOT_FOUND",
     "OPENAI",
+    "OPENAI_RESPONSES",
     "PERMISSION_DENIED",
     "QUEUED",
     "REQUIRES_ACTION",
@@ -107,6 +123,7 @@ __all__ = [
     "UNAVAILABLE",
     "WAITING",
     "WHATWG",
+    "ApiDefinition",
     "ChainRecord",
     "Connection",
     "Delivery",
@@ -120,6 +137,7 @@ __all__ = [
     "StatusSeen",
     "Transcript",
     "Violation",
+    "api_of_stream",
     "can_follow",
     "default_message",
     "ends_stream",
@@ -132,7 +150,9 @@ __all__ = [
     "parse_route",
     "render_report",
     "render_timeline",
+    "resource_of_event",
     "retry_headers",
+    "route_of",
     "status_carried",
     "validate",
 ]

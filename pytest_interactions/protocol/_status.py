@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 QUEUED = "queued"
 IN_PROGRESS = "in_progress"
@@ -40,14 +40,14 @@ def is_terminal(status: str) -> bool:
     return status in TERMINAL
 
 
-def can_follow(previous: str, current: str) -> bool:
+def can_follow(previous: str, current: str, transitions: Mapping[str, frozenset[str]] = TRANSITIONS) -> bool:
     """True when ``current`` may be observed after ``previous`` for the same interaction.
 
     Unknown statuses are tolerated in both places, as the SDK tolerates them.
     """
-    if previous == current or previous not in KNOWN or current not in KNOWN:
+    if previous == current or previous not in transitions or current not in transitions:
         return True
-    return current in TRANSITIONS[previous]
+    return current in transitions[previous]
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,23 @@ class IllegalTransition:
     index: int
     previous: str
     current: str
+    transitions: Mapping[str, frozenset[str]] = field(default_factory=lambda: TRANSITIONS, repr=False)
 
     def __str__(self) -> str:
-        allowed = ", ".join(sorted(TRANSITIONS.get(self.previous, ()))) or "nothing (terminal)"
+        allowed = ", ".join(sorted(self.transitions.get(self.previous, ()))) or "nothing (terminal)"
         return (
             f"status {self.current!r} observed after {self.previous!r} "
             f"(observation #{self.index + 1}); after {self.previous!r} the protocol allows: {allowed}"
         )
 
 
-def first_illegal_transition(statuses: Iterable[str]) -> IllegalTransition | None:
+def first_illegal_transition(
+    statuses: Iterable[str], transitions: Mapping[str, frozenset[str]] = TRANSITIONS
+) -> IllegalTransition | None:
     """Return the first illegal step in a sequence of observed statuses, or ``None``."""
     previous: str | None = None
     for index, status in enumerate(statuses):
-        if previous is not None and not can_follow(previous, status):
-            return IllegalTransition(index, previous, status)
+        if previous is not None and not can_follow(previous, status, transitions):
+            return IllegalTransition(index, previous, status, transitions)
         previous = status
     return None

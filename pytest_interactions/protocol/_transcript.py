@@ -93,6 +93,8 @@ class Transcript:
     statuses: list[StatusSeen] = field(default_factory=list)
     chains: list[ChainRecord] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
+    apis: dict[str, str] = field(default_factory=dict)
+    """The API (a name of ``protocol.API_NAMES``) of each interaction read, where it is not Gemini's."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_request(self, record: RequestRecord) -> RequestRecord:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_interactions.protocol._status import REQUIRES_ACTION, first_illegal_transition, is_terminal
+from pytest_interactions.protocol._apis import API_NAMES, GEMINI_INTERACTIONS
+from pytest_interactions.protocol._status import REQUIRES_ACTION
 from pytest_interactions.protocol._transcript import Connection, StatusSeen, Transcript
 
 #: Every check, by name: what it verifies.
@@ -189,19 +190,20 @@ def _check_give_up(interaction_id: str, connections: Sequence[Connection], decla
 
 def _check_statuses(transcript: Transcript, interaction_id: str, enabled: Collection[str]) -> list[Violation]:
     found: list[Violation] = []
+    api = API_NAMES.get(transcript.apis.get(interaction_id, ""), GEMINI_INTERACTIONS)
     seen = [s for s in transcript.statuses_of(interaction_id) if s.source not in _REQUESTED_SOURCES]
     polls = [s for s in seen if s.source == "poll"]
     streamed = [s for s in seen if s.source == "stream"]
     if "states" in enabled:
         # A stream tells the run from its start, so its statuses form a path of their own.
         for path in (polls, streamed):
-            illegal = first_illegal_transition([s.status for s in path])
+            illegal = api.first_illegal_transition([s.status for s in path])
             if illegal is not None:
                 at = path[illegal.index].at
                 found.append(Violation("states", f"{interaction_id}: {illegal}", interaction_id, at))
                 break
     if "polling" in enabled:
-        found += _check_polling(interaction_id, seen)
+        found += _check_polling(interaction_id, seen, api.terminal)
     if "requires_action" in enabled:
         found += _check_function_results(transcript, interaction_id)
         waiting = next((s for s in seen if s.status == REQUIRES_ACTION), None)
@@ -248,10 +250,12 @@ def _check_function_results(transcript: Transcript, interaction_id: str) -> list
 _READS_AFTER_TERMINAL = 1
 
 
-def _check_polling(interaction_id: str, seen: Sequence[StatusSeen]) -> list[Violation]:
+def _check_polling(
+    interaction_id: str, seen: Sequence[StatusSeen], terminal: Collection[str]
+) -> list[Violation]:
     """No more than one poll after the client was shown a terminal status."""
     for index, status in enumerate(seen):
-        if not is_terminal(status.status):
+        if status.status not in terminal:
             continue
         later = [s for s in seen[index + 1 :] if s.source == "poll"]
         if len(later) > _READS_AFTER_TERMINAL:

@@ -23,7 +23,7 @@ from pytest_interactions.cassette import (
     event_to_bytes,
 )
 from pytest_interactions.faults import Cut
-from pytest_interactions.protocol import GEMINI, OPENAI, WHATWG, ResumeDialect
+from pytest_interactions.protocol import GEMINI_INTERACTIONS, ApiDefinition, ResumeDialect
 
 
 @dataclass
@@ -35,6 +35,8 @@ class HistoryEvent:
     event_id: str | None
     event_type: str
     payload: Mapping[str, Any] | None
+    api: ApiDefinition = field(default=GEMINI_INTERACTIONS, repr=False, compare=False)
+    """The API whose grammar tells the event's status and whether it ends the stream."""
     status: str | None = field(init=False, repr=False, compare=False)
     """The interaction status the event reports, if it reports one."""
     ends_stream: bool = field(init=False, repr=False, compare=False)
@@ -44,8 +46,8 @@ class HistoryEvent:
     def __post_init__(self) -> None:
         # Read for every event of every connection: worked out once, as plain attributes.
         payload = self.payload
-        self.status = protocol.status_carried(payload) if payload is not None else None
-        self.ends_stream = payload is not None and protocol.ends_stream(payload)
+        self.status = self.api.status_carried(payload) if payload is not None else None
+        self.ends_stream = payload is not None and self.api.ends_stream(payload)
 
     @property
     def data(self) -> bytes:
@@ -66,7 +68,8 @@ class History:
     done: StreamEvent | None = None
     tail_error: Disconnect | None = None
     stream_headers: list[tuple[str, str]] = field(default_factory=list)
-    dialect: ResumeDialect = GEMINI
+    api: ApiDefinition = GEMINI_INTERACTIONS
+    """The API the recorded streams speak: their event grammar, statuses and resume dialect."""
     recorded_cuts: list[Cut] = field(default_factory=list)
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
@@ -76,6 +79,10 @@ class History:
     _moments: tuple[tuple[int, int, int], list[tuple[float, str]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    @property
+    def dialect(self) -> ResumeDialect:
+        return self.api.resume
 
     @property
     def event_ids(self) -> list[str]:
@@ -126,23 +133,15 @@ def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _dialect(events: list[StreamEvent], parsed: list[Mapping[str, Any] | None]) -> ResumeDialect:
-    if any(e.id for e in events):
-        return WHATWG
+def _api(events: list[StreamEvent], parsed: list[Mapping[str, Any] | None]) -> ApiDefinition:
     payloads = [p for p in parsed if p is not None]
-    if (
-        payloads
-        and not any("event_id" in p for p in payloads)
-        and any("sequence_number" in p for p in payloads)
-    ):
-        return OPENAI
-    return GEMINI
+    return protocol.api_of_stream(payloads, any(e.id for e in events))
 
 
 def interaction_of(exchange: Exchange) -> str | None:
-    route = protocol.parse_route(exchange.request.method, urlsplit(exchange.request.url).path)
-    if route is not None and route.interaction_id is not None:
-        return route.interaction_id
+    found = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
+    if found is not None and found[1].interaction_id is not None:
+        return found[1].interaction_id
     response = exchange.response
     if response is None:
         return None
@@ -151,16 +150,15 @@ def interaction_of(exchange: Exchange) -> str | None:
         return str(value["id"])
     for item in response.events or []:
         if isinstance(item, StreamEvent):
-            payload = _payload(item) or {}
-            interaction = payload.get("interaction")
-            if isinstance(interaction, Mapping) and isinstance(interaction.get("id"), str):
-                return str(interaction["id"])
+            resource = protocol.resource_of_event(_payload(item) or {})
+            if resource is not None:
+                return resource
     return None
 
 
 def _is_create(exchange: Exchange) -> bool:
-    route = protocol.parse_route(exchange.request.method, urlsplit(exchange.request.url).path)
-    return route is not None and route.operation is protocol.Operation.CREATE and route.method_ok
+    found = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
+    return found is not None and found[1].operation is protocol.Operation.CREATE and found[1].method_ok
 
 
 def is_stream_request(method: str, url: str) -> bool:
@@ -210,7 +208,7 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
     if not history.stream_headers:
         records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
         history.stream_headers = list(response.headers)
-        history.dialect = _dialect(records, [payloads[id(item)] for item in records])
+        history.api = _api(records, [payloads[id(item)] for item in records])
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
@@ -237,8 +235,10 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
                 repeated[key] += 1
                 continue
             arrived[key] += 1
-        event_type = str((payload or {}).get("event_type") or item.event or "message")
-        history.events.append(HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload))
+        event_type = str(history.api.event_type(payload or {}) or item.event or "message")
+        history.events.append(
+            HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload, history.api)
+        )
     history.delivered.update(arrived)
 
 

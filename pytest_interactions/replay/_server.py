@@ -114,7 +114,13 @@ class ReplayServer:
             if not any(h.snapshots or h.events for h in self.histories.values()):
                 found.append(f"{answer.label} cannot apply: the cassette has no interaction to poll")
         fault = self.faults.protocol
-        if fault is not None and not any(self._injection(h) for h in self.histories.values()):
+        mute = sorted({h.api.name for h in self.histories.values() if h.events and not self._endings(h)})
+        if fault is not None and mute and not any(self._injection(h) for h in self.histories.values()):
+            found.append(
+                f"inject={fault.spec!r} cannot apply: the {' and '.join(mute)} API has no stream event "
+                f"that ends a run as a {fault.kind}"
+            )
+        elif fault is not None and not any(self._injection(h) for h in self.histories.values()):
             counted = "polls" if fault.on == "polls" else "events or polls"
             found.append(
                 f"inject={fault.spec!r} cannot apply: no recorded interaction has more than "
@@ -154,7 +160,7 @@ class ReplayServer:
 
     def _terminal_position(self, history: History) -> int | None:
         for position, event in enumerate(self.events(history), start=1):
-            if event.payload is not None and protocol.ends_stream(event.payload):
+            if event.payload is not None and history.api.ends_stream(event.payload):
                 return position
         return None
 
@@ -221,7 +227,8 @@ class ReplayServer:
         """A response for ``incoming``, or ``None`` when the cassette has nothing for it."""
         self._incoming = incoming
         parts = urlsplit(incoming.url)
-        route = protocol.parse_route(incoming.method, parts.path)
+        found = protocol.route_of(incoming.method, parts.path)
+        route = found[1] if found is not None else None
         now = self.now()
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         interaction_id = route.interaction_id if route is not None else None
@@ -242,6 +249,7 @@ class ReplayServer:
                     now,
                     interaction_id,
                     operation=route.operation.value,
+                    api=history.api,
                     asynchronous=asynchronous,
                 )
             if is_stream_request(incoming.method, incoming.url):
@@ -345,6 +353,13 @@ class ReplayServer:
             return _INJECTED_STATUS[fault.kind]
         return history.status_at(at)
 
+    def _endings(self, history: History) -> list[dict[str, Any]]:
+        """The events the planned protocol fault ends this run's stream with, in its API's grammar."""
+        fault = self.faults.protocol
+        if fault is None:
+            return []
+        return history.api.fault_events(fault.kind, history.interaction_id, fault.message)
+
     def _injection(self, history: History) -> tuple[float, int] | None:
         """When the planned protocol fault turns this run, and how many stream events it keeps.
 
@@ -353,6 +368,8 @@ class ReplayServer:
         """
         fault = self.faults.protocol
         if fault is None:
+            return None
+        if history.events and not self._endings(history):
             return None
         if fault.on == "events" and history.events:
             if len(history.events) <= fault.after_events:
@@ -419,9 +436,8 @@ class ReplayServer:
         if response is not None:
             body = copy.deepcopy(response.body.value) if response.body is not None else {}
             return response.status, list(response.headers), body
-        fold = protocol.InteractionFold()
-        fold.extend(e.payload for e in self.events(history) if e.payload is not None and e.at <= at)
-        return 200, list(_JSON_HEADERS), fold.snapshot()
+        payloads = [e.payload for e in self.events(history) if e.payload is not None and e.at <= at]
+        return 200, list(_JSON_HEADERS), history.api.fold(payloads)
 
     def _poll(
         self, flavor: Flavor, request: Any, history: History, target: str, now: float, asynchronous: bool
@@ -445,6 +461,7 @@ class ReplayServer:
                 asynchronous=asynchronous,
             )
         self.touched.add(history.interaction_id)
+        self.transcript.apis[history.interaction_id] = history.api.name
         now = self._paced(history, now)
         answer = self._snapshot(history, now)
         if answer.shown_status is not None:
@@ -482,6 +499,7 @@ class ReplayServer:
         retry_after: float | None = None,
         note: str = "",
         record: bool = True,
+        api: protocol.ApiDefinition = protocol.GEMINI_INTERACTIONS,
         asynchronous: bool,
     ) -> Any:
         """An error answer made up by replay, in the shape the API gives it.
@@ -501,7 +519,7 @@ class ReplayServer:
             error = copy.deepcopy(recorded.body.value)
             headers = [(k, v) for k, v in recorded.headers if k.lower() not in _RETRY_HEADERS]
         else:
-            error = protocol.error_body(status, message, reason)
+            error = api.error_body(status, message, reason)
             headers = list(_JSON_HEADERS)
         headers += protocol.retry_headers(retry_after)
         data = json.dumps(error).encode("utf-8")
@@ -528,53 +546,25 @@ class ReplayServer:
         kept = history.events[:keep]
         last = kept[-1] if kept else None
         base = (last.event_id if last is not None else None) or "event"
-        payloads: list[dict[str, Any]] = []
-        if fault.kind == "failure":
-            payloads.append(
-                {
-                    "event_type": protocol.ERROR,
-                    "error": {"code": "injected_failure", "message": fault.message},
-                }
-            )
-            payloads.append(
-                {
-                    "event_type": protocol.STATUS_UPDATE,
-                    "interaction_id": history.interaction_id,
-                    "status": protocol.FAILED,
-                }
-            )
-        elif fault.kind == "cancellation":
-            payloads.append(
-                {
-                    "event_type": protocol.STATUS_UPDATE,
-                    "interaction_id": history.interaction_id,
-                    "status": protocol.CANCELLED,
-                }
-            )
-        else:
-            payloads.append(
-                {
-                    "event_type": protocol.INTERACTION_COMPLETED,
-                    "interaction": {
-                        "id": history.interaction_id,
-                        "status": protocol.REQUIRES_ACTION,
-                        "steps": [],
-                    },
-                }
-            )
+        payloads = self._endings(history)
         injected = []
         for n, payload in enumerate(payloads, start=1):
             event_id = f"{base}-{n}-injected"
-            if history.dialect is protocol.GEMINI:
-                payload["event_id"] = event_id
+            field = history.dialect.json_field
+            if field == "event_id":
+                payload[field] = event_id
+            elif field is not None and last is not None and (last.event_id or "").isdigit():
+                event_id = str(int(str(last.event_id)) + n)  # positions that count up stay numbers
+                payload[field] = int(event_id)
+            kind = str(history.api.event_type(payload))
             data = json.dumps(payload, separators=(",", ":"))
             record = StreamEvent(
                 at=0.0,
-                event=str(payload["event_type"]),
+                event=kind,
                 data=data,
-                id=event_id if history.dialect is protocol.WHATWG else None,
+                id=event_id if field is None else None,
             )
-            injected.append(HistoryEvent(moment, record, event_id, str(payload["event_type"]), payload))
+            injected.append(HistoryEvent(moment, record, event_id, kind, payload, history.api))
         return [*kept, *injected]
 
     def _stream(
@@ -605,11 +595,13 @@ class ReplayServer:
                     flavor,
                     request,
                     400,
-                    f"Unknown last_event_id '{resume}' for interaction '{history.interaction_id}'.",
+                    f"Unknown {history.api.resume_param} '{resume}' for interaction "
+                    f"'{history.interaction_id}'.",
                     target,
                     now,
                     history.interaction_id,
                     operation="stream",
+                    api=history.api,
                     asynchronous=asynchronous,
                 )
             start = position
@@ -640,7 +632,8 @@ class ReplayServer:
         asynchronous: bool,
     ) -> Any:
         previous = self.transcript.connections_of(history.interaction_id)
-        param = history.dialect.query_param or history.dialect.header or "last_event_id"
+        param = history.api.resume_param
+        self.transcript.apis[history.interaction_id] = history.api.name
         connection = self.transcript.open_connection(history.interaction_id, now, resume, param)
         if previous and not previous[-1].reached_end:
             injected = self.faults.take_reconnect()

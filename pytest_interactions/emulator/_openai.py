@@ -1,0 +1,184 @@
+"""The emulator's OpenAI Responses endpoints: background responses created, streamed, resumed
+with ``starting_after``, polled, cancelled and deleted, over the same runs and scenarios."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from pytest_interactions import protocol
+from pytest_interactions.emulator._app import (
+    Answer,
+    ApiError,
+    EmulatorApp,
+    JsonAnswer,
+    Request,
+    StreamAnswer,
+    _retry_headers,
+)
+from pytest_interactions.emulator._openai_render import render
+from pytest_interactions.emulator._runs import Run
+from pytest_interactions.emulator._scenarios import SCENARIO_HEADER, ScenarioRequest
+from pytest_interactions.sse import encode_event
+
+_API = protocol.OPENAI_RESPONSES
+_JSON = [("content-type", "application/json")]
+
+
+def openai_error(code: int, message: str, headers: list[tuple[str, str]] | None = None) -> ApiError:
+    """An ``ApiError`` carrying OpenAI's error body."""
+    error = ApiError(code, message)
+    error.answer = JsonAnswer(code, _API.error_body(code, message, None), [*_JSON, *(headers or [])])
+    return error
+
+
+class ResponsesEndpoints:
+    """Answers ``/v1/responses`` requests from the emulator's run store and scenario book."""
+
+    def __init__(self, app: EmulatorApp) -> None:
+        self.app = app
+
+    async def handle(self, request: Request, route: protocol.Route) -> Answer:
+        if not route.method_ok:
+            raise openai_error(405, f"{request.method} is not allowed on {request.path}.")
+        self._authenticate(request)
+        rejection = self.app.faults.take_rejection(route.operation.value)
+        if rejection is not None:
+            message = rejection.message or protocol.default_message(rejection.status)
+            raise openai_error(
+                rejection.status, message, _retry_headers(rejection.retry_after, self.app.clock)
+            )
+        if route.operation is protocol.Operation.CREATE:
+            return await self._create(request)
+        assert route.interaction_id is not None
+        run = self.app.store.find(route.interaction_id)
+        if run is None or not run.id.startswith("resp_"):
+            raise openai_error(404, f"Response with id '{route.interaction_id}' not found.")
+        if route.operation is protocol.Operation.GET:
+            return self._get(request, run)
+        if route.operation is protocol.Operation.CANCEL:
+            return self._cancel(run)
+        self.app.store.delete(run)
+        self.app.notifier.notify()
+        return self._json(200, {"id": run.id, "object": "response", "deleted": True})
+
+    def _json(self, status: int, body: Any) -> Answer:
+        return JsonAnswer(status, body, list(_JSON))
+
+    def _authenticate(self, request: Request) -> None:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        bearer = headers.get("authorization", "")
+        if not bearer.lower().startswith("bearer ") or not bearer[7:].strip():
+            raise openai_error(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an Authorization "
+                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        keys = self.app.api_keys
+        if keys is not None and bearer[7:].strip() not in keys:
+            raise openai_error(401, "Incorrect API key provided.")
+
+    # -- create ------------------------------------------------------------------------------
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError as exc:
+            raise openai_error(400, f"We could not parse the JSON body of your request: {exc}") from None
+        if not isinstance(body, dict):
+            raise openai_error(400, "The request body must be a JSON object.")
+        expected: dict[str, tuple[type, ...]] = {
+            "model": (str,),
+            "input": (str, list),
+            "background": (bool,),
+            "stream": (bool,),
+            "store": (bool,),
+            "instructions": (str,),
+        }
+        for name, types in expected.items():
+            value = body.get(name)
+            if value is not None and not isinstance(value, types):
+                raise openai_error(400, f"Invalid type for '{name}': {type(value).__name__}.")
+        if not body.get("model"):
+            raise openai_error(400, "Missing required parameter: 'model'.")
+        if body.get("input") in (None, "", []):
+            raise openai_error(400, "Missing required parameter: 'input'.")
+        if body.get("background") and body.get("store") is False:
+            raise openai_error(400, "Background mode requires 'store' to be true.")
+        return body
+
+    async def _create(self, request: Request) -> Answer:
+        body = self._body(request)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        run_id = "resp_" + self.app.store.new_id()[3:]
+        scenario_request = ScenarioRequest(run_id, body)
+        try:
+            scenario = self.app.scenarios.pick(scenario_request, headers.get(SCENARIO_HEADER))
+            script = scenario.build(scenario_request)
+        except KeyError as exc:
+            known = ", ".join(self.app.scenarios.names())
+            raise openai_error(400, f"Unknown emulator scenario {exc.args[0]!r}; known: {known}") from None
+        except (TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+            raise openai_error(400, f"The request cannot be run: {exc.__class__.__name__}: {exc}.") from None
+        run = self.app.store.create(body, script, {"model": body["model"]}, run_id=run_id)
+        self.app.notifier.notify()
+        if body.get("stream"):
+            return StreamAnswer(run, 0, frames=self.events)
+        if body.get("background"):
+            return self._json(200, self._snapshot(run, run.created_at))
+        await self.app._until(lambda: self.app.store.find(run.id) is None or self.app._finished(run))
+        return self._json(200, self._snapshot(run, self.app.clock.now()))
+
+    # -- get, stream, cancel -----------------------------------------------------------------
+
+    def _snapshot(self, run: Run, at: float) -> dict[str, Any]:
+        return render(run, run.visible_count(at), self.app.clock).response
+
+    def _get(self, request: Request, run: Run) -> Answer:
+        if request.param("stream") not in ("true", "True", "1"):
+            return self._json(200, self._snapshot(run, self.app.clock.now()))
+        if not run.request.get("stream"):
+            raise openai_error(
+                400, "This response cannot be streamed: it was not created with 'stream': true."
+            )
+        after = request.param("starting_after")
+        if after is None:
+            return StreamAnswer(run, 0, frames=self.events)
+        with self.app.store.lock:
+            shown = len(render(run, run.visible_count(self.app.clock.now()), self.app.clock).events)
+        if not after.isdigit() or int(after) >= shown:
+            raise openai_error(
+                400,
+                f"Invalid 'starting_after': {after!r}; response '{run.id}' has sent {shown} events so far.",
+            )
+        return StreamAnswer(run, int(after) + 1, frames=self.events)
+
+    def _cancel(self, run: Run) -> Answer:
+        if not run.request.get("background"):
+            raise openai_error(400, "Only responses created with 'background': true can be cancelled.")
+        self.app.store.cancel(run)
+        self.app.notifier.notify()
+        snapshot = self._snapshot(run, self.app.clock.now())
+        if run.cancelled_at is not None:
+            snapshot["status"] = protocol.CANCELLED
+        return self._json(200, snapshot)
+
+    async def events(self, answer: StreamAnswer) -> AsyncGenerator[bytes, None]:
+        """The SSE bytes of a Responses stream from ``answer.start`` on, as scenario time passes."""
+        app, run, index = self.app, answer.run, answer.start
+        while True:
+            waiter = app.notifier.waiter()
+            with app.store.lock:
+                now = app.clock.now()
+                rendered = render(run, run.visible_count(now), app.clock).events
+                next_at = run.next_event_at(now)
+                gone = app.store.find(run.id) is None
+            for _, payload in rendered[index:]:
+                yield encode_event(
+                    event=str(payload["type"]), data=json.dumps(payload, separators=(",", ":"))
+                )
+                index += 1
+            if gone or next_at is None:
+                return
+            await app.notifier.wait(app.clock.real_seconds(next_at - now), waiter)

@@ -1,0 +1,192 @@
+"""The APIs the toolkit knows, each one definition behind one interface.
+
+Replay, the checks and the emulator ask a definition for what differs between APIs (routes,
+statuses, the event grammar, the resume dialect, the error shape) instead of branching per API.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_interactions.protocol import _events, _openai, _status
+from pytest_interactions.protocol._errors import error_body as _google_error_body
+from pytest_interactions.protocol._resume import GEMINI, OPENAI, WHATWG, ResumeDialect
+from pytest_interactions.protocol._routes import Operation, Route, parse_route
+
+Payload = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    """What the toolkit must know of one API to record, replay, check and emulate it."""
+
+    name: str
+    parse_route: Callable[[str, str], Route | None]
+    """A method and path as an operation on a resource (``None``: not this API's path)."""
+    resume: ResumeDialect
+    """Where an event's id lives and how a reconnect names the position it resumes after."""
+    terminal: frozenset[str]
+    transitions: Mapping[str, frozenset[str]]
+    """Legal next statuses of each status (staying in a status is always legal)."""
+    event_type: Callable[[Payload], str | None]
+    status_carried: Callable[[Payload], str | None]
+    ends_stream: Callable[[Payload], bool]
+    """True for the event after which a run's stream has nothing more to tell."""
+    resource_of: Callable[[Payload], str | None]
+    """The resource id an event names, where it names one."""
+    recognises: Callable[[Sequence[Payload], bool], bool]
+    """Whether a recorded stream is this API's: its JSON payloads, and whether events had SSE ids."""
+    error_body: Callable[[int, str, str | None], dict[str, Any]]
+    fold: Callable[[Iterable[Payload]], dict[str, Any]]
+    """The resource a stream's events describe, as a poll would answer it."""
+    fault_events: Callable[[str, str, str], list[dict[str, Any]]]
+    """The events (without ids) a run ends with when a protocol fault turns it; [] if it cannot."""
+    done_data: str | None = None
+    """The data of a sentinel message after the last event, when the API sends one."""
+
+    def event_id(self, data: str | None, sse_id: str | None) -> str | None:
+        """An event's id, read where the resume dialect keeps it."""
+        return self.resume.event_id(data, sse_id)
+
+    def resume_from(self, query: str, headers: Mapping[str, str]) -> str | None:
+        """The position a request asks to resume after (``None``: a fresh stream)."""
+        return self.resume.resume_from(query, headers)
+
+    @property
+    def resume_param(self) -> str:
+        """The name a client puts the resume position under."""
+        return self.resume.query_param or self.resume.header or "last_event_id"
+
+    def can_follow(self, previous: str, current: str) -> bool:
+        """``current`` may be observed after ``previous``; unknown statuses are tolerated."""
+        if previous == current or previous not in self.transitions or current not in self.transitions:
+            return True
+        return current in self.transitions[previous]
+
+    def first_illegal_transition(self, statuses: Iterable[str]) -> _status.IllegalTransition | None:
+        """The first illegal step in a sequence of observed statuses, or ``None``."""
+        return _status.first_illegal_transition(statuses, self.transitions)
+
+
+def _gemini_recognises(payloads: Sequence[Payload], sse_ids: bool) -> bool:
+    return not sse_ids
+
+
+def _gemini_resource(payload: Payload) -> str | None:
+    interaction = payload.get("interaction")
+    if isinstance(interaction, Mapping) and isinstance(interaction.get("id"), str):
+        return str(interaction["id"])
+    return None
+
+
+def _gemini_fault_events(kind: str, resource_id: str, message: str) -> list[dict[str, Any]]:
+    if kind == "failure":
+        return [
+            {"event_type": _events.ERROR, "error": {"code": "injected_failure", "message": message}},
+            {"event_type": _events.STATUS_UPDATE, "interaction_id": resource_id, "status": _status.FAILED},
+        ]
+    if kind == "cancellation":
+        cancelled = {"interaction_id": resource_id, "status": _status.CANCELLED}
+        return [{"event_type": _events.STATUS_UPDATE, **cancelled}]
+    interaction = {"id": resource_id, "status": _status.REQUIRES_ACTION, "steps": []}
+    return [{"event_type": _events.INTERACTION_COMPLETED, "interaction": interaction}]
+
+
+GEMINI_INTERACTIONS = ApiDefinition(
+    name="gemini",
+    parse_route=parse_route,
+    resume=GEMINI,
+    terminal=_status.TERMINAL,
+    transitions=_status.TRANSITIONS,
+    event_type=_events.event_type_of,
+    status_carried=_events.status_carried,
+    ends_stream=_events.ends_stream,
+    resource_of=_gemini_resource,
+    recognises=_gemini_recognises,
+    error_body=_google_error_body,
+    fold=lambda payloads: _events.InteractionFold().extend(payloads).snapshot(),
+    fault_events=_gemini_fault_events,
+    done_data=_events.DONE_DATA,
+)
+
+OPENAI_RESPONSES = ApiDefinition(
+    name="openai",
+    parse_route=_openai.parse_route,
+    resume=OPENAI,
+    terminal=_openai.TERMINAL,
+    transitions=_openai.TRANSITIONS,
+    event_type=_openai.event_type_of,
+    status_carried=_openai.status_carried,
+    ends_stream=_openai.ends_stream,
+    resource_of=_openai.resource_of,
+    recognises=lambda payloads, sse_ids: not sse_ids and _openai.recognises(payloads),
+    error_body=_openai.error_body,
+    fold=_openai.fold,
+    fault_events=_openai.fault_events,
+)
+
+_MCP_PATH = re.compile(r"^/(?P<version>mcp)/?$")
+
+
+def _mcp_route(method: str, path: str) -> Route | None:
+    """MCP's one endpoint: POST sends messages, GET opens (or resumes) the server's stream."""
+    if _MCP_PATH.match(path) is None:
+        return None
+    method = method.upper()
+    operation = {"POST": Operation.CREATE, "DELETE": Operation.DELETE}.get(method, Operation.GET)
+    allowed = ("GET", "POST", "DELETE")
+    return Route(operation, "mcp", None, method in allowed, allowed)
+
+
+def _jsonrpc_error(code: int, message: str, status: str | None = None) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}
+
+
+MCP_STREAMABLE_HTTP = ApiDefinition(
+    name="mcp",
+    parse_route=_mcp_route,
+    resume=WHATWG,
+    terminal=frozenset(),
+    transitions={},
+    event_type=_events.event_type_of,
+    status_carried=lambda payload: None,
+    ends_stream=lambda payload: False,
+    resource_of=lambda payload: None,
+    recognises=lambda payloads, sse_ids: sse_ids,
+    error_body=_jsonrpc_error,
+    fold=lambda payloads: {},
+    fault_events=lambda kind, resource_id, message: [],
+)
+
+#: Every definition, in the order a recorded stream is matched against them (the first wins).
+APIS: tuple[ApiDefinition, ...] = (MCP_STREAMABLE_HTTP, OPENAI_RESPONSES, GEMINI_INTERACTIONS)
+API_NAMES: dict[str, ApiDefinition] = {api.name: api for api in APIS}
+
+
+def route_of(method: str, path: str) -> tuple[ApiDefinition, Route] | None:
+    """The API a request belongs to and what it does there; ``None`` for a path no API knows."""
+    for api in (GEMINI_INTERACTIONS, OPENAI_RESPONSES, MCP_STREAMABLE_HTTP):
+        route = api.parse_route(method, path)
+        if route is not None:
+            return api, route
+    return None
+
+
+def api_of_stream(payloads: Sequence[Payload], sse_ids: bool) -> ApiDefinition:
+    """The API a recorded stream speaks, from its payloads and whether its events had SSE ids."""
+    for api in APIS:
+        if api.recognises(payloads, sse_ids):
+            return api
+    return GEMINI_INTERACTIONS
+
+
+def resource_of_event(payload: Payload) -> str | None:
+    """The resource id an event names, in whichever API's grammar it is written."""
+    for api in APIS:
+        found = api.resource_of(payload)
+        if found is not None:
+            return found
+    return None
