@@ -19,10 +19,14 @@ LIBRARIES = {"httpx": httpx, "httpx2": httpx2}
 HEADERS = {"x-goog-api-key": "k"}
 
 
-def read_stream(module: object, base: str, interaction_id: str) -> tuple[list[str], BaseException | None]:
-    """The lines a client reads from a stream, and the error that ended it, if any."""
+def read_stream(
+    module: object, base: str, interaction_id: str, *, read: float | None = 5.0
+) -> tuple[list[str], BaseException | None]:
+    """The lines a client reads from a stream (``read``: its read timeout, ``None`` for none),
+    and the error that ended it, if any."""
     lines: list[str] = []
-    client = module.Client(base_url=base, headers=HEADERS)  # type: ignore[attr-defined]
+    timeout = module.Timeout(5.0, read=read)  # type: ignore[attr-defined]
+    client = module.Client(base_url=base, headers=HEADERS, timeout=timeout)  # type: ignore[attr-defined]
     try:
         with client.stream("GET", f"/v1beta/interactions/{interaction_id}", params={"stream": "true"}) as r:
             for line in r.iter_lines():
@@ -117,24 +121,6 @@ def test_a_fault_that_never_happens_fails_the_replay(interactions_server: Emulat
         pass
 
 
-def read_with_timeout(
-    module: object, base: str, interaction_id: str, read: float | None
-) -> tuple[list[str], BaseException | None]:
-    """:func:`read_stream` with a read timeout (``None``: wait forever)."""
-    lines: list[str] = []
-    timeout = module.Timeout(5.0, read=read)  # type: ignore[attr-defined]
-    client = module.Client(base_url=base, headers=HEADERS, timeout=timeout)  # type: ignore[attr-defined]
-    try:
-        with client.stream("GET", f"/v1beta/interactions/{interaction_id}", params={"stream": "true"}) as r:
-            for line in r.iter_lines():
-                lines.append(line)
-    except Exception as exc:
-        return lines, exc
-    finally:
-        client.close()
-    return lines, None
-
-
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_a_stall_fires_the_clients_read_timeout_on_virtual_time(
     library: str, interactions_server: Emulator, tmp_path: Path
@@ -144,7 +130,7 @@ def test_a_stall_fires_the_clients_read_timeout_on_virtual_time(
     base = interactions_server.base_url
 
     interactions_server.faults.stall_stream(3.0, after_events=3)
-    real_lines, real_error = read_with_timeout(module, base, interaction_id, read=0.2)  # a real stall
+    real_lines, real_error = read_stream(module, base, interaction_id, read=0.2)  # a real stall
     assert real_error is not None
 
     cassette = tmp_path / "straight.yaml"
@@ -155,7 +141,7 @@ def test_a_stall_fires_the_clients_read_timeout_on_virtual_time(
     started = time.monotonic()
     with use_cassette(cassette, "none", faults=FaultPlan().disconnect("stall:3"), checks=False) as session:
         before = session.now()
-        lines, error = read_with_timeout(module, base, interaction_id, read=30.0)
+        lines, error = read_stream(module, base, interaction_id, read=30.0)
         waited = session.now() - before
     assert time.monotonic() - started < 5  # thirty seconds of read timeout, on virtual time
     assert type(error) is type(real_error)
@@ -182,7 +168,7 @@ def test_a_stall_without_a_read_timeout_fails_the_replay(
         UnmatchedRequestError, match=r"stalled after evt_000002 \(stall:2\).*no read timeout"
     )
     with forever, use_cassette(cassette, "none", faults=FaultPlan().disconnect("stall:2"), checks=False):
-        _, error = read_with_timeout(httpx, base, interaction_id, read=None)
+        _, error = read_stream(httpx, base, interaction_id, read=None)
         assert isinstance(error, httpx.ReadTimeout)
 
 
