@@ -15,6 +15,9 @@ import sys
 from collections.abc import Hashable
 from typing import Any, Protocol
 
+#: Real seconds a trio run waits for its sockets before asking again whether time may jump.
+_WAIT_FOR_SOCKETS = 0.01
+
 
 class VirtualTimeError(RuntimeError):
     """Virtual time cannot drive the event loop the session runs in."""
@@ -24,6 +27,8 @@ class FrozenTime(Hashable, Protocol):
     """What the trio clock reads of the process's virtual time."""
 
     users: int
+    pacer: Any
+    """What decides how far virtual time may jump while a loop waits (recording), or ``None``."""
 
     def advance(self, seconds: float) -> None: ...
 
@@ -50,8 +55,19 @@ def clock_class(time: FrozenTime) -> type:
 
         def deadline_to_sleep_time(self, deadline: float) -> float:
             ahead = deadline - self.current_time()
-            if ahead <= 0 or time.users == 0 or math.isinf(ahead):
+            if ahead <= 0 or time.users == 0:
                 return max(ahead, 0.0)
+            jump = getattr(time.pacer, "jump", None)
+            if jump is not None:
+                # Recording on a server's clock: time moves only once all is quiet (the answer the
+                # run waits for may be on its way); until then the run waits for its sockets.
+                move = jump(None if math.isinf(ahead) else ahead)
+                if move is None:
+                    return _WAIT_FOR_SOCKETS
+                time.advance(move)
+                return 0.0
+            if math.isinf(ahead):
+                return ahead
             if self._polled != deadline:
                 self._polled = deadline  # look for ready I/O once before jumping
                 return 0.0

@@ -74,6 +74,9 @@ def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     request.node.stash[SESSION_KEY] = handle
     try:
         with handle.session.activate():
+            # Recording on the embedded emulator's clock starts now, before the test body: an
+            # event loop the test starts (a trio run) must find virtual time already running.
+            _ = handle.emulator
             yield handle
     finally:
         # The item outlives the test (pytest keeps every item to the end of the run): a finished

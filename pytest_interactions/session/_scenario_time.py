@@ -180,6 +180,18 @@ class ScenarioTime:
                 if self._generation == generation and not self._stopped:
                     self._changed.wait(0.05)
 
+    def jump(self, timeout: float | None) -> float | None:
+        """For event loops that keep their own select (trio): how far virtual time may move now,
+        towards their next timer (``timeout``) or the emulator's next event a task awaits;
+        ``None`` while it may not (the loop should wait for its sockets a moment)."""
+        if not self._settled():
+            return None
+        ahead = self._next_event_in() if self.traffic.state().awaiting else None
+        if ahead is not None and (timeout is None or ahead <= timeout):
+            self._progress_at = real_monotonic()
+            return ahead
+        return timeout
+
     def wait(self, poll: Poll, timeout: float | None) -> list[Any]:
         """For event loops with nothing to run: once all is quiet, jump to their next timer, or
         to the emulator's next event when it comes first and a task awaits the emulator; until

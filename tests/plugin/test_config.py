@@ -115,4 +115,4 @@ def test_exchanges_never_replayed_are_reported_or_fail(
         result.stdout.fnmatch_lines(
             ["*pytest-interactions: unplayed exchanges*", "*test_ask: 1 recorded exchange(s)*never replayed*"]
         )
-    result.stdout.fnmatch_lines(["*line *: POST http://127.0.0.1:*/v1beta/interactions"])
+    result.stdout.fnmatch_lines(["*line *: POST http://*/v1beta/interactions"])
