@@ -4,6 +4,10 @@ run is refused at once with the reason instead of hanging."""
 
 from __future__ import annotations
 
+# Imported here so that in-process pytester runs find them loaded: they unload what they import,
+# and httpx would then meet httpcore exception classes it does not know.
+import httpcore  # noqa: F401
+import httpx  # noqa: F401
 import pytest
 
 pytest.importorskip("pytest_trio")
