@@ -82,6 +82,7 @@ class ReplayServer:
         self._recorded_errors = _recorded_errors(tape.cassette.exchanges)
         self._answers: dict[tuple[str, int], _Answer] = {}
         self._moments: dict[str, list[float]] = {}
+        self._times: dict[str, tuple[list[HistoryEvent], list[float]]] = {}
         self.touched: set[str] = set()
         """Interactions whose state or stream the client read (their polls and streams are played)."""
 
@@ -414,7 +415,7 @@ class ReplayServer:
             if response is not None:
                 key: tuple[str, int] = (history.interaction_id, id(response))
             else:
-                shown = bisect.bisect_right([e.at for e in self.events(history)], at)
+                shown = bisect.bisect_right(self._event_times(history), at)
                 key = (history.interaction_id, -shown - 1)
             cached = self._answers.get(key)
             if cached is None:
@@ -430,6 +431,14 @@ class ReplayServer:
             if fault.kind == "failure":
                 body["errors"] = [{"code": "injected_failure", "message": fault.message}]
         return _Answer.of(status, headers, body)
+
+    def _event_times(self, history: History) -> list[float]:
+        """The times of the history's (faulted) events, in order; worked out once per event list."""
+        events = self.events(history)
+        cached = self._times.get(history.interaction_id)
+        if cached is None or cached[0] is not events:
+            cached = self._times[history.interaction_id] = (events, [e.at for e in events])
+        return cached[1]
 
     def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any]:
         response = _snapshot_as_of(history, at)

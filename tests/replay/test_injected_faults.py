@@ -49,6 +49,17 @@ def finished_interaction(api: Emulator) -> str:
     return str(created["id"])
 
 
+def record_straight(
+    api: Emulator, module: object, interaction_id: str, tmp_path: Path
+) -> tuple[Path, list[str]]:
+    """Record one undisturbed read of the stream, then stop the server: replay has only the cassette."""
+    cassette = tmp_path / "straight.yaml"
+    with use_cassette(cassette, "once"):
+        lines, _ = read_stream(module, api.base_url, interaction_id)
+    api.stop()
+    return cassette, lines
+
+
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_an_injected_drop_raises_what_a_real_drop_raises(
     library: str, interactions_server: Emulator, tmp_path: Path
@@ -61,10 +72,7 @@ def test_an_injected_drop_raises_what_a_real_drop_raises(
     real_lines, real_error = read_stream(module, base, interaction_id)  # a real socket drop
     assert real_error is not None
 
-    cassette = tmp_path / "straight.yaml"
-    with use_cassette(cassette, "once"):
-        read_stream(module, base, interaction_id)  # recorded without any drop
-    interactions_server.stop()
+    cassette, _ = record_straight(interactions_server, module, interaction_id, tmp_path)
 
     plan = FaultPlan().disconnect("after:3")
     with use_cassette(cassette, "none", faults=plan, checks=False):
@@ -83,10 +91,7 @@ def test_a_refused_reconnect_raises_the_libraries_connect_error(
     module = LIBRARIES[library]
     interaction_id = finished_interaction(interactions_server)
     base = interactions_server.base_url
-    cassette = tmp_path / "straight.yaml"
-    with use_cassette(cassette, "once"):
-        read_stream(module, base, interaction_id)
-    interactions_server.stop()
+    cassette, _ = record_straight(interactions_server, module, interaction_id, tmp_path)
 
     plan = FaultPlan().disconnect("after:2").refuse_reconnects(1)
     with use_cassette(cassette, "none", faults=plan, checks=False):
@@ -101,10 +106,7 @@ def test_a_refused_reconnect_raises_the_libraries_connect_error(
 def test_a_fault_that_never_happens_fails_the_replay(interactions_server: Emulator, tmp_path: Path) -> None:
     interaction_id = finished_interaction(interactions_server)
     base = interactions_server.base_url
-    cassette = tmp_path / "straight.yaml"
-    with use_cassette(cassette, "once"):
-        read_stream(httpx, base, interaction_id)
-    interactions_server.stop()
+    cassette, _ = record_straight(interactions_server, httpx, interaction_id, tmp_path)
 
     cannot_cut = pytest.raises(
         FaultNotAppliedError, match=r"disconnect='after:99' cannot apply: the longest recorded stream has 9"
@@ -133,10 +135,7 @@ def test_a_stall_fires_the_clients_read_timeout_on_virtual_time(
     real_lines, real_error = read_stream(module, base, interaction_id, read=0.2)  # a real stall
     assert real_error is not None
 
-    cassette = tmp_path / "straight.yaml"
-    with use_cassette(cassette, "once"):
-        read_stream(module, base, interaction_id)
-    interactions_server.stop()
+    cassette, _ = record_straight(interactions_server, module, interaction_id, tmp_path)
 
     started = time.monotonic()
     with use_cassette(cassette, "none", faults=FaultPlan().disconnect("stall:3"), checks=False) as session:
@@ -159,10 +158,7 @@ def test_a_stall_without_a_read_timeout_fails_the_replay(
     """Against a real server such a client would wait forever; replay says so instead of hanging."""
     interaction_id = finished_interaction(interactions_server)
     base = interactions_server.base_url
-    cassette = tmp_path / "straight.yaml"
-    with use_cassette(cassette, "once"):
-        read_stream(httpx, base, interaction_id)
-    interactions_server.stop()
+    cassette, _ = record_straight(interactions_server, httpx, interaction_id, tmp_path)
 
     forever = pytest.raises(
         UnmatchedRequestError, match=r"stalled after evt_000002 \(stall:2\).*no read timeout"
@@ -180,10 +176,7 @@ def test_a_clean_early_end_is_an_ordinary_end_of_body(
     module = LIBRARIES[library]
     interaction_id = finished_interaction(interactions_server)
     base = interactions_server.base_url
-    cassette = tmp_path / "straight.yaml"
-    with use_cassette(cassette, "once"):
-        full, _ = read_stream(module, base, interaction_id)
-    interactions_server.stop()
+    cassette, full = record_straight(interactions_server, module, interaction_id, tmp_path)
 
     events = [block for block in "\n".join(full).split("\n\n") if block][:3]
     raw_server.respond(f"/v1beta/interactions/{interaction_id}", ("\n\n".join(events) + "\n\n").encode())
