@@ -1,6 +1,6 @@
 """Virtual time for trio: a run started while virtual time runs gets a clock that jumps with it.
 
-trio keeps its own clock (asyncio's loop time and freezegun do not reach it). While a virtual
+trio keeps its own clock (virtual time's patches do not reach it). While a virtual
 clock runs, every trio run started without a clock of its own (``trio.run``, pytest-trio, anyio
 on trio) gets :func:`virtual_trio_clock`'s: ``trio.sleep`` and timeouts move virtual time forward
 when nothing else can run, as ``asyncio.sleep`` does. A run already going when virtual time
@@ -17,6 +17,9 @@ from typing import Any, Protocol
 
 #: Real seconds a trio run waits for its sockets before asking again whether time may jump.
 _WAIT_FOR_SOCKETS = 0.01
+
+#: How far float rounding may leave trio time short of a deadline virtual time has reached.
+_ROUNDING = 1e-6
 
 
 class VirtualTimeError(RuntimeError):
@@ -46,12 +49,15 @@ def clock_class(time: FrozenTime) -> type:
 
         def __init__(self) -> None:
             self._polled: float | None = None
+            self._reached = -math.inf
 
         def start_clock(self) -> None:
             return None
 
         def current_time(self) -> float:
-            return time.trio_time()
+            # After a jump to a deadline, read exactly that deadline: the sum of a large real base
+            # and the jump can round a hair short of it, and trio would wait that hair again.
+            return max(time.trio_time(), self._reached)
 
         def deadline_to_sleep_time(self, deadline: float) -> float:
             ahead = deadline - self.current_time()
@@ -65,6 +71,7 @@ def clock_class(time: FrozenTime) -> type:
                 if move is None:
                     return _WAIT_FOR_SOCKETS
                 time.advance(move)
+                self._land(deadline)
                 return 0.0
             if math.isinf(ahead):
                 return ahead
@@ -72,7 +79,12 @@ def clock_class(time: FrozenTime) -> type:
                 self._polled = deadline  # look for ready I/O once before jumping
                 return 0.0
             time.advance(ahead)
+            self._land(deadline)
             return 0.0
+
+        def _land(self, deadline: float) -> None:
+            if deadline - time.trio_time() < _ROUNDING:
+                self._reached = max(self._reached, deadline)
 
     return VirtualTrioClock
 

@@ -1,15 +1,16 @@
 """Virtual time for replay: sleeps advance a clock instead of waiting.
 
-freezegun freezes ``time.time``, ``time.monotonic``, ``datetime.now`` (and the asyncio loop's
-clock, which reads ``time.monotonic``); ``time.sleep`` advances them; an asyncio loop with nothing
-to do but wait for a timer jumps to it, so ``asyncio.sleep``, back-offs and timeouts all run at
-once and stay consistent with each other.
+time-machine stops the wall clock (``time.time``, ``datetime.now`` and the rest, patched in C, so
+that every reference to them is reached without scanning modules); ``time.monotonic`` and
+``time.perf_counter`` (and with them the asyncio loop's clock) read virtual time through the
+``time`` module; ``time.sleep`` advances it all; an asyncio loop with nothing to do but wait for a
+timer jumps to it, so ``asyncio.sleep``, back-offs and timeouts all run at once and stay
+consistent with each other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import asyncio.base_events
 import contextlib
 import math
 import selectors
@@ -19,28 +20,22 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from freezegun import freeze_time
+import time_machine
 
 from pytest_interactions.clock import _trio
 from pytest_interactions.clock._real import real_monotonic
 
-#: Modules that keep real time while the clock is frozen.
-#: trio keeps its own clock (see ``_trio``): frozen, a run that does not use virtual time would hang.
-IGNORED_MODULES: tuple[str, ...] = (
-    "pytest_interactions",
-    "threading",
-    "_pytest.runner",
-    "_pytest.terminal",
-    "trio",
-)
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
-_REAL_SLEEP = {"sleep": time.sleep}
+_REAL = {
+    "monotonic": time.monotonic,
+    "monotonic_ns": time.monotonic_ns,
+    "perf_counter": time.perf_counter,
+    "perf_counter_ns": time.perf_counter_ns,
+}
 
 #: Float error tolerated when converting a wait to whole microseconds (in microseconds).
 _NOISE = 1e-3
-
-_REAL_LOOP_TIME = {"monotonic": time.monotonic}
 
 Poll = Callable[[float], list[Any]]
 
@@ -66,7 +61,7 @@ def _selector_class() -> type[selectors.BaseSelector]:
 
 
 class _FrozenTime:
-    """The one freezegun freeze of the process, shared by every virtual clock that runs."""
+    """The one frozen time of the process, shared by every virtual clock that runs."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -74,8 +69,8 @@ class _FrozenTime:
         self.micros = 0
         self.total_micros = 0
         self.real_at_freeze = 0.0
-        self.factory: Any = None
-        self.freezer: Any = None
+        self.travel: Any = None
+        self.traveller: Any = None
         self.undo: list[tuple[Any, str, Any]] = []
         self.loop_base = 0.0
         self.listeners: list[Callable[[float], None]] = []
@@ -89,15 +84,17 @@ class _FrozenTime:
                 return
             self.micros = 0
             self.real_at_freeze = real_monotonic()
-            self.freezer = freeze_time(start, ignore=list(IGNORED_MODULES), tick=False)
-            self.factory = self.freezer.start()
+            # Monotonic clocks read virtual time from a small base, where a float keeps
+            # microseconds exact. A whole number of seconds, so that timers set at whole or half
+            # seconds are due exactly where virtual time lands, whatever the base.
+            self.loop_base = float(math.floor(self.real_at_freeze))
+            self.travel = time_machine.travel(start, tick=False)
+            self.traveller = self.travel.start()
             self._patch(time, "sleep", _virtual_sleep)
-            # Event loops read virtual time from a small base: freezegun's monotonic counts from
-            # 1970, where float precision is too coarse for asyncio's timer arithmetic. A whole
-            # number of seconds, so that timers set at whole or half seconds are due exactly
-            # where virtual time lands, whatever the base.
-            self.loop_base = float(math.floor(real_monotonic()))
-            self._patch(asyncio.base_events.BaseEventLoop, "time", _loop_time)
+            self._patch(time, "monotonic", _monotonic)
+            self._patch(time, "perf_counter", _monotonic)
+            self._patch(time, "monotonic_ns", _monotonic_ns)
+            self._patch(time, "perf_counter_ns", _monotonic_ns)
             cls = _selector_class()
             self._patch(cls, "select", _jumping_select(cls.select))
             for owner, name, value in _trio.patches(self):
@@ -111,9 +108,9 @@ class _FrozenTime:
             while self.undo:
                 owner, name, original = self.undo.pop()
                 setattr(owner, name, original)
-            if self.freezer is not None:
-                self.freezer.stop()
-            self.freezer = self.factory = None
+            if self.travel is not None:
+                self.travel.stop()
+            self.travel = self.traveller = None
 
     @property
     def elapsed(self) -> float:
@@ -128,16 +125,16 @@ class _FrozenTime:
     def advance(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        # freezegun counts in whole microseconds: round up so that a timer due in ``seconds`` is
-        # never left a fraction short, but not for float noise: a timeout of 300 s computed as
+        # Round up to whole microseconds so that a timer due in ``seconds`` is never left a
+        # fraction short, but not for float noise: a timeout of 300 s computed as
         # ``when - loop.time()`` reads 300.00000000003 and must move 300 s, not 300.000001 s.
         # Time counts in whole microseconds (an int), so that steps add up exactly.
         micros = max(1, math.ceil(seconds * 1_000_000 - _NOISE))
         with self.lock:
             self.micros += micros
             self.total_micros += micros
-            if self.factory is not None:
-                self.factory.tick(timedelta(microseconds=micros))
+            if self.traveller is not None:
+                self.traveller.shift(timedelta(microseconds=micros))
             for listener in list(self.listeners):
                 listener(micros / 1_000_000)
 
@@ -149,10 +146,16 @@ class _FrozenTime:
 _FROZEN = _FrozenTime()
 
 
-def _loop_time(loop: Any) -> float:
-    if threading.get_ident() in _FROZEN.real_threads:
-        return float(_REAL_LOOP_TIME["monotonic"]())
-    return _FROZEN.loop_base + _FROZEN.elapsed
+def _monotonic() -> float:
+    if _FROZEN.real_threads and threading.get_ident() in _FROZEN.real_threads:
+        return float(_REAL["monotonic"]())
+    return _FROZEN.loop_base + _FROZEN.micros / 1_000_000
+
+
+def _monotonic_ns() -> int:
+    if _FROZEN.real_threads and threading.get_ident() in _FROZEN.real_threads:
+        return int(_REAL["monotonic_ns"]())
+    return int(_FROZEN.loop_base) * 1_000_000_000 + _FROZEN.micros * 1_000
 
 
 def _virtual_sleep(seconds: float) -> None:
@@ -182,7 +185,7 @@ def _jumping_select(original: Any) -> Any:
 class VirtualClock:
     """A session's view of virtual time: seconds since it started, moved by sleeps.
 
-    Every clock running at once shares one frozen time (freezegun's is process-wide), so two
+    Every clock running at once shares one frozen time (the patched clocks are process-wide), so two
     sessions in one test stay consistent; each counts from its own start.
     """
 
@@ -263,8 +266,3 @@ def on_real_time() -> Iterator[None]:
     finally:
         with _FROZEN.lock:
             _FROZEN.real_threads.discard(ident)
-
-
-def real_sleep(seconds: float) -> None:
-    """Sleep for real, even while a virtual clock runs."""
-    _REAL_SLEEP["sleep"](seconds)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
+
+from pytest_interactions.clock._real import real_monotonic
 
 DEFAULT_EPOCH = datetime(2026, 5, 20, 12, 0, 0, tzinfo=UTC)
 
@@ -25,14 +26,14 @@ class EmulatorClock:
         self.epoch = epoch or DEFAULT_EPOCH
         self._lock = threading.Lock()
         self._offset = 0.0
-        self._started = time.monotonic()
+        self._started = real_monotonic()
 
     def now(self) -> float:
         """Scenario seconds since the emulator started."""
         with self._lock:
             if self.manual:
                 return self._offset
-            return self._offset + (time.monotonic() - self._started) * self.speed
+            return self._offset + (real_monotonic() - self._started) * self.speed
 
     def advance(self, seconds: float) -> float:
         """Move scenario time forward; returns the new time."""

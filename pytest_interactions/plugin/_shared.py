@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from pytest_interactions.clock._real import real_monotonic, real_sleep
 from pytest_interactions.plugin._marker import FAULT_OPTIONS
 from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, has_marker, marker_kwargs
 
@@ -118,16 +118,16 @@ class SharedCassettes:
 
     def wait(self, path: Path, recorder: str) -> str:
         """Wait for the recorder of ``path`` to finish (in another process, or earlier here)."""
-        deadline = time.monotonic() + self.wait_timeout
+        deadline = real_monotonic() + self.wait_timeout
         while True:
             outcome = self.outcome(path)
             if outcome is not None:
                 return outcome
-            if time.monotonic() > deadline:
+            if real_monotonic() > deadline:
                 raise RecordingUnavailableError(
                     f"waited {self.wait_timeout:g}s for {recorder} to record {path}, in vain"
                 )
-            time.sleep(0.05)
+            real_sleep(0.05)
 
     def close(self) -> None:
         if self.owner:

@@ -115,8 +115,10 @@ class Recorder:
         return connection
 
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
-        exchange, began = self._begin(request, read_request(request))
         traffic = self.traffic
+        if traffic is not None:
+            traffic.sending(str(request.method), str(request.url))
+        exchange, began = self._begin(request, read_request(request))
         if traffic is not None:
             traffic.sent()
         try:
@@ -161,8 +163,10 @@ class Recorder:
         return response
 
     async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
-        exchange, began = self._begin(request, await aread_request(request))
         traffic = self.traffic
+        if traffic is not None:
+            traffic.sending(str(request.method), str(request.url))
+        exchange, began = self._begin(request, await aread_request(request))
         if traffic is not None:
             traffic.sent()
         try:

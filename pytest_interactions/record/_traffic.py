@@ -41,6 +41,16 @@ class Traffic:
         self._awaiting = 0
         self._received: dict[tuple[Address, int], int] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._senders: list[Callable[[str, str], None]] = []
+
+    def on_send(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener`` with a request's method and URL just before it is sent (and timed),
+        in the sending thread."""
+        self._senders.append(listener)
+
+    def sending(self, method: str, url: str) -> None:
+        for listener in list(self._senders):
+            listener(method, url)
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every change."""

@@ -69,6 +69,7 @@ class ScenarioTime:
         self._stopped = False
         self._driver: threading.Thread | None = None
         self._syncing = threading.local()
+        self._last_get: tuple[str, float] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -84,6 +85,7 @@ class ScenarioTime:
             raise
         self.emulator.activity.subscribe(self._note_change)
         self.traffic.subscribe(self._note_change)
+        self.traffic.on_send(self._sending)
         self._driver = threading.Thread(target=self._drive, name="interactions-scenario-time", daemon=True)
         self._driver.start()
         return self
@@ -161,6 +163,25 @@ class ScenarioTime:
         """Something waits for scenario time and nothing has moved for :data:`STALL` real seconds:
         a client the recorder does not see (``requests``, a raw socket) may be waiting for it."""
         return real_monotonic() - self._progress_at > STALL and self.emulator.activity.state().waiting > 0
+
+    def _sending(self, method: str, url: str) -> None:
+        """A GET sent again with no scenario time passed since the last one is a client polling
+        without pause: it waits for time as surely as a sleeping one, so once all is quiet, time
+        moves to the emulator's next event before the poll goes out. The rule reads only the
+        requests, so a re-recording polls the same number of times."""
+        if method != "GET":
+            self._last_get = None
+            return
+        now = self.clock.now()
+        repeat = self._last_get == (url, now)
+        if repeat:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopped or self.quiet(), timeout=STALL)
+            ahead = self._next_event_in()
+            if ahead is not None:
+                self._progress_at = real_monotonic()
+                self.clock.advance(ahead)
+        self._last_get = (url, self.clock.now())
 
     def _drive(self) -> None:
         """For synchronous clients: while a thread is blocked on the emulator and all is quiet,

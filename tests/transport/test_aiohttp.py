@@ -211,7 +211,9 @@ def test_a_websocket_through_aiohttp_fails_loudly(tmp_path: Path) -> None:
                 refused.append(str(exc))
 
     # The session fails as it ends, though the client went on.
-    upgrade = r"cannot record or replay the aiohttp upgrade \(WebSocket\) request GET http://127.0.0.1:9/socket"
+    upgrade = (
+        r"cannot record or replay the aiohttp upgrade \(WebSocket\) request GET http://127.0.0.1:9/socket"
+    )
     with pytest.raises(UnmatchedRequestError, match=upgrade), use_cassette(tmp_path / "ws.yaml", "once"):
         asyncio.run(connect())
     assert len(refused) == 1

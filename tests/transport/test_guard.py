@@ -116,6 +116,8 @@ def test_the_plugin_fails_a_test_that_swallows_the_refusal(pytester: pytest.Pyte
     result = pytester.runpytest("--interactions-record-mode=once", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*does not intercept urllib.request: GET http://127.0.0.1:*/v1beta/interactions/x from *"
-         "test_the_plugin_fails_a_test_that_swallows_the_refusal.py:5 (test_swallows)*"]
+        [
+            "*does not intercept urllib.request: GET http://127.0.0.1:*/v1beta/interactions/x from *"
+            "test_the_plugin_fails_a_test_that_swallows_the_refusal.py:5 (test_swallows)*"
+        ]
     )
