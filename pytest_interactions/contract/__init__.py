@@ -10,9 +10,17 @@ from pytest_interactions.contract._diff import (
 )
 from pytest_interactions.contract._shape import SessionShape, session_shape
 from pytest_interactions.contract._transcript import cassette_transcript
-from pytest_interactions.contract._validate import RULES, Problem, validate_file
+from pytest_interactions.contract._validate import (
+    API_RULES,
+    RULES,
+    Problem,
+    Validation,
+    validate_cassette,
+    validate_file,
+)
 
 __all__ = [
+    "API_RULES",
     "CATEGORIES",
     "DEFAULT_TIMING_TOLERANCE",
     "RULES",
@@ -20,10 +28,12 @@ __all__ = [
     "Drift",
     "Problem",
     "SessionShape",
+    "Validation",
     "cassette_transcript",
     "conform",
     "diff_cassettes",
     "diff_shapes",
     "session_shape",
+    "validate_cassette",
     "validate_file",
 ]

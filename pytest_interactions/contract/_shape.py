@@ -15,7 +15,7 @@ from pytest_interactions.cassette import Cassette, StreamEvent
 from pytest_interactions.contract._session import OTHER, STREAM, Step, json_answer, read_session
 from pytest_interactions.protocol import DONE_DATA, STEP_DELTA, STEP_START, status_carried
 from pytest_interactions.protocol._events import ERROR
-from pytest_interactions.protocol._grammar import event_id_key
+from pytest_interactions.protocol._grammars import event_id_key
 
 #: How an event is named in a shape: its type, and the step, delta or error type it carries.
 Token = str

@@ -1,0 +1,38 @@
+"""Recording an OpenAI Responses background session against the emulator, with the official SDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openai
+
+from pytest_interactions.emulator import Emulator
+from pytest_interactions.session import use_cassette
+
+MODEL = "gpt-4o"
+
+
+def record_responses(path: Path, *, seed: int = 0, hang_up_after: int = 3) -> Path:
+    """Stream a background response, hang up after ``hang_up_after`` events and resume with
+    ``starting_after``; poll it; create another and cancel it; ask for one that does not exist."""
+    with Emulator(speed=200, seed=seed) as api, use_cassette(path, "all"):
+        sdk = openai.OpenAI(base_url=api.base_url + "/v1", api_key="k", max_retries=0)
+        stream = sdk.responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+        response_id, last = "", -1
+        for event in stream:
+            if event.type == "response.created":
+                response_id = event.response.id
+            last = event.sequence_number
+            if last + 1 == hang_up_after:
+                break
+        stream.close()
+        for event in sdk.responses.retrieve(response_id, stream=True, starting_after=last):
+            last = event.sequence_number
+        assert sdk.responses.retrieve(response_id).status == "completed"
+        queued = sdk.responses.create(model=MODEL, input="Cancel me", background=True)
+        assert sdk.responses.cancel(queued.id).status == "cancelled"
+        try:
+            sdk.responses.retrieve("resp_doesnotexist")
+        except openai.NotFoundError:
+            pass
+    return path
