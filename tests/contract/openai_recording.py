@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import openai
@@ -31,8 +32,6 @@ def record_responses(path: Path, *, seed: int = 0, hang_up_after: int = 3) -> Pa
         assert sdk.responses.retrieve(response_id).status == "completed"
         queued = sdk.responses.create(model=MODEL, input="Cancel me", background=True)
         assert sdk.responses.cancel(queued.id).status == "cancelled"
-        try:
+        with contextlib.suppress(openai.NotFoundError):
             sdk.responses.retrieve("resp_doesnotexist")
-        except openai.NotFoundError:
-            pass
     return path

@@ -52,14 +52,16 @@ def unknown_type(cassette: Cassette) -> None:
 def completed_then_in_progress(cassette: Cassette) -> None:
     later = copy.deepcopy(cassette.exchanges[2])
     later.at += 0.5
-    assert later.response is not None and later.response.body is not None
+    assert later.response is not None
+    assert later.response.body is not None
     later.response.body.value["status"] = "in_progress"
     cassette.exchanges.insert(3, later)
 
 
 def no_terminal_event(cassette: Cassette) -> None:
     response = cassette.exchanges[1].response
-    assert response is not None and response.events is not None
+    assert response is not None
+    assert response.events is not None
     response.events.pop()  # response.completed
 
 
@@ -74,7 +76,8 @@ def starts_elsewhere(cassette: Cassette) -> None:
 
 def fresh_stream_without_created(cassette: Cassette) -> None:
     response = cassette.exchanges[0].response
-    assert response is not None and response.events is not None
+    assert response is not None
+    assert response.events is not None
     response.events.pop(0)
 
 
@@ -205,7 +208,8 @@ def test_a_cancelled_response_may_end_its_stream_silently_but_only_then(
     no_terminal_event(cassette)
     # The poll after the stream now shows the response cancelled: a stream that just stops is fine.
     poll = cassette.exchanges[2].response
-    assert poll is not None and poll.body is not None
+    assert poll is not None
+    assert poll.body is not None
     poll.body.value["status"] = "cancelled"
     save_cassette(tmp_path / "cancelled.yaml", cassette)
     assert validate_file(tmp_path / "cancelled.yaml") == []
