@@ -9,6 +9,7 @@ from pytest_interactions.contract._diff import (
     diff_shapes,
 )
 from pytest_interactions.contract._shape import SessionShape, session_shape
+from pytest_interactions.contract._summary import summarise
 from pytest_interactions.contract._transcript import cassette_transcript
 from pytest_interactions.contract._validate import (
     API_RULES,
@@ -34,6 +35,7 @@ __all__ = [
     "diff_cassettes",
     "diff_shapes",
     "session_shape",
+    "summarise",
     "validate_cassette",
     "validate_file",
 ]
