@@ -16,6 +16,7 @@ from pytest_interactions.cassette import Cassette, StreamEvent, load_cassette, s
 from pytest_interactions.cli import main
 from pytest_interactions.contract import API_RULES, Problem, validate_cassette, validate_file
 from tests.contract.openai_recording import record_responses
+from tests.contract.recording import record_session
 
 Edit = Callable[[Cassette], None]
 
@@ -213,3 +214,36 @@ def test_a_cancelled_response_may_end_its_stream_silently_but_only_then(
     poll.body.value["status"] = "cancelled"
     save_cassette(tmp_path / "cancelled.yaml", cassette)
     assert validate_file(tmp_path / "cancelled.yaml") == []
+
+
+def test_each_interaction_of_a_mixed_cassette_is_judged_by_its_own_api(
+    recorded: Path, tmp_path: Path
+) -> None:
+    gemini = load_cassette(record_session(tmp_path / "gemini.yaml"))
+    mixed = load_cassette(recorded)
+    offset = mixed.exchanges[-1].at + 1.0
+    for exchange in gemini.exchanges:
+        exchange.at += offset
+    mixed.exchanges += gemini.exchanges
+    save_cassette(tmp_path / "mixed.yaml", mixed)
+    validation = validate_cassette(tmp_path / "mixed.yaml")
+    assert validation.problems == []
+    assert sorted(set(validation.judged.values())) == ["gemini", "openai"]
+    (gemini_subject,) = [s for s, api in validation.judged.items() if api == "gemini"]
+    assert gemini_subject.startswith("interaction v1_")
+
+    number_goes_back(mixed)
+    save_cassette(tmp_path / "mixed.yaml", mixed)
+    assert [(p.rule, p.api) for p in validate_file(tmp_path / "mixed.yaml")] == [("event-ids", "openai")]
+
+
+def test_a_sequence_number_never_sent_is_named(recorded: Path, tmp_path: Path) -> None:
+    cassette = load_cassette(recorded)
+    response = cassette.exchanges[1].response
+    assert response is not None
+    assert response.events is not None
+    del response.events[4]  # sequence_number 7
+    save_cassette(tmp_path / "gap.yaml", cassette)
+    (problem,) = validate_file(tmp_path / "gap.yaml")
+    assert problem.rule == "event-ids"
+    assert "(sequence_number 8) follows sequence_number 6: 7 never came" in problem.message
