@@ -31,7 +31,7 @@ exit status:
 
 def _rules() -> str:
     """The cassette's own rules, then each API's grammar."""
-    own = {name: RULES[name] for name in ("cassette", "secrets")}
+    own = {name: RULES[name] for name in ("cassette", "api", "secrets")}
     blocks = ["\n".join(f"  {name:<16} {text}" for name, text in own.items())]
     for api, rules in API_RULES.items():
         blocks.append(f"  {api}:\n" + "\n".join(f"    {name:<16} {text}" for name, text in rules.items()))

@@ -28,6 +28,7 @@ from pytest_interactions.protocol._grammars import (
 #: Every rule ``validate`` applies, by name: the cassette's own and those of any API's grammar.
 RULES: dict[str, str] = {
     "cassette": "the file is a readable cassette (YAML, schema)",
+    "api": "each stream speaks the grammar of the API whose path it was requested at",
     **{name: text for api in reversed(APIS) for name, text in api.grammar.rules.items()},
     "secrets": "no secret left unscrubbed: filtered headers, query parameters, JSON keys, key values",
 }
@@ -169,6 +170,11 @@ class _Judge:
                 Message(self.lines.event(step.index, i), item.event, item.data, item.id)
                 for i, item in step.messages
             ]
+            stranger = _spoken_by_another(api, step)
+            if stranger is not None:
+                text = f"the stream of {step.path} reads as {stranger.name}'s, not {api.name}'s; not judged"
+                self.add(api, subject, [Finding("api", text, messages[0].ref)])
+                return
             self.add(api, subject, checker.check(messages, step.resume_from, step.finished))
             return
         value = json_answer(step.exchange)
@@ -185,6 +191,15 @@ class _Judge:
                 if isinstance(status, str):
                     at = step.exchange.at + response.after
                     self.statuses.setdefault(subject, []).append((at, answer_line, status))
+
+
+def _spoken_by_another(api: ApiDefinition, step: Step) -> ApiDefinition | None:
+    """The API a stream's events are recognised as, when its path's API does not recognise them."""
+    payloads = [p for _, item in step.messages if (p := step.payload(item)) is not None]
+    sse_ids = any(item.id is not None for _, item in step.messages)
+    if not payloads or api.recognises(payloads, sse_ids):
+        return None
+    return next((other for other in APIS if other.recognises(payloads, sse_ids)), None)
 
 
 def _status_path(api: ApiDefinition, observations: list[tuple[Any, str]], subject: str) -> list[Finding]:

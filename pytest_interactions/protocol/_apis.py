@@ -83,7 +83,8 @@ class ApiDefinition:
 
 
 def _gemini_recognises(payloads: Sequence[Payload], sse_ids: bool) -> bool:
-    return not sse_ids
+    """Ids in the JSON, never in SSE ``id:`` lines; events named by ``event_type``."""
+    return not sse_ids and (not payloads or any("event_type" in p for p in payloads))
 
 
 def _gemini_resource(payload: Payload) -> str | None:

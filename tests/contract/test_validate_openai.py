@@ -248,3 +248,24 @@ def test_a_sequence_number_never_sent_is_named(recorded: Path, tmp_path: Path) -
     (problem,) = validate_file(tmp_path / "gap.yaml")
     assert problem.rule == "event-ids"
     assert "(sequence_number 8) follows sequence_number 6: 7 never came" in problem.message
+
+
+def test_a_stream_at_another_apis_path_is_named_not_judged(recorded: Path, tmp_path: Path) -> None:
+    cassette = load_cassette(recorded)
+    resumed = cassette.exchanges[1].request
+    resumed.url = resumed.url.replace("/v1/responses/", "/v1beta/interactions/")
+    save_cassette(tmp_path / "elsewhere.yaml", cassette)
+    (problem,) = validate_file(tmp_path / "elsewhere.yaml")
+    assert (problem.rule, problem.api) == ("api", "gemini")
+    assert problem.message.endswith("reads as openai's, not gemini's; not judged")
+    assert problem.line == _line_of_event(tmp_path.joinpath("elsewhere.yaml").read_text(), cassette, 1, 0)
+
+
+def test_a_stream_without_sequence_numbers_is_judged_as_openai(recorded: Path, tmp_path: Path) -> None:
+    cassette = load_cassette(recorded)
+    for item in events(cassette, 1):
+        rewrite(item, lambda p: p.pop("sequence_number"))
+    save_cassette(tmp_path / "unnumbered.yaml", cassette)
+    problems = validate_file(tmp_path / "unnumbered.yaml")
+    assert {(p.rule, p.api) for p in problems} == {("required-fields", "openai")}
+    assert "response.output_item.added lacks an integer 'sequence_number'" in problems[0].message
