@@ -218,9 +218,9 @@ def translate(failure: TransportFailure, req: Any) -> BaseException:
     if name in _bridge.REFUSALS:
         strerror = message.rsplit("[", 1)[-1].rstrip("]") if "[" in message else message
         host, port = req.url.host, req.url.port
-        os_error = ConnectionRefusedError(
-            111, strerror if name == "ClientConnectorError" else (f"Connect call failed ('{host}', {port})")
-        )
+        os_error = ConnectionRefusedError(111, strerror if name == "ClientConnectorError" else (
+            f"Connect call failed ('{host}', {port})"
+        ))
         return aiohttp.ClientConnectorError(req.connection_key, os_error)
     if name in _bridge.TIMEOUTS:
         own_message = message if name == "ServerTimeoutError" else "Timeout on reading data from socket"
