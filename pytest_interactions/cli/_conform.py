@@ -16,8 +16,9 @@ from pytest_interactions.contract import conform
 
 EPILOG = """\
 Each cassette's requests are sent, in order and on the recorded time, to a fresh emulator
-(interaction and event ids mapped to the emulator's); the emulator's answers are recorded and
-compared with the cassette by the same structural differ as `diff` (timing is not compared).
+(interaction or response ids and event ids mapped to the emulator's, each in its API's terms);
+its answers are recorded and compared with the cassette by the same structural differ as `diff`,
+per API (timing is not compared).
 Record the cassettes against the live API to keep the emulator honest.
 
 examples:

@@ -37,7 +37,8 @@ def add_parser(commands: Any) -> None:
         help="structural diff of two recordings of the same session",
         description="Compare two recordings of the same session and report what matters:\n"
         "operations and HTTP statuses, status paths, event and step types, fields and their\n"
-        "types, error answers and, beyond a tolerance, timing.",
+        "types, error answers and, beyond a tolerance, timing. Each interaction is read in the\n"
+        "grammar of its API (Gemini Interactions, OpenAI Responses), which the report names.",
         epilog=EPILOG.format(categories=categories),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,7 +58,7 @@ def add_parser(commands: Any) -> None:
 
 
 def render(old: str, new: str, drift: list[Drift]) -> str:
-    """The drift as text, grouped by interaction."""
+    """The drift as text, grouped by interaction, each named with the API it was compared by."""
     if not drift:
         return f"no drift between {old} and {new}"
     lines = [f"drift from {old} to {new}:"]
@@ -65,7 +66,7 @@ def render(old: str, new: str, drift: list[Drift]) -> str:
     for item in drift:
         if item.where != where:
             where = item.where
-            lines.append(f"  {where}")
+            lines.append(f"  {where} ({item.api})" if item.api else f"  {where}")
         lines.append(f"    [{item.category}] {item.message}")
     lines.append(f"{len(drift)} difference(s)")
     return "\n".join(lines)

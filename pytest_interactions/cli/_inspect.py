@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_interactions.cassette import CassetteError, load_cassette
-from pytest_interactions.contract import cassette_transcript
+from pytest_interactions.contract import cassette_transcript, summarise
 from pytest_interactions.protocol import render_timeline
 from pytest_interactions.protocol._timeline_html import render_html
 
@@ -28,7 +28,9 @@ def add_parser(commands: Any) -> None:
         "inspect",
         help="show a cassette's session as a timeline (terminal or HTML)",
         description="Show the session a cassette recorded on its recorded time: requests, each\n"
-        "stream with its events, disconnects and resumes, and the statuses seen.",
+        "stream with its events, disconnects and resumes, and the statuses seen; then each\n"
+        "interaction summed up in the terms of its API (Gemini interactions with their event ids,\n"
+        "OpenAI responses with their sequence numbers).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -50,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     transcript = cassette_transcript(cassette)
     print(render_timeline(transcript, title=f"{args.cassette} (recorded time since the session started):"))
+    summary = summarise(transcript)
+    if summary:
+        print("\nby API, in its own terms:")
+        print("\n".join(f"  {line}" for line in summary))
     if args.html is not None:
         page = render_html(transcript, title=str(args.cassette))
         try:

@@ -10,8 +10,8 @@ from typing import Any
 
 from pytest_interactions.cli._paths import PathError, cassette_files
 from pytest_interactions.cli._progress import Progress
-from pytest_interactions.contract import RULES, Problem, validate_file
-from pytest_interactions.protocol._grammar import ERROR_SEVERITY
+from pytest_interactions.contract import API_RULES, RULES, Problem, Validation, validate_cassette
+from pytest_interactions.protocol._grammars import ERROR_SEVERITY
 
 EPILOG = """\
 rules:
@@ -29,14 +29,34 @@ exit status:
 """
 
 
+def _rules() -> str:
+    """The cassette's own rules, then each API's grammar."""
+    own = {name: RULES[name] for name in ("cassette", "api", "secrets")}
+    blocks = ["\n".join(f"  {name:<16} {text}" for name, text in own.items())]
+    for api, rules in API_RULES.items():
+        blocks.append(f"  {api}:\n" + "\n".join(f"    {name:<16} {text}" for name, text in rules.items()))
+    return "\n".join(blocks)
+
+
+def judged_line(validation: Validation) -> str:
+    """The API each interaction (or response) of a file was judged by."""
+    by_api: dict[str, list[str]] = {}
+    for subject, api in validation.judged.items():
+        by_api.setdefault(api, []).append(subject)
+    shown = "; ".join(f"{api}: {', '.join(subjects)}" for api, subjects in by_api.items())
+    return f"{validation.path}: judged as {shown}" if shown else f"{validation.path}: no API request"
+
+
 def add_parser(commands: Any) -> None:
-    rules = "\n".join(f"  {name:<16} {text}" for name, text in RULES.items())
+    rules = _rules()
     parser = commands.add_parser(
         "validate",
         help="check cassettes against the protocol",
-        description="Check cassettes against the Interactions protocol: event order and nesting,\n"
-        "event ids and resumes, status paths, required fields, and secrets. Each finding is\n"
-        "printed as PATH:LINE: [RULE] REASON.",
+        description="Check cassettes against the protocol of the API each interaction belongs to\n"
+        "(Gemini Interactions, OpenAI Responses, MCP): event order and nesting, event ids or\n"
+        "sequence numbers and resumes, status paths, required fields, and secrets. Each file is\n"
+        "introduced by the API each interaction was judged by; each finding is printed as\n"
+        "PATH:LINE: [RULE] REASON (API RESOURCE).",
         epilog=EPILOG.format(rules=rules),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -55,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"pytest-interactions validate: {exc}", file=sys.stderr)
         return 2
     problems: list[Problem] = []
+    validations: list[Validation] = []
     for path in Progress(len(files)).over(files, "validating "):
-        problems += validate_file(path)
+        validations.append(validate_cassette(path))
+        problems += validations[-1].problems
     errors = [p for p in problems if p.severity == ERROR_SEVERITY]
     warnings = len(problems) - len(errors)
     if args.format == "json":
@@ -64,12 +86,15 @@ def run(args: argparse.Namespace) -> int:
             "files": len(files),
             "errors": len(errors),
             "warnings": warnings,
+            "judged": {str(v.path): v.judged for v in validations},
             "problems": [p.as_json() for p in problems],
         }
         print(json.dumps(report, indent=2))
     else:
-        for problem in problems:
-            print(problem)
+        for validation in validations:
+            print(judged_line(validation))
+            for problem in validation.problems:
+                print(problem)
         print(f"{len(files)} cassette(s) checked: {len(errors)} error(s), {warnings} warning(s)")
     failed = bool(errors) or (args.strict and warnings > 0)
     return 1 if failed else 0

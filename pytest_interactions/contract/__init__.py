@@ -9,10 +9,19 @@ from pytest_interactions.contract._diff import (
     diff_shapes,
 )
 from pytest_interactions.contract._shape import SessionShape, session_shape
+from pytest_interactions.contract._summary import summarise
 from pytest_interactions.contract._transcript import cassette_transcript
-from pytest_interactions.contract._validate import RULES, Problem, validate_file
+from pytest_interactions.contract._validate import (
+    API_RULES,
+    RULES,
+    Problem,
+    Validation,
+    validate_cassette,
+    validate_file,
+)
 
 __all__ = [
+    "API_RULES",
     "CATEGORIES",
     "DEFAULT_TIMING_TOLERANCE",
     "RULES",
@@ -20,10 +29,13 @@ __all__ = [
     "Drift",
     "Problem",
     "SessionShape",
+    "Validation",
     "cassette_transcript",
     "conform",
     "diff_cassettes",
     "diff_shapes",
     "session_shape",
+    "summarise",
+    "validate_cassette",
     "validate_file",
 ]

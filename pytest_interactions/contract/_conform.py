@@ -2,7 +2,9 @@
 
 The emulator runs on a manual clock that follows the recording: before each request it is moved
 by the recorded time since the previous one, and while a stream is read it steps from event to
-event. Interaction ids and event ids of the recording are mapped to the emulator's as they appear.
+event. Interaction (or response) ids and event ids of the recording are mapped to the emulator's
+as they appear, each read where its API keeps it (``ApiDefinition.resource_of`` and the resume
+dialect); the emulator serves every API the toolkit defines.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 
 from pytest_interactions.cassette import Cassette, Disconnect, Exchange, StreamEvent, load_cassette
+from pytest_interactions.cassette._secrets import REDACTED
 from pytest_interactions.contract._diff import Drift, diff_cassettes
-from pytest_interactions.contract._session import STREAM, read_session
+from pytest_interactions.contract._session import STREAM, Step, read_session
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.session import use_cassette
 
@@ -54,20 +57,24 @@ class _Ids:
 
 
 def _recorded_event_order(cassette: Cassette) -> dict[str, list[str]]:
+    """Each recorded interaction's event ids (in its API's terms), in the order first seen."""
     shape_ids: dict[str, list[str]] = {}
     for step in read_session(cassette):
         if step.operation != STREAM or step.interaction_id is None:
             continue
         known = shape_ids.setdefault(step.interaction_id, [])
         for _, item in step.messages:
-            try:
-                payload = json.loads(item.data or "")
-            except ValueError:
-                continue
-            event_id = payload.get("event_id") if isinstance(payload, dict) else None
-            if event_id is not None and str(event_id) not in known:
-                known.append(str(event_id))
+            event_id = step.event_id(item)
+            if event_id is not None and event_id not in known:
+                known.append(event_id)
     return shape_ids
+
+
+def _header(name: str, value: str) -> str:
+    """A recorded header's value as sent again: a scrubbed credential keeps its scheme."""
+    if name.lower() in ("authorization", "proxy-authorization") and value == REDACTED:
+        return f"Bearer {REDACTED}"
+    return value
 
 
 class _Replayer:
@@ -87,21 +94,20 @@ class _Replayer:
             behind = start + step.exchange.at - self.api.clock.now()
             if behind > 0:
                 self.api.advance(behind)
-            is_stream = step.operation == STREAM
-            self.send(step.exchange, step.interaction_id, step.resume_from if is_stream else None, is_stream)
+            self.send(step)
 
-    def request(
-        self, exchange: Exchange, interaction_id: str | None, resume_from: str | None
-    ) -> httpx.Request:
-        recorded = exchange.request
+    def request(self, step: Step) -> httpx.Request:
+        recorded, interaction_id = step.exchange.request, step.interaction_id
+        resume_from = step.resume_from if step.operation == STREAM else None
+        resume_param = step.api.resume_param if step.api is not None else None
         parts = urlsplit(recorded.url)
         query = []
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            if key == "last_event_id" and resume_from is not None and interaction_id is not None:
+            if key == resume_param and resume_from is not None and interaction_id is not None:
                 value = self._event_id(interaction_id, value)
             query.append((key, value))
         url = self.ids.text(parts.path) + (f"?{urlencode(query)}" if query else "")
-        headers = [(k, v) for k, v in recorded.headers if k.lower() not in _DROPPED_HEADERS]
+        headers = [(k, _header(k, v)) for k, v in recorded.headers if k.lower() not in _DROPPED_HEADERS]
         content: bytes | None = None
         body = recorded.body
         if body is not None and body.kind == "json":
@@ -117,13 +123,12 @@ class _Replayer:
             return emulated[order.index(recorded_event)]
         return recorded_event
 
-    def send(
-        self, exchange: Exchange, interaction_id: str | None, resume_from: str | None, stream: bool
-    ) -> None:
-        request = self.request(exchange, interaction_id, resume_from)
-        if not stream:
+    def send(self, step: Step) -> None:
+        exchange = step.exchange
+        request = self.request(step)
+        if step.operation != STREAM:
             response = self.http.send(request)
-            self._learn(exchange, response.content, interaction_id)
+            self._learn(step, response.content)
             return
         recorded = exchange.response
         limit = None
@@ -166,10 +171,11 @@ class _Replayer:
         reader.join(_STREAM_TIMEOUT)
         if failure and not isinstance(failure[0], httpx.HTTPError):
             raise failure[0]
-        self._learn(exchange, "\n".join(lines).encode(), interaction_id)
+        self._learn(step, "\n".join(lines).encode())
 
-    def _learn(self, exchange: Exchange, content: bytes, recorded_id: str | None) -> None:
+    def _learn(self, step: Step, content: bytes) -> None:
         """Map the recorded ids of an answer to the emulator's."""
+        exchange, recorded_id, api = step.exchange, step.interaction_id, step.api
         recorded = exchange.response
         if recorded is None:
             return
@@ -185,25 +191,30 @@ class _Replayer:
             if isinstance(old_id, str) and isinstance(new_id, str):
                 self.ids.interactions.setdefault(old_id, new_id)
             return
-        if recorded.events is None or recorded_id is None:
+        if recorded.events is None or recorded_id is None or api is None:
             return
+        sse_id: str | None = None
         for line in text.splitlines():
+            if line.startswith("id:"):
+                sse_id = line[3:].strip()
             if not line.startswith("data:"):
                 continue
+            data = line[5:].strip()
             try:
-                payload = json.loads(line[5:].strip())
+                payload = json.loads(data)
             except ValueError:
                 continue
             if not isinstance(payload, Mapping):
                 continue
-            interaction = payload.get("interaction")
-            if isinstance(interaction, Mapping) and isinstance(interaction.get("id"), str):
-                self.ids.interactions.setdefault(recorded_id, interaction["id"])
+            resource = api.resource_of(payload)
+            if resource is not None:
+                self.ids.interactions.setdefault(recorded_id, resource)
             emulated = self.ids.interactions.get(recorded_id)
-            if payload.get("event_id") is not None and emulated is not None:
+            event_id = api.event_id(data, sse_id)
+            if event_id is not None and emulated is not None:
                 known = self.ids.events.setdefault(emulated, [])
-                if str(payload["event_id"]) not in known:
-                    known.append(str(payload["event_id"]))
+                if event_id not in known:
+                    known.append(event_id)
 
 
 def _ended_by_itself(exchange: Exchange) -> bool:

@@ -28,17 +28,21 @@ DEFAULT_TIMING_TOLERANCE = 30.0
 
 @dataclass(frozen=True)
 class Drift:
-    """One difference that matters, in one interaction (``#1``, ``#2``...) or the session."""
+    """One difference that matters, in one interaction (``interaction #1``, ``response #2``...)
+    or the session."""
 
     where: str
     category: str
     message: str
+    api: str | None = None
+    """The API the interaction was compared by (``None``: the session as a whole)."""
 
     def __str__(self) -> str:
         return f"{self.where}: [{self.category}] {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"where": self.where, "category": self.category, "message": self.message}
+        found = {"where": self.where, "category": self.category, "message": self.message}
+        return found if self.api is None else {**found, "api": self.api}
 
 
 def _sequence(where: str, category: str, what: str, old: Sequence[str], new: Sequence[str]) -> list[Drift]:
@@ -131,8 +135,11 @@ def _fields(where: str, owner: str, old: dict[str, str], new: dict[str, str]) ->
 
 
 def _interaction(old: InteractionShape, new: InteractionShape, tolerance: float) -> list[Drift]:
-    where = f"interaction {old.label}"
-    found = _sequence(where, "requests", "requests", old.requests, new.requests)
+    where = old.label
+    found: list[Drift] = []
+    if old.api != new.api:
+        found.append(Drift(where, "interactions", f"read as {old.api} became read as {new.api}"))
+    found += _sequence(where, "requests", "requests", old.requests, new.requests)
     found += _path(where, "statuses answered", old.answered_statuses, new.answered_statuses)
     found += _path(where, "statuses streamed", old.streamed_statuses, new.streamed_statuses)
     found += _sequence(where, "events", "events", old.events, new.events)
@@ -165,7 +172,10 @@ def diff_shapes(
             )
         )
     for before, after in zip(old.interactions, new.interactions, strict=False):
-        found += _interaction(before, after, timing_tolerance)
+        found += [
+            Drift(d.where, d.category, d.message, before.api)
+            for d in _interaction(before, after, timing_tolerance)
+        ]
     found += _sequence("session", "requests", "other requests", old.other, new.other)
     return found
 

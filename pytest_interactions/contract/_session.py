@@ -1,4 +1,8 @@
-"""A cassette read as an Interactions session: which request did what to which interaction."""
+"""A cassette read as a session: which request did what to which resource, under which API.
+
+Each exchange is judged by the API whose routes its path belongs to (``protocol.route_of``), so
+that a cassette may mix APIs; its events are then read in that API's grammar.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pytest_interactions.cassette import Cassette, Disconnect, Exchange, StreamEvent
-from pytest_interactions.protocol import GEMINI, Operation, parse_route
-from pytest_interactions.protocol._events import INTERACTION_CREATED
+from pytest_interactions.protocol import ApiDefinition, Operation, route_of
 
 STREAM = "stream"
 OTHER = "other"
@@ -17,7 +20,8 @@ OTHER = "other"
 @dataclass(frozen=True)
 class Step:
     """One exchange understood: its operation (``create``, ``get``, ``stream``, ``cancel``,
-    ``delete`` or ``other``), the interaction it concerns and, for streams, its messages."""
+    ``delete`` or ``other``), the API it belongs to, the resource (interaction, response) it
+    concerns and, for streams, its messages."""
 
     index: int
     exchange: Exchange
@@ -25,6 +29,17 @@ class Step:
     interaction_id: str | None
     resume_from: str | None
     path: str
+    api: ApiDefinition | None = None
+    """The API the exchange was judged by (``None``: a path no API knows)."""
+
+    def event_id(self, item: StreamEvent) -> str | None:
+        """An event's id (Gemini's event_id, OpenAI's sequence_number, an SSE id)."""
+        return None if self.api is None else self.api.event_id(item.data, item.id)
+
+    def payload(self, item: StreamEvent) -> dict[str, object] | None:
+        """An event's data as a JSON object, or ``None``."""
+        value = _json(item.data)
+        return value if isinstance(value, dict) else None
 
     @property
     def messages(self) -> list[tuple[int, StreamEvent]]:
@@ -53,16 +68,17 @@ class Step:
         return response is not None and self.dropped is None and not response.closed_early
 
 
-def _created_id(exchange: Exchange) -> str | None:
+def _created_id(exchange: Exchange, api: ApiDefinition) -> str | None:
+    """The resource a create's stream names first."""
     response = exchange.response
     if response is None or response.events is None:
         return None
     for item in response.events:
-        if isinstance(item, StreamEvent) and item.event in (None, INTERACTION_CREATED) and item.data:
+        if isinstance(item, StreamEvent) and item.data:
             payload = _json(item.data)
-            interaction = payload.get("interaction") if isinstance(payload, dict) else None
-            if isinstance(interaction, dict) and isinstance(interaction.get("id"), str):
-                return str(interaction["id"])
+            found = api.resource_of(payload) if isinstance(payload, dict) else None
+            if found is not None:
+                return found
     return None
 
 
@@ -74,29 +90,30 @@ def _json(text: str | None) -> object:
 
 
 def read_session(cassette: Cassette) -> list[Step]:
-    """Every exchange of the cassette, read as an Interactions API operation."""
+    """Every exchange of the cassette, read as an operation of the API its path belongs to."""
     steps = []
     for index, exchange in enumerate(cassette.exchanges):
         parts = urlsplit(exchange.request.url)
-        route = parse_route(exchange.request.method, parts.path)
+        found = route_of(exchange.request.method, parts.path)
         response = exchange.response
         is_stream = response is not None and response.is_stream
-        if route is None:
+        if found is None:
             steps.append(Step(index, exchange, OTHER, None, None, parts.path))
             continue
+        api, route = found
         interaction_id = route.interaction_id
         operation = route.operation.value
         resume_from = None
         if is_stream:
             operation = STREAM
-            resume_from = GEMINI.resume_from(parts.query, dict(exchange.request.headers))
+            resume_from = api.resume_from(parts.query, dict(exchange.request.headers))
             if route.operation is Operation.CREATE:
-                interaction_id = _created_id(exchange)
+                interaction_id = _created_id(exchange, api)
         elif route.operation is Operation.CREATE:
             answer = json_answer(exchange)
             if isinstance(answer, dict) and isinstance(answer.get("id"), str):
                 interaction_id = str(answer["id"])
-        steps.append(Step(index, exchange, operation, interaction_id, resume_from, parts.path))
+        steps.append(Step(index, exchange, operation, interaction_id, resume_from, parts.path, api))
     return steps
 
 

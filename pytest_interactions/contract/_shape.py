@@ -1,21 +1,21 @@
 """The shape of a recorded session: what stays the same from one run to the next.
 
 Ids, timestamps, free text and token counts change on every run; the operations, HTTP statuses,
-status paths, event and step types, field names and types, and error codes should not.
+status paths, event and step types, field names and types, and error codes should not. Each
+interaction is read in the grammar of its API: Gemini's event_type and step types, OpenAI's event
+type and output item types, each ordered by its own event ids (event_id, sequence_number).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_interactions.cassette import Cassette, StreamEvent
 from pytest_interactions.contract._session import OTHER, STREAM, Step, json_answer, read_session
-from pytest_interactions.protocol import DONE_DATA, STEP_DELTA, STEP_START, status_carried
-from pytest_interactions.protocol._events import ERROR
-from pytest_interactions.protocol._grammar import event_id_key
+from pytest_interactions.protocol import ApiDefinition
+from pytest_interactions.protocol._grammars import event_id_key
 
 #: How an event is named in a shape: its type, and the step, delta or error type it carries.
 Token = str
@@ -53,20 +53,6 @@ def field_types(value: Any, prefix: str = "") -> dict[str, str]:
     return found
 
 
-def event_token(payload: Mapping[str, Any]) -> Token:
-    """An event's name in a shape: ``step.start(model_output)``, ``step.delta(text)``,
-    ``error(gateway_timeout)``, ``interaction.completed``."""
-    kind = str(payload.get("event_type"))
-    detail: Any = None
-    if kind == STEP_START and isinstance(payload.get("step"), Mapping):
-        detail = payload["step"].get("type")
-    elif kind == STEP_DELTA and isinstance(payload.get("delta"), Mapping):
-        detail = payload["delta"].get("type")
-    elif kind == ERROR and isinstance(payload.get("error"), Mapping):
-        detail = payload["error"].get("code")
-    return f"{kind}({detail})" if detail is not None else kind
-
-
 def collapse(items: Iterable[str]) -> list[str]:
     """Runs of the same item as one (five text deltas and six are the same shape)."""
     out: list[str] = []
@@ -78,9 +64,12 @@ def collapse(items: Iterable[str]) -> list[str]:
 
 @dataclass
 class InteractionShape:
-    """The shape of one interaction across the requests that concern it."""
+    """The shape of one interaction (or response) across the requests that concern it."""
 
     label: str
+    """Its API's word for it and its number in the session: ``interaction #1``, ``response #2``."""
+    api: str = ""
+    """The name of the API it was read by."""
     requests: list[str] = field(default_factory=list)
     """Operations with their HTTP statuses, repeats collapsed: ``create 200``, ``get 200``..."""
     answered_statuses: list[str] = field(default_factory=list)
@@ -128,25 +117,21 @@ class SessionShape:
 
     interactions: list[InteractionShape] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
-    """Requests to paths that are not Interactions API routes: ``GET /health 200``."""
+    """Requests to paths that no API's routes know: ``GET /health 200``."""
 
 
-def _stream(shape: InteractionShape, step: Step) -> None:
+def _stream(shape: InteractionShape, step: Step, api: ApiDefinition) -> None:
     base = step.exchange.at
     for _, item in step.messages:
-        if not isinstance(item, StreamEvent) or item.data in (None, DONE_DATA):
+        if not isinstance(item, StreamEvent) or item.data is None or item.data == api.done_data:
             continue
-        try:
-            payload = json.loads(item.data or "")
-        except ValueError:
+        payload = step.payload(item)
+        if payload is None:
             continue
-        if not isinstance(payload, Mapping):
-            continue
-        token = event_token(payload)
+        token = api.grammar.event_token(payload)
         shape.add_fields(token, payload)
         shape.seen_at(base + item.at)
-        event_id = payload.get("event_id")
-        shape.add_event(None if event_id is None else str(event_id), token, status_carried(payload))
+        shape.add_event(step.event_id(item), token, api.status_carried(payload))
 
 
 def session_shape(cassette: Cassette) -> SessionShape:
@@ -159,25 +144,26 @@ def session_shape(cassette: Cassette) -> SessionShape:
             status = str(response.status)
         else:
             status = f"failed ({exchange.error.error})" if exchange.error else "no answer"
-        if step.operation == OTHER or step.interaction_id is None:
+        api = step.api
+        if step.operation == OTHER or step.interaction_id is None or api is None:
             shape.other.append(f"{exchange.request.method} {step.path} {status}")
             continue
         current = by_id.get(step.interaction_id)
         if current is None:
-            current = by_id[step.interaction_id] = InteractionShape(f"#{len(by_id) + 1}")
+            label = f"{api.noun} #{len(by_id) + 1}"
+            current = by_id[step.interaction_id] = InteractionShape(label, api.name)
             shape.interactions.append(current)
         current.requests.append(f"{step.operation} {status}")
         current.seen_at(exchange.at)
         if response is None:
             continue
         if step.operation == STREAM and response.status == 200:
-            _stream(current, step)
+            _stream(current, step, api)
             continue
         current.seen_at(exchange.at + response.after)
         value = json_answer(exchange)
         if response.status >= 400:
-            error = value.get("error") if isinstance(value, Mapping) else None
-            name = error.get("status") if isinstance(error, Mapping) else None
+            name = api.grammar.error_name(value)
             current.errors.append(f"{step.operation} {response.status} {name or '(no error status)'}")
             current.add_fields(f"{response.status} answer", value)
         elif value is not None and step.operation != "delete":

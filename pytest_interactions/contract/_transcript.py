@@ -1,21 +1,16 @@
-"""A cassette told as a transcript, so that the failure report's renderers can show it."""
+"""A cassette told as a transcript, so that the failure report's renderers can show it.
+
+Each stream is read in its API's grammar: event types, ids (Gemini's event_id, OpenAI's
+sequence_number), statuses and the resume parameter are the API definition's.
+"""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from pytest_interactions.cassette import Cassette, Disconnect
 from pytest_interactions.contract._session import OTHER, STREAM, json_answer, read_session
-from pytest_interactions.protocol import DONE_DATA, Delivery, RequestRecord, Transcript, status_carried
-
-
-def _payload(data: str | None) -> dict[str, object] | None:
-    try:
-        value = json.loads(data or "")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+from pytest_interactions.protocol import Delivery, RequestRecord, Transcript
 
 
 def cassette_transcript(cassette: Cassette) -> Transcript:
@@ -41,8 +36,13 @@ def cassette_transcript(cassette: Cassette) -> Transcript:
         )
         if response is None:
             continue
-        if step.operation == STREAM and step.interaction_id is not None:
-            connection = transcript.open_connection(step.interaction_id, exchange.at, step.resume_from)
+        api = step.api
+        if step.interaction_id is not None and api is not None:
+            transcript.apis.setdefault(step.interaction_id, api.name)
+        if step.operation == STREAM and step.interaction_id is not None and api is not None:
+            connection = transcript.open_connection(
+                step.interaction_id, exchange.at, step.resume_from, api.resume_param
+            )
             for item in response.events or []:
                 at = exchange.at + item.at
                 if isinstance(item, Disconnect):
@@ -58,16 +58,15 @@ def cassette_transcript(cassette: Cassette) -> Transcript:
                             )
                         )
                     continue
-                if item.data == DONE_DATA:
+                if api.done_data is not None and item.data == api.done_data:
                     connection.reached_end = True
                     continue
-                payload = _payload(item.data)
-                kind = str(payload.get("event_type")) if payload else (item.event or "message")
-                event_id = payload.get("event_id") if payload else item.id
-                connection.deliveries.append(
-                    Delivery(None if event_id is None else str(event_id), kind, at, data=item.data)
-                )
-                status = status_carried(payload) if payload else None
+                payload = step.payload(item)
+                kind = (api.event_type(payload) if payload else None) or item.event or "message"
+                connection.deliveries.append(Delivery(step.event_id(item), kind, at, data=item.data))
+                if payload and api.ends_stream(payload):
+                    connection.read_terminal = True
+                status = api.status_carried(payload) if payload else None
                 if status is not None:
                     transcript.saw_status(at, step.interaction_id, status, f"stream #{connection.number}")
             if step.finished:

@@ -13,6 +13,10 @@ from typing import Any
 
 from pytest_interactions.protocol import _events, _openai, _status
 from pytest_interactions.protocol._errors import error_body as _google_error_body
+from pytest_interactions.protocol._grammar import GEMINI_GRAMMAR
+from pytest_interactions.protocol._grammars import Grammar
+from pytest_interactions.protocol._mcp_grammar import MCP_GRAMMAR
+from pytest_interactions.protocol._openai_grammar import OPENAI_GRAMMAR
 from pytest_interactions.protocol._resume import GEMINI, OPENAI, WHATWG, ResumeDialect
 from pytest_interactions.protocol._routes import Operation, Route, parse_route
 
@@ -44,8 +48,15 @@ class ApiDefinition:
     """The resource a stream's events describe, as a poll would answer it."""
     fault_events: Callable[[str, str, str], list[dict[str, Any]]]
     """The events (without ids) a run ends with when a protocol fault turns it; [] if it cannot."""
+    grammar: Grammar
+    """The rules its recordings follow and how its events are named in a session's shape."""
     done_data: str | None = None
     """The data of a sentinel message after the last event, when the API sends one."""
+
+    @property
+    def noun(self) -> str:
+        """What this API calls the resource a run creates: ``interaction``, ``response``."""
+        return self.grammar.noun
 
     def event_id(self, data: str | None, sse_id: str | None) -> str | None:
         """An event's id, read where the resume dialect keeps it."""
@@ -72,7 +83,8 @@ class ApiDefinition:
 
 
 def _gemini_recognises(payloads: Sequence[Payload], sse_ids: bool) -> bool:
-    return not sse_ids
+    """Ids in the JSON, never in SSE ``id:`` lines; events named by ``event_type``."""
+    return not sse_ids and (not payloads or any("event_type" in p for p in payloads))
 
 
 def _gemini_resource(payload: Payload) -> str | None:
@@ -109,6 +121,7 @@ GEMINI_INTERACTIONS = ApiDefinition(
     error_body=_google_error_body,
     fold=lambda payloads: _events.InteractionFold().extend(payloads).snapshot(),
     fault_events=_gemini_fault_events,
+    grammar=GEMINI_GRAMMAR,
     done_data=_events.DONE_DATA,
 )
 
@@ -126,6 +139,7 @@ OPENAI_RESPONSES = ApiDefinition(
     error_body=_openai.error_body,
     fold=_openai.fold,
     fault_events=_openai.fault_events,
+    grammar=OPENAI_GRAMMAR,
 )
 
 _MCP_PATH = re.compile(r"^/(?P<version>mcp)/?$")
@@ -159,6 +173,7 @@ MCP_STREAMABLE_HTTP = ApiDefinition(
     error_body=_jsonrpc_error,
     fold=lambda payloads: {},
     fault_events=lambda kind, resource_id, message: [],
+    grammar=MCP_GRAMMAR,
 )
 
 #: Every definition, in the order a recorded stream is matched against them (the first wins).

@@ -8,7 +8,6 @@ index) that comes back on every finding, so the rules know nothing of files.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +27,17 @@ from pytest_interactions.protocol._events import (
     STEP_TYPES,
     status_carried,
 )
-from pytest_interactions.protocol._status import KNOWN, TERMINAL, first_illegal_transition
-
-ERROR_SEVERITY = "error"
-WARNING_SEVERITY = "warning"
+from pytest_interactions.protocol._grammars import (
+    WARNING_SEVERITY,
+    Finding,
+    Grammar,
+    Message,
+    event_id_key,
+    json_payload,
+    missing_fields,
+    ref_text,
+)
+from pytest_interactions.protocol._status import KNOWN, TERMINAL, TRANSITIONS, first_illegal_transition
 
 #: Every rule a recording is checked against, by name: what it requires.
 GRAMMAR_RULES: dict[str, str] = {
@@ -77,48 +83,6 @@ INTERACTION_FIELDS: tuple[str, ...] = ("id", "status")
 #: Fields of the body of an HTTP error answer.
 ERROR_BODY_FIELDS: tuple[str, ...] = ("error", "error.code", "error.message", "error.status")
 
-_NUMBERED = re.compile(r"^(.*?)(\d+)$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One departure from the protocol, pointing at the caller's ``ref``."""
-
-    rule: str
-    message: str
-    ref: Any = None
-    severity: str = ERROR_SEVERITY
-
-
-@dataclass(frozen=True)
-class Message:
-    """One SSE message of a recorded stream: its ``event:`` field and its data."""
-
-    ref: Any
-    event: str | None
-    data: str | None
-
-
-def event_id_key(event_id: str) -> tuple[str, int, str]:
-    """A sort key under which the protocol's event ids increase (``evt_9`` before ``evt_10``)."""
-    match = _NUMBERED.match(event_id)
-    if match is None:
-        return (event_id, -1, event_id)
-    return (match[1], int(match[2]), event_id)
-
-
-def missing_fields(value: Any, paths: Sequence[str]) -> list[str]:
-    """The dotted ``paths`` absent from a JSON value."""
-    missing = []
-    for path in paths:
-        node = value
-        for part in path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                missing.append(path)
-                break
-            node = node[part]
-    return missing
-
 
 def check_interaction_object(value: Any, ref: Any, what: str) -> list[Finding]:
     """Checks of an Interaction object in a JSON answer."""
@@ -146,9 +110,13 @@ def check_error_body(value: Any, ref: Any, what: str) -> list[Finding]:
     ]
 
 
-def check_status_path(observations: Sequence[tuple[Any, str]], interaction_id: str) -> list[Finding]:
-    """The first illegal step in the statuses observed of one interaction, in time order."""
-    illegal = first_illegal_transition(status for _, status in observations)
+def check_status_path(
+    observations: Sequence[tuple[Any, str]],
+    interaction_id: str,
+    transitions: Mapping[str, frozenset[str]] = TRANSITIONS,
+) -> list[Finding]:
+    """The first illegal step in the statuses observed of one resource, in time order."""
+    illegal = first_illegal_transition((status for _, status in observations), transitions)
     if illegal is None:
         return []
     return [Finding("status-path", f"{interaction_id}: {illegal}", observations[illegal.index][0])]
@@ -169,7 +137,7 @@ class InteractionStreams:
     def check(self, messages: Sequence[Message], resume_from: str | None, finished: bool) -> list[Finding]:
         """Check one stream; ``finished``: it ended on its own (no drop, not closed early)."""
         found: list[Finding] = []
-        parsed = [(message, _payload(message, found)) for message in messages]
+        parsed = [(m, None if m.data == DONE_DATA else json_payload(m, found)) for m in messages]
         events = [(m, p) for m, p in parsed if p is not None]
         known_before = set(self.payloads)
         self._check_names(parsed, found)
@@ -393,7 +361,7 @@ class InteractionStreams:
         for message, payload in parsed:
             if done is not None:
                 found.append(
-                    Finding("done-last", f"a message after [DONE] (at {_ref_text(done.ref)})", message.ref)
+                    Finding("done-last", f"a message after [DONE] (at {ref_text(done.ref)})", message.ref)
                 )
                 break
             if message.data == DONE_DATA:
@@ -406,7 +374,7 @@ class InteractionStreams:
                 found.append(
                     Finding(
                         "terminal",
-                        f"{kind} after the terminal event at {_ref_text(terminal.ref)}",
+                        f"{kind} after the terminal event at {ref_text(terminal.ref)}",
                         message.ref,
                     )
                 )
@@ -431,19 +399,34 @@ def _event_id(payload: Mapping[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def _payload(message: Message, found: list[Finding]) -> dict[str, Any] | None:
-    if message.data is None or message.data == DONE_DATA:
-        return None
-    try:
-        value = json.loads(message.data)
-    except ValueError:
-        found.append(Finding("required-fields", "the data is not JSON", message.ref))
-        return None
-    if not isinstance(value, dict):
-        found.append(Finding("required-fields", "the data is not a JSON object", message.ref))
-        return None
-    return value
+def event_token(payload: Mapping[str, Any]) -> str:
+    """An event's name in a shape: ``step.start(model_output)``, ``step.delta(text)``,
+    ``error(gateway_timeout)``, ``interaction.completed``."""
+    kind = str(payload.get("event_type"))
+    detail: Any = None
+    if kind == STEP_START and isinstance(payload.get("step"), Mapping):
+        detail = payload["step"].get("type")
+    elif kind == STEP_DELTA and isinstance(payload.get("delta"), Mapping):
+        detail = payload["delta"].get("type")
+    elif kind == ERROR and isinstance(payload.get("error"), Mapping):
+        detail = payload["error"].get("code")
+    return f"{kind}({detail})" if detail is not None else kind
 
 
-def _ref_text(ref: Any) -> str:
-    return f"line {ref}" if isinstance(ref, int) else str(ref)
+def error_name(value: Any) -> str | None:
+    """The status name of a Google error body (``NOT_FOUND``)."""
+    error = value.get("error") if isinstance(value, Mapping) else None
+    name = error.get("status") if isinstance(error, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+#: The Interactions API's grammar, for the contract tools.
+GEMINI_GRAMMAR = Grammar(
+    noun="interaction",
+    rules=GRAMMAR_RULES,
+    streams=lambda interaction_id, answered: InteractionStreams(interaction_id),
+    check_answer=check_interaction_object,
+    check_error=check_error_body,
+    event_token=event_token,
+    error_name=error_name,
+)

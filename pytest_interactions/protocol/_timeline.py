@@ -11,7 +11,7 @@ _MAX_EVENTS_SHOWN = 12
 
 
 def _connection_lines(connection: Connection, violations: Sequence[Violation]) -> list[str]:
-    resume = f" last_event_id={connection.resume_from}" if connection.resume_from else ""
+    resume = f" {connection.resume_param}={connection.resume_from}" if connection.resume_from else ""
     lines = [f"{connection.at:9.3f}s  stream #{connection.number} of {connection.interaction_id}{resume}"]
     lines += [f"            ✗ {v.message}" for v in violations if v.connection == connection.number]
     if connection.refused:

@@ -94,7 +94,7 @@ class Transcript:
     chains: list[ChainRecord] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     apis: dict[str, str] = field(default_factory=dict)
-    """The API (a name of ``protocol.API_NAMES``) of each interaction read, where it is not Gemini's."""
+    """The API (a name of ``protocol.API_NAMES``) of each interaction read (one missing: Gemini's)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_request(self, record: RequestRecord) -> RequestRecord:

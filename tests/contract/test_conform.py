@@ -117,6 +117,7 @@ def test_a_different_error_shape_is_named(tmp_path: Path, capsys: pytest.Capture
             "drift": [
                 {
                     "where": "interaction #1",
+                    "api": "gemini",
                     "category": "errors",
                     "message": "error answers changed at the start: get 404 GONE became get 404 NOT_FOUND",
                 }

@@ -80,7 +80,7 @@ def test_the_text_report_groups_by_interaction(
     out = capsys.readouterr().out
     assert out.splitlines() == [
         f"drift from {reference} to {changed}:",
-        "  interaction #1",
+        "  interaction #1 (gemini)",
         "    [events] events added after step.stop: interaction.status_update",
         "1 difference(s)",
     ]
