@@ -43,6 +43,26 @@ COMPLETED_EVENT = "response.completed"
 FAILED_EVENT = "response.failed"
 INCOMPLETE_EVENT = "response.incomplete"
 ERROR = "error"
+ARGUMENTS_DELTA = "response.function_call_arguments.delta"
+ARGUMENTS_DONE = "response.function_call_arguments.done"
+SUMMARY_PART_ADDED = "response.reasoning_summary_part.added"
+SUMMARY_TEXT_DELTA = "response.reasoning_summary_text.delta"
+SUMMARY_TEXT_DONE = "response.reasoning_summary_text.done"
+SUMMARY_PART_DONE = "response.reasoning_summary_part.done"
+SEARCH_IN_PROGRESS = "response.web_search_call.in_progress"
+SEARCH_SEARCHING = "response.web_search_call.searching"
+SEARCH_COMPLETED = "response.web_search_call.completed"
+CODE_IN_PROGRESS = "response.code_interpreter_call.in_progress"
+CODE_DELTA = "response.code_interpreter_call_code.delta"
+CODE_DONE = "response.code_interpreter_call_code.done"
+CODE_INTERPRETING = "response.code_interpreter_call.interpreting"
+CODE_COMPLETED = "response.code_interpreter_call.completed"
+IMAGE_IN_PROGRESS = "response.image_generation_call.in_progress"
+IMAGE_GENERATING = "response.image_generation_call.generating"
+IMAGE_COMPLETED = "response.image_generation_call.completed"
+
+#: The ``include`` value that asks for reasoning items' ``encrypted_content``.
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
 
 #: The lifecycle event that announces each status; the terminal ones end a stream.
 LIFECYCLE: dict[str, str] = {
