@@ -123,7 +123,7 @@ def check_output(events: list[Any], sdk: openai.OpenAI) -> types.Response:
     for event in events:
         if event.type == "response.output_item.added":
             assert event.item.status in (None, "in_progress")
-    return final  # type: ignore[no-any-return]
+    return final
 
 
 def test_a_thought_is_a_reasoning_item_with_its_summary(sdk: openai.OpenAI) -> None:
@@ -239,7 +239,7 @@ def test_a_function_call_is_answered_in_a_new_response_that_continues_it(sdk: op
             model=MODEL,
             previous_response_id=events[-1].response.id,
             input=[{"type": "function_call_output", "call_id": call.call_id, "output": '{"temp_c": 21}'}],
-            tools=[WEATHER],  # type: ignore[list-item]
+            tools=[WEATHER],
             background=True,
             stream=True,
         )
@@ -255,7 +255,7 @@ def test_a_follow_up_must_answer_a_call_of_the_response_it_continues(sdk: openai
     call_id = events[-1].response.output[0].call_id
     wrong = [{"type": "function_call_output", "call_id": "call_nope", "output": "{}"}]
     with pytest.raises(openai.BadRequestError, match=f"call_id 'call_nope' .input.0..; .*'{call_id}'"):
-        sdk.responses.create(model=MODEL, previous_response_id=events[-1].response.id, input=wrong)  # type: ignore[arg-type]
+        sdk.responses.create(model=MODEL, previous_response_id=events[-1].response.id, input=wrong)
     with pytest.raises(openai.BadRequestError, match="Previous response with id 'resp_gone' not found"):
         sdk.responses.create(model=MODEL, previous_response_id="resp_gone", input="Hi")
 

@@ -322,3 +322,45 @@ def test_every_stream_fault_applies_to_a_background_stream(
     assert len(replay.transcript.connections) == connections
     assert sum(1 for c in replay.transcript.connections if c.refused) == refused
     assert replay.violations() == []
+
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "parameters": {"type": "object", "properties": {"location": {"type": "string"}}},
+}
+
+
+def call_then_answer(sdk: openai.OpenAI) -> tuple[list[Any], list[Any]]:
+    """Stream a response that calls a function, then answer the call in a response continuing it."""
+    question = "What is the weather in Paris?"
+    first = list(
+        sdk.responses.create(model=MODEL, input=question, tools=[WEATHER], background=True, stream=True)
+    )
+    call = first[-1].response.output[0]
+    answer = [{"type": "function_call_output", "call_id": call.call_id, "output": '{"temp_c": 21}'}]
+    second = sdk.responses.create(
+        model=MODEL,
+        previous_response_id=first[-1].response.id,
+        input=answer,
+        background=True,
+        stream=True,
+    )
+    return first, list(second)
+
+
+def test_a_function_call_and_its_answer_replay_as_recorded(tmp_path: Path) -> None:
+    cassette = tmp_path / "function-call.yaml"
+    with Emulator(speed=50) as api, use_cassette(cassette, "once"):
+        recorded_first, recorded_second = call_then_answer(client(api.base_url + "/v1"))
+    with use_cassette(cassette, "none") as replay:
+        sdk = client(BASE)
+        first, second = call_then_answer(sdk)
+        resumed = list(sdk.responses.retrieve(first[0].response.id, stream=True, starting_after=4))
+    assert [e.model_dump() for e in first] == [e.model_dump() for e in recorded_first]
+    assert [e.model_dump() for e in second] == [e.model_dump() for e in recorded_second]
+    assert [e.model_dump() for e in resumed] == [e.model_dump() for e in first[5:]]
+    assert any(type(e) is types.ResponseFunctionCallArgumentsDeltaEvent for e in first)
+    assert first[-1].response.status == "completed"
+    assert second[-1].response.output_text == 'Based on the results: get_weather returned {"temp_c": 21}.'
+    assert replay.violations() == []
