@@ -70,7 +70,9 @@ def with_function_results(body: dict[str, Any], previous: Mapping[str, Any] | No
         except ValueError:
             result = text
         call_id = str(output.get("call_id"))
-        answer = {"type": "function_result", "call_id": call_id, "name": calls.get(call_id), "result": result}
+        answer = {"type": "function_result", "call_id": call_id, "result": result}
+        if call_id in calls:
+            answer["name"] = calls[call_id]
         items[n] = {**output, **answer, "output": text}
     return {**body, "input": items}
 

@@ -274,4 +274,3 @@ ITEMS: dict[str, type[StepItem]] = {
     "code_execution_call": CodeInterpreterItem,
 }
 RESULTS: frozenset[str] = frozenset({"google_search_result", "code_execution_result"})
-INPUTS: frozenset[str] = frozenset({"user_input", "function_result"})

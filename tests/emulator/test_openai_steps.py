@@ -254,7 +254,7 @@ def test_a_follow_up_must_answer_a_call_of_the_response_it_continues(sdk: openai
     events = run(sdk, "function_call", tools=[WEATHER])
     call_id = events[-1].response.output[0].call_id
     wrong = [{"type": "function_call_output", "call_id": "call_nope", "output": "{}"}]
-    with pytest.raises(openai.BadRequestError, match=f"call_id 'call_nope' .input.0..; .*'{call_id}'"):
+    with pytest.raises(openai.BadRequestError, match=rf"call_id 'call_nope' \(input\[0\]\); .*'{call_id}'"):
         sdk.responses.create(model=MODEL, previous_response_id=events[-1].response.id, input=wrong)
     with pytest.raises(openai.BadRequestError, match="Previous response with id 'resp_gone' not found"):
         sdk.responses.create(model=MODEL, previous_response_id="resp_gone", input="Hi")
@@ -272,3 +272,16 @@ def test_a_follow_up_of_a_response_still_running_is_refused() -> None:
             model=MODEL, previous_response_id=first.id, input="More", background=True
         )
         assert later.previous_response_id == first.id
+
+
+def test_a_follow_up_may_send_the_call_back_itself_instead_of_naming_the_response(
+    sdk: openai.OpenAI,
+) -> None:
+    call = {"type": "function_call", "call_id": "call_1", "name": "get_time", "arguments": "{}"}
+    output = {"type": "function_call_output", "call_id": "call_1", "output": '"noon"'}
+    answered = sdk.responses.create(model=MODEL, input=[call, output])
+    assert answered.output_text == 'Based on the results: get_time returned "noon".'
+    with pytest.raises(openai.BadRequestError, match=r"call_id 'call_2' \(input\[1\]\); .*'call_1'"):
+        sdk.responses.create(model=MODEL, input=[call, {**output, "call_id": "call_2"}])
+    alone = sdk.responses.create(model=MODEL, input=[output])  # nothing known to answer: taken as it is
+    assert alone.output_text == 'Based on the results: the function returned "noon".'
