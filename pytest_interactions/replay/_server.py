@@ -148,12 +148,10 @@ class ReplayServer:
             what = "poll" if answer.label.startswith("polls") else "reconnect after a cut"
             found.append(f"{answer.label} was never answered: the client made no {what}")
         fault = self.faults.protocol
-        silent = self._silent_end(fault) if fault is not None else None
-        if fault is not None and not self._injection_seen(fault) and silent is not None:
-            found.append(silent)
-        elif fault is not None and not self._injection_seen(fault):
+        if fault is not None and not self._injection_seen(fault):
             found.append(
-                f"inject={fault.spec} changed nothing: the client never reached the injected "
+                self._silent_end(fault)
+                or f"inject={fault.spec} changed nothing: the client never reached the injected "
                 f"{_INJECTED_STATUS[fault.kind]} (no stream read past event {fault.after_events}, "
                 "no poll after it)"
             )
@@ -386,10 +384,11 @@ class ReplayServer:
     def _formless(self) -> list[str]:
         """Why the planned protocol fault means nothing in the APIs of some recorded runs."""
         fault, reasons = self.faults.protocol, {}
+        if fault is None:
+            return []
         for history in self.histories.values():
             try:
-                if fault is not None:
-                    history.api.fault_state(fault.kind, fault.message)
+                history.api.fault_state(fault.kind, fault.message)
             except protocol.FaultWithoutForm as exc:
                 reasons[history.api.name] = str(exc)
         return [reasons[name] for name in sorted(reasons)]
