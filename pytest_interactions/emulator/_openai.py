@@ -4,7 +4,7 @@ with ``starting_after``, polled, cancelled and deleted, over the same runs and s
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from pytest_interactions import protocol
@@ -20,6 +20,7 @@ from pytest_interactions.emulator._app import (
 from pytest_interactions.emulator._openai_render import render
 from pytest_interactions.emulator._runs import Run
 from pytest_interactions.emulator._scenarios import SCENARIO_HEADER, ScenarioRequest
+from pytest_interactions.protocol import _openai as oa
 from pytest_interactions.sse import encode_event
 
 _API = protocol.OPENAI_RESPONSES
@@ -31,6 +32,49 @@ def openai_error(code: int, message: str, headers: list[tuple[str, str]] | None 
     error = ApiError(code, message)
     error.answer = JsonAnswer(code, _API.error_body(code, message, None), [*_JSON, *(headers or [])])
     return error
+
+
+def function_outputs(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """The ``function_call_output`` items of an input, with their places in it."""
+    items = value if isinstance(value, list) else []
+    return [
+        (n, i)
+        for n, i in enumerate(items)
+        if isinstance(i, Mapping) and i.get("type") == "function_call_output"
+    ]
+
+
+def function_calls(value: Any, previous: Mapping[str, Any] | None) -> dict[str, str]:
+    """Call id -> function name of the calls a follow-up may answer: those of the response it
+    continues, and ``function_call`` items the client sends back in its input."""
+    items = [*(value if isinstance(value, list) else []), *((previous or {}).get("output") or [])]
+    return {
+        str(i["call_id"]): str(i.get("name", ""))
+        for i in items
+        if isinstance(i, Mapping) and i.get("type") == "function_call" and isinstance(i.get("call_id"), str)
+    }
+
+
+def with_function_results(body: dict[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The body as scenarios see it: each ``function_call_output`` also told as the
+    ``function_result`` it answers (name and result), so one scenario answers both APIs."""
+    outputs = function_outputs(body.get("input"))
+    if not outputs:
+        return body
+    calls = function_calls(body.get("input"), previous)
+    items = list(body["input"])
+    for n, output in outputs:
+        text = output.get("output")
+        try:
+            result = json.loads(text) if isinstance(text, str) else text
+        except ValueError:
+            result = text
+        call_id = str(output.get("call_id"))
+        answer = {"type": "function_result", "call_id": call_id, "result": result}
+        if call_id in calls:
+            answer["name"] = calls[call_id]
+        items[n] = {**output, **answer, "output": text}
+    return {**body, "input": items}
 
 
 class ResponsesEndpoints:
@@ -95,6 +139,9 @@ class ResponsesEndpoints:
             "stream": (bool,),
             "store": (bool,),
             "instructions": (str,),
+            "previous_response_id": (str,),
+            "tools": (list,),
+            "include": (list,),
         }
         for name, types in expected.items():
             value = body.get(name)
@@ -111,8 +158,9 @@ class ResponsesEndpoints:
     async def _create(self, request: Request) -> Answer:
         body = self._body(request)
         headers = {k.lower(): v for k, v in request.headers.items()}
+        previous = self._previous(body)
         run_id = "resp_" + self.app.store.new_id()[3:]
-        scenario_request = ScenarioRequest(run_id, body)
+        scenario_request = ScenarioRequest(run_id, with_function_results(body, previous), previous)
         try:
             scenario = self.app.scenarios.pick(scenario_request, headers.get(SCENARIO_HEADER))
             script = scenario.build(scenario_request)
@@ -129,6 +177,32 @@ class ResponsesEndpoints:
             return self._json(200, self._snapshot(run, run.created_at))
         await self.app._until(lambda: self.app.store.find(run.id) is None or self.app._finished(run))
         return self._json(200, self._snapshot(run, self.app.clock.now()))
+
+    def _previous(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The Response ``previous_response_id`` names, once its function calls are answered right."""
+        previous_id = body.get("previous_response_id")
+        previous: dict[str, Any] | None = None
+        if previous_id is not None:
+            run = self.app.store.find(previous_id)
+            if run is None or not run.id.startswith("resp_"):
+                raise openai_error(400, f"Previous response with id '{previous_id}' not found.")
+            previous = self._snapshot(run, self.app.clock.now())
+            if previous["status"] in (oa.QUEUED, oa.IN_PROGRESS):
+                raise openai_error(
+                    400,
+                    f"Previous response with id '{previous_id}' is still {previous['status']}; "
+                    "wait for it to finish before continuing it.",
+                )
+        calls = function_calls(body.get("input"), previous)
+        for n, output in function_outputs(body.get("input")):
+            if output.get("call_id") not in calls and (previous is not None or calls):
+                listed = ", ".join(repr(c) for c in calls) or "none"
+                raise openai_error(
+                    400,
+                    f"No tool call found for function call output with call_id {output.get('call_id')!r} "
+                    f"(input[{n}]); the function calls there are: {listed}.",
+                )
+        return previous
 
     # -- get, stream, cancel -----------------------------------------------------------------
 

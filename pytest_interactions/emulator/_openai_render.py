@@ -13,8 +13,10 @@ from typing import Any
 
 from pytest_interactions import protocol
 from pytest_interactions.emulator._clock import EmulatorClock
+from pytest_interactions.emulator._openai_items import ITEMS, RESULTS, StepItem, ToolCallItem
 from pytest_interactions.emulator._runs import Run
 from pytest_interactions.protocol import _openai as oa
+from pytest_interactions.protocol._events import apply_delta, finish_step
 
 
 def epoch_seconds(clock: EmulatorClock, at: float) -> int:
@@ -52,9 +54,14 @@ class ResponseRenderer:
             "usage": None,
         }
         self.events: list[tuple[float, dict[str, Any]]] = []
-        self._items: dict[int, int] = {}  # step index -> output index, for model_output steps
-        self._texts: dict[int, str] = {}
+        self.response_id = run.id
+        include = request.get("include")
+        self.include = frozenset(str(i) for i in include) if isinstance(include, list) else frozenset()
+        self._open: dict[int, StepItem] = {}  # step index -> the item it streams into
+        self._results: dict[int, dict[str, Any]] = {}  # step index -> a result step, as folded
+        self._calls: dict[str, ToolCallItem] = {}  # call id -> a tool call awaiting its result
         self._error: Mapping[str, Any] | None = None
+        self._at = 0.0
 
     # -- what each run event becomes -------------------------------------------------------
 
@@ -75,6 +82,7 @@ class ResponseRenderer:
         elif kind == protocol.STEP_STOP:
             self._stop(at, payload)
         elif kind == protocol.ERROR:
+            self._at = at
             error = payload.get("error")
             self._error = error if isinstance(error, Mapping) else {}
             message = str(self._error.get("message", "The response failed."))
@@ -85,7 +93,11 @@ class ResponseRenderer:
             self._status(at, status)
 
     def _status(self, at: float, status: str) -> None:
-        if status == protocol.COMPLETED:
+        self._at = at
+        if status == protocol.COMPLETED or status == protocol.REQUIRES_ACTION:
+            # Responses has no requires_action: a response that calls a function completes with
+            # the function_call item in its output, and the client answers in a new response.
+            self._settle_calls()
             self.response["completed_at"] = epoch_seconds(self.clock, at)
             self._lifecycle(at, oa.COMPLETED_EVENT, oa.COMPLETED, usage=self._usage())
         elif status == protocol.FAILED:
@@ -98,74 +110,92 @@ class ResponseRenderer:
         elif status == protocol.CANCELLED:
             self.response["status"] = oa.CANCELLED  # no event: a cancelled response's stream just ends
         elif status in protocol.TERMINAL or status in protocol.WAITING:
+            self._settle_calls()
             self.response["incomplete_details"] = {"reason": "max_output_tokens"}
             self._lifecycle(at, oa.INCOMPLETE_EVENT, oa.INCOMPLETE, usage=self._usage())
 
     def _start(self, at: float, payload: Mapping[str, Any]) -> None:
+        self._at = at
         step = payload.get("step")
-        if not isinstance(step, Mapping) or step.get("type") != "model_output":
-            return
         index = int(payload.get("index", 0))
-        output_index = len(self.response["output"])
-        item_id = f"msg_{self.response['id'][5:]}_{output_index}"
-        item: dict[str, Any] = {
-            "id": item_id,
-            "type": "message",
-            "role": "assistant",
-            "status": "in_progress",
-            "content": [],
-        }
-        self.response["output"].append(item)
-        self._items[index] = output_index
-        self._texts[index] = ""
-        where = {"item_id": item_id, "output_index": output_index}
-        self._emit(
-            at, {"type": oa.OUTPUT_ITEM_ADDED, "output_index": output_index, "item": copy.deepcopy(item)}
-        )
-        part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-        item["content"].append(part)
-        self._emit(
-            at, {"type": oa.CONTENT_PART_ADDED, **where, "content_index": 0, "part": copy.deepcopy(part)}
-        )
+        kind = step.get("type") if isinstance(step, Mapping) else None
+        if not isinstance(step, Mapping) or not isinstance(kind, str):
+            return
+        if kind in ITEMS:
+            item = ITEMS[kind](self, step)
+            self._open[index] = item
+            item.start()
+        elif kind in RESULTS:
+            self._results[index] = copy.deepcopy(dict(step))
 
     def _delta(self, at: float, payload: Mapping[str, Any]) -> None:
+        self._at = at
         index = int(payload.get("index", 0))
         delta = payload.get("delta")
-        if index not in self._items or not isinstance(delta, Mapping) or delta.get("type") != "text":
+        if not isinstance(delta, Mapping):
             return
-        text = str(delta.get("text", ""))
-        self._texts[index] += text
-        item = self.response["output"][self._items[index]]
-        item["content"][0]["text"] = self._texts[index]
-        where = {"item_id": item["id"], "output_index": self._items[index], "content_index": 0}
-        self._emit(at, {"type": oa.TEXT_DELTA, **where, "delta": text, "logprobs": []})
+        if index in self._open:
+            self._open[index].delta(delta)
+        elif index in self._results:
+            apply_delta(self._results[index], delta)
 
     def _stop(self, at: float, payload: Mapping[str, Any]) -> None:
+        self._at = at
         index = int(payload.get("index", -1))
-        if index not in self._items:
+        item = self._open.pop(index, None)
+        if item is not None:
+            item.stop()
+            call_id = item.step.get("id")
+            if isinstance(item, ToolCallItem) and isinstance(call_id, str):
+                self._calls[call_id] = item
+            elif isinstance(item, ToolCallItem):
+                item.settle(None)
             return
-        output_index = self._items.pop(index)
-        item = self.response["output"][output_index]
-        item["status"] = "completed"
-        where = {"item_id": item["id"], "output_index": output_index, "content_index": 0}
-        text = self._texts.pop(index)
-        self._emit(at, {"type": oa.TEXT_DONE, **where, "text": text, "logprobs": []})
-        part = copy.deepcopy(item["content"][0])
-        self._emit(at, {"type": oa.CONTENT_PART_DONE, **where, "part": part})
-        self._emit(
-            at, {"type": oa.OUTPUT_ITEM_DONE, "output_index": output_index, "item": copy.deepcopy(item)}
-        )
+        result = self._results.pop(index, None)
+        call = self._calls.pop(str(result.get("call_id")), None) if result is not None else None
+        if result is not None and call is not None:
+            finish_step(result)
+            call.settle(result)
+
+    def _settle_calls(self) -> None:
+        """Tool calls still waiting for a result when the response ends are told as finished."""
+        for call in self._calls.values():
+            call.settle(None)
+        self._calls.clear()
+
+    # -- the sink the items write to -------------------------------------------------------
+
+    @property
+    def next_output_index(self) -> int:
+        return len(self.response["output"])
+
+    def open_item(self, item: dict[str, Any], prefix: str) -> int:
+        """Add an item to the output and announce it; returns its output index."""
+        output_index = len(self.response["output"])
+        item["id"] = f"{prefix}_{self.response['id'][5:]}_{output_index}"
+        self.response["output"].append(item)
+        added = {"type": oa.OUTPUT_ITEM_ADDED, "output_index": output_index, "item": copy.deepcopy(item)}
+        self._emit(self._at, added)
+        return output_index
+
+    def close_item(self, output_index: int) -> None:
+        item = copy.deepcopy(self.response["output"][output_index])
+        self._emit(self._at, {"type": oa.OUTPUT_ITEM_DONE, "output_index": output_index, "item": item})
+
+    def emit(self, payload: dict[str, Any]) -> None:
+        self._emit(self._at, payload)
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _usage(self) -> dict[str, Any]:
-        words = sum(len(t.split()) for item in self.response["output"] for t in _texts(item))
+        words = sum(len(t.split()) for item in self.response["output"] for t in _texts(item, "content"))
+        reasoning = sum(len(t.split()) for item in self.response["output"] for t in _texts(item, "summary"))
         return {
             "input_tokens": 0,
             "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
-            "output_tokens": words,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": words,
+            "output_tokens": words + reasoning,
+            "output_tokens_details": {"reasoning_tokens": reasoning},
+            "total_tokens": words + reasoning,
         }
 
     def _lifecycle(self, at: float, kind: str, status: str, usage: dict[str, Any] | None = None) -> None:
@@ -179,8 +209,9 @@ class ResponseRenderer:
         self.events.append((at, payload))
 
 
-def _texts(item: Mapping[str, Any]) -> list[str]:
-    return [str(part.get("text", "")) for part in item.get("content") or [] if isinstance(part, Mapping)]
+def _texts(item: Mapping[str, Any], key: str) -> list[str]:
+    parts = item.get(key) if item.get("type") in ("message", "reasoning") else None
+    return [str(part.get("text", "")) for part in parts or [] if isinstance(part, Mapping)]
 
 
 def render(run: Run, count: int, clock: EmulatorClock) -> ResponseRenderer:

@@ -47,6 +47,7 @@ from pytest_interactions.protocol._events import (
     output_text,
     status_carried,
 )
+from pytest_interactions.protocol._faults import FaultWithoutForm
 from pytest_interactions.protocol._resume import DIALECTS, GEMINI, OPENAI, WHATWG, ResumeDialect
 from pytest_interactions.protocol._routes import METHODS, Operation, Route, parse_route
 from pytest_interactions.protocol._status import (
@@ -128,6 +129,7 @@ __all__ = [
     "Connection",
     "Delivery",
     "ErrorKind",
+    "FaultWithoutForm",
     "IllegalTransition",
     "InteractionFold",
     "Operation",

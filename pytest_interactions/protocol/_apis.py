@@ -13,6 +13,7 @@ from typing import Any
 
 from pytest_interactions.protocol import _events, _openai, _status
 from pytest_interactions.protocol._errors import error_body as _google_error_body
+from pytest_interactions.protocol._faults import FaultWithoutForm
 from pytest_interactions.protocol._grammar import GEMINI_GRAMMAR
 from pytest_interactions.protocol._grammars import Grammar
 from pytest_interactions.protocol._mcp_grammar import MCP_GRAMMAR
@@ -47,7 +48,11 @@ class ApiDefinition:
     fold: Callable[[Iterable[Payload]], dict[str, Any]]
     """The resource a stream's events describe, as a poll would answer it."""
     fault_events: Callable[[str, str, str], list[dict[str, Any]]]
-    """The events (without ids) a run ends with when a protocol fault turns it; [] if it cannot."""
+    """The events (without ids) a run ends with when a protocol fault (kind, resource id, message)
+    turns it; [] when its stream just ends. Raises ``FaultWithoutForm`` for a fault that means
+    nothing in this API."""
+    fault_state: Callable[[str, str], dict[str, Any]]
+    """The fields a poll of the run shows once a protocol fault (kind, message) turned it."""
     grammar: Grammar
     """The rules its recordings follow and how its events are named in a session's shape."""
     done_data: str | None = None
@@ -94,6 +99,14 @@ def _gemini_resource(payload: Payload) -> str | None:
     return None
 
 
+def _gemini_fault_state(kind: str, message: str) -> dict[str, Any]:
+    if kind == "failure":
+        return {"status": _status.FAILED, "errors": [{"code": "injected_failure", "message": message}]}
+    if kind == "cancellation":
+        return {"status": _status.CANCELLED}
+    return {"status": _status.REQUIRES_ACTION}
+
+
 def _gemini_fault_events(kind: str, resource_id: str, message: str) -> list[dict[str, Any]]:
     if kind == "failure":
         return [
@@ -122,6 +135,7 @@ GEMINI_INTERACTIONS = ApiDefinition(
     fold=lambda payloads: _events.InteractionFold().extend(payloads).snapshot(),
     fault_events=_gemini_fault_events,
     grammar=GEMINI_GRAMMAR,
+    fault_state=_gemini_fault_state,
     done_data=_events.DONE_DATA,
 )
 
@@ -140,6 +154,7 @@ OPENAI_RESPONSES = ApiDefinition(
     fold=_openai.fold,
     fault_events=_openai.fault_events,
     grammar=OPENAI_GRAMMAR,
+    fault_state=_openai.fault_state,
 )
 
 _MCP_PATH = re.compile(r"^/(?P<version>mcp)/?$")
@@ -159,6 +174,10 @@ def _jsonrpc_error(code: int, message: str, status: str | None = None) -> dict[s
     return {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}
 
 
+def _mcp_fault_state(kind: str, message: str) -> dict[str, Any]:
+    raise FaultWithoutForm(f"the mcp API has no runs with a status for a {kind!r} fault to turn")
+
+
 MCP_STREAMABLE_HTTP = ApiDefinition(
     name="mcp",
     parse_route=_mcp_route,
@@ -172,8 +191,9 @@ MCP_STREAMABLE_HTTP = ApiDefinition(
     recognises=lambda payloads, sse_ids: sse_ids,
     error_body=_jsonrpc_error,
     fold=lambda payloads: {},
-    fault_events=lambda kind, resource_id, message: [],
     grammar=MCP_GRAMMAR,
+    fault_events=lambda kind, resource_id, message: [_mcp_fault_state(kind, message)],
+    fault_state=_mcp_fault_state,
 )
 
 #: Every definition, in the order a recorded stream is matched against them (the first wins).

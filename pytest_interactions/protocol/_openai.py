@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_interactions.protocol._faults import FaultWithoutForm
 from pytest_interactions.protocol._routes import Operation, Route
 
 QUEUED = "queued"
@@ -43,6 +44,26 @@ COMPLETED_EVENT = "response.completed"
 FAILED_EVENT = "response.failed"
 INCOMPLETE_EVENT = "response.incomplete"
 ERROR = "error"
+ARGUMENTS_DELTA = "response.function_call_arguments.delta"
+ARGUMENTS_DONE = "response.function_call_arguments.done"
+SUMMARY_PART_ADDED = "response.reasoning_summary_part.added"
+SUMMARY_TEXT_DELTA = "response.reasoning_summary_text.delta"
+SUMMARY_TEXT_DONE = "response.reasoning_summary_text.done"
+SUMMARY_PART_DONE = "response.reasoning_summary_part.done"
+SEARCH_IN_PROGRESS = "response.web_search_call.in_progress"
+SEARCH_SEARCHING = "response.web_search_call.searching"
+SEARCH_COMPLETED = "response.web_search_call.completed"
+CODE_IN_PROGRESS = "response.code_interpreter_call.in_progress"
+CODE_DELTA = "response.code_interpreter_call_code.delta"
+CODE_DONE = "response.code_interpreter_call_code.done"
+CODE_INTERPRETING = "response.code_interpreter_call.interpreting"
+CODE_COMPLETED = "response.code_interpreter_call.completed"
+IMAGE_IN_PROGRESS = "response.image_generation_call.in_progress"
+IMAGE_GENERATING = "response.image_generation_call.generating"
+IMAGE_COMPLETED = "response.image_generation_call.completed"
+
+#: The ``include`` value that asks for reasoning items' ``encrypted_content``.
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
 
 #: The lifecycle event that announces each status; the terminal ones end a stream.
 LIFECYCLE: dict[str, str] = {
@@ -137,13 +158,29 @@ def fold(payloads: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def fault_events(kind: str, resource_id: str, message: str) -> list[dict[str, Any]]:
-    """The events a run that turns ``kind`` (failure, cancellation) ends with, without their ids."""
+    """The events a run that turns ``kind`` ends with, without their sequence numbers.
+
+    A failure ends with ``response.failed``; a cancelled response's stream just ends (the SDK's
+    types have no event for it; a poll shows ``cancelled``).
+    """
     if kind == "failure":
-        response = {
-            "id": resource_id,
-            "object": "response",
-            "status": FAILED,
-            "error": {"code": "server_error", "message": message},
-        }
+        response = {"id": resource_id, "object": "response", **fault_state(kind, message)}
         return [{"type": FAILED_EVENT, "response": response}]
-    return []  # the SDK's types name no event for a cancelled or waiting response
+    fault_state(kind, message)  # refuses a fault that means nothing here
+    return []
+
+
+def fault_state(kind: str, message: str) -> dict[str, Any]:
+    """The fields of the Response a poll shows once a run turned ``kind``."""
+    if kind == "failure":
+        return {"status": FAILED, "error": {"code": "server_error", "message": message}}
+    if kind == "cancellation":
+        return {"status": CANCELLED}
+    if kind == "requires_action":
+        raise FaultWithoutForm(
+            "the openai API has no requires_action: a response that calls a function completes "
+            "with the function_call item in its output, and the client answers in a new response "
+            "(previous_response_id, function_call_output); no stream event or status pauses a run, "
+            "so inject 'failure' or 'cancellation' here"
+        )
+    raise FaultWithoutForm(f"the openai API has no form for a {kind!r} fault")

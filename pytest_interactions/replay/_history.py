@@ -179,6 +179,9 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
         if interaction_id is None or response is None:
             continue
         history = histories.setdefault(interaction_id, History(interaction_id))
+        route = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
+        if route is not None and not history.stream_headers:
+            history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
         if response.events is not None:
             _add_stream(history, exchange, response)

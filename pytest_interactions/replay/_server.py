@@ -115,12 +115,9 @@ class ReplayServer:
             if not any(h.snapshots or h.events for h in self.histories.values()):
                 found.append(f"{answer.label} cannot apply: the cassette has no interaction to poll")
         fault = self.faults.protocol
-        mute = sorted({h.api.name for h in self.histories.values() if h.events and not self._endings(h)})
-        if fault is not None and mute and not any(self._injection(h) for h in self.histories.values()):
-            found.append(
-                f"inject={fault.spec!r} cannot apply: the {' and '.join(mute)} API has no stream event "
-                f"that ends a run as a {fault.kind}"
-            )
+        formless = self._formless()
+        if fault is not None and formless and not any(self._injection(h) for h in self.histories.values()):
+            found.append(f"inject={fault.spec!r} cannot apply: {'; '.join(formless)}")
         elif fault is not None and not any(self._injection(h) for h in self.histories.values()):
             counted = "polls" if fault.on == "polls" else "events or polls"
             found.append(
@@ -153,7 +150,8 @@ class ReplayServer:
         fault = self.faults.protocol
         if fault is not None and not self._injection_seen(fault):
             found.append(
-                f"inject={fault.spec} changed nothing: the client never reached the injected "
+                self._silent_end(fault)
+                or f"inject={fault.spec} changed nothing: the client never reached the injected "
                 f"{_INJECTED_STATUS[fault.kind]} (no stream read past event {fault.after_events}, "
                 "no poll after it)"
             )
@@ -189,6 +187,24 @@ class ReplayServer:
         received = {e for c in self.transcript.connections_of(history.interaction_id) for e in c.received}
         where = f"the client stopped reading {history.interaction_id} after {len(received)} event(s)"
         return f"{where}, before the cut point (event {cuts[0].position})" if cuts else where
+
+    def _silent_end(self, fault: ProtocolFault) -> str | None:
+        """The mistake of a client that read to the end a stream the fault ends without an event
+        (a cancelled OpenAI response) and never asked how the run ended."""
+        for history in self.histories.values():
+            if self._injection(history) is None or self._endings(history):
+                continue
+            for connection in self.transcript.connections_of(history.interaction_id):
+                if connection.reached_end and not connection.read_terminal:
+                    status = _INJECTED_STATUS[fault.kind]
+                    return (
+                        f"inject={fault.spec}: the stream of {history.interaction_id} ended after event "
+                        f"{fault.after_events} with no event that ends a run (the {history.api.name} API "
+                        f"tells a {status} run so), and the client never asked how the run ended: it took "
+                        "a stream that stopped for a finished run; when a stream ends without its ending "
+                        f"event, poll the run (it reads {status!r})"
+                    )
+        return None
 
     def _injection_seen(self, fault: ProtocolFault) -> bool:
         status = _INJECTED_STATUS[fault.kind]
@@ -354,12 +370,28 @@ class ReplayServer:
             return _INJECTED_STATUS[fault.kind]
         return history.status_at(at)
 
-    def _endings(self, history: History) -> list[dict[str, Any]]:
-        """The events the planned protocol fault ends this run's stream with, in its API's grammar."""
+    def _endings(self, history: History) -> list[dict[str, Any]] | None:
+        """The events the planned protocol fault ends this run's stream with, in its API's grammar
+        ([]: the stream just ends; ``None``: the fault means nothing in that API)."""
         fault = self.faults.protocol
         if fault is None:
             return []
-        return history.api.fault_events(fault.kind, history.interaction_id, fault.message)
+        try:
+            return history.api.fault_events(fault.kind, history.interaction_id, fault.message)
+        except protocol.FaultWithoutForm:
+            return None
+
+    def _formless(self) -> list[str]:
+        """Why the planned protocol fault means nothing in the APIs of some recorded runs."""
+        fault, reasons = self.faults.protocol, {}
+        if fault is None:
+            return []
+        for history in self.histories.values():
+            try:
+                history.api.fault_state(fault.kind, fault.message)
+            except protocol.FaultWithoutForm as exc:
+                reasons[history.api.name] = str(exc)
+        return [reasons[name] for name in sorted(reasons)]
 
     def _injection(self, history: History) -> tuple[float, int] | None:
         """When the planned protocol fault turns this run, and how many stream events it keeps.
@@ -370,7 +402,7 @@ class ReplayServer:
         fault = self.faults.protocol
         if fault is None:
             return None
-        if history.events and not self._endings(history):
+        if self._endings(history) is None:
             return None
         if fault.on == "events" and history.events:
             if len(history.events) <= fault.after_events:
@@ -427,9 +459,7 @@ class ReplayServer:
         if before is not None and before.body is not None:
             body = copy.deepcopy(before.body.value)
         if isinstance(body, dict):
-            body["status"] = _INJECTED_STATUS[fault.kind]
-            if fault.kind == "failure":
-                body["errors"] = [{"code": "injected_failure", "message": fault.message}]
+            body.update(history.api.fault_state(fault.kind, fault.message))
         return _Answer.of(status, headers, body)
 
     def _event_times(self, history: History) -> list[float]:
@@ -555,7 +585,7 @@ class ReplayServer:
         kept = history.events[:keep]
         last = kept[-1] if kept else None
         base = (last.event_id if last is not None else None) or "event"
-        payloads = self._endings(history)
+        payloads = self._endings(history) or []
         injected = []
         for n, payload in enumerate(payloads, start=1):
             event_id = f"{base}-{n}-injected"

@@ -112,3 +112,31 @@ def poll_until_done(api: openai.OpenAI, every: float = 0.5) -> tuple[Any, list[s
         response = api.responses.retrieve(response.id)
         statuses.append(response.status)
     return response, statuses
+
+
+def read_outcome(api: openai.OpenAI) -> Any:
+    """Read a background stream to its end; when it ends without an ending event (a cancelled
+    response's stream just ends), ask the response how it ended."""
+    stream = api.responses.create(model=MODEL, input=QUESTION, background=True, stream=True)
+    reader = Reader()
+    for event in stream:
+        if reader.take(event):
+            return reader.final
+    return api.responses.retrieve(str(reader.response_id))
+
+
+def read_text(api: openai.OpenAI) -> str:
+    """A careless client: the text streamed until the stream ends, taken for the answer."""
+    stream = api.responses.create(model=MODEL, input=QUESTION, background=True, stream=True)
+    return "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+
+
+def poll_until_completed(api: openai.OpenAI, every: float = 0.5, polls: int = 10) -> Any:
+    """A careless client: it waits for ``completed`` only, as if nothing else could end a response."""
+    response = api.responses.create(model=MODEL, input=QUESTION, background=True)
+    for _ in range(polls):
+        if response.status == "completed":
+            break
+        time.sleep(every)
+        response = api.responses.retrieve(response.id)
+    return response

@@ -78,6 +78,47 @@ def test_polled(interactions):
 """
 
 
+INJECTED = """
+
+@pytest.mark.interactions(cassette="background.yaml", inject="failure:6")
+def test_failed_stream_handled(interactions):
+    api = client(interactions)
+    final = read_outcome(api)
+    assert final.status == "failed"
+    assert final.error.message == "Injected failure."
+    assert api.responses.retrieve(final.id).status == "failed"  # polls agree
+
+
+@pytest.mark.interactions(cassette="background.yaml", inject="cancellation:6")
+def test_cancelled_stream_handled(interactions):
+    final = read_outcome(client(interactions))
+    assert final.status == "cancelled"
+    assert final.error is None
+
+
+@pytest.mark.interactions(cassette="background.yaml", inject="cancellation:6")
+def test_cancelled_stream_taken_for_the_answer(interactions):
+    assert read_text(client(interactions)).startswith("You asked:")
+
+
+@pytest.mark.interactions(cassette="polled.yaml", inject="failure:poll:1")
+def test_failed_poll_handled(interactions):
+    response, statuses = poll_until_done(client(interactions))
+    assert statuses[-1] == response.status == "failed"
+    assert response.error.message == "Injected failure."
+
+
+@pytest.mark.interactions(cassette="polled.yaml", inject="failure:poll:1")
+def test_failed_poll_waited_on_until_completed(interactions):
+    poll_until_completed(client(interactions))
+
+
+@pytest.mark.interactions(cassette="background.yaml", inject="requires_action:6")
+def test_requires_action(interactions):
+    read_outcome(client(interactions))
+"""
+
+
 def write(pytester: pytest.Pytester, source: str) -> None:
     pytester.makeini(INI)
     pytester.makepyfile(openai_clients=CLIENTS)
@@ -126,4 +167,37 @@ def test_background_streams_replay_through_every_cut_and_wrong_resumes_are_named
             "expected starting_after=5",
         ),
         lines("[duplicates]", "5 of resp_", "delivered twice"),
+    )
+
+
+def test_injected_failures_and_cancellations_take_the_responses_apis_form(pytester: pytest.Pytester) -> None:
+    write(pytester, RECORDING)
+    result = pytester.runpytest("--interactions-record-mode=once", "--interactions-no-faults", *FAST)
+    result.assert_outcomes(passed=2)
+
+    write(pytester, RECORDING + INJECTED)
+    result = replay(pytester)
+    result.assert_outcomes(passed=5, failed=2, errors=1)
+    failure(
+        result,
+        "test_cancelled_stream_taken_for_the_answer",
+        lines(
+            "inject=cancellation:6: the stream of resp_",
+            "ended after event 6 with no event that ends a run (the openai API tells a cancelled run so)",
+            "the client never asked how the run ended: it took a stream that stopped for a finished run",
+        ),
+    )
+    failure(
+        result,
+        "test_failed_poll_waited_on_until_completed",
+        lines("[polling] polled resp_", "more time(s) after it reported 'failed'"),
+    )
+    result.stdout.fnmatch_lines(
+        [
+            lines("ERROR at setup of test_requires_action"),
+            lines(
+                "inject='requires_action:6' cannot apply: the openai API has no requires_action: a response "
+                "that calls a function completes with the function_call item in its output"
+            ),
+        ]
     )

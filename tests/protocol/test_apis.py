@@ -11,6 +11,7 @@ from pytest_interactions.protocol import (
     GEMINI_INTERACTIONS,
     MCP_STREAMABLE_HTTP,
     OPENAI_RESPONSES,
+    FaultWithoutForm,
     Operation,
     api_of_stream,
     resource_of_event,
@@ -127,8 +128,25 @@ def test_a_failure_is_told_in_each_apis_grammar() -> None:
     (failed,) = OPENAI_RESPONSES.fault_events("failure", "resp_1", "boom")
     assert OPENAI_RESPONSES.status_carried(failed) == "failed"
     assert OPENAI_RESPONSES.ends_stream(failed)
-    # The SDK's types have no event for a waiting response: that fault cannot apply there.
-    assert OPENAI_RESPONSES.fault_events("requires_action", "resp_1", "") == []
+    assert OPENAI_RESPONSES.fault_state("failure", "boom") == {
+        "status": "failed",
+        "error": {"code": "server_error", "message": "boom"},
+    }
+
+
+def test_a_cancelled_openai_stream_just_ends_and_polls_show_cancelled() -> None:
+    assert OPENAI_RESPONSES.fault_events("cancellation", "resp_1", "") == []
+    assert OPENAI_RESPONSES.fault_state("cancellation", "") == {"status": "cancelled"}
+    assert GEMINI_INTERACTIONS.fault_state("cancellation", "") == {"status": "cancelled"}
+
+
+def test_a_fault_that_means_nothing_in_an_api_is_refused_naming_why() -> None:
+    why = "the openai API has no requires_action: a response that calls a function completes"
+    with pytest.raises(FaultWithoutForm, match=why):
+        OPENAI_RESPONSES.fault_events("requires_action", "resp_1", "")
+    with pytest.raises(FaultWithoutForm, match="the mcp API has no runs with a status"):
+        MCP_STREAMABLE_HTTP.fault_events("failure", "", "")
+    assert GEMINI_INTERACTIONS.fault_state("requires_action", "") == {"status": "requires_action"}
 
 
 def test_the_fold_of_an_openai_stream_is_its_last_response() -> None:

@@ -143,10 +143,61 @@ def test_an_injected_failure_ends_the_stream_with_response_failed(recorded: Path
     assert streamed == ["queued", "queued", "in_progress", "failed"]
 
 
-def test_a_fault_the_api_has_no_events_for_fails_at_setup(recorded: Path) -> None:
+def test_an_injected_failure_shows_in_later_polls_with_its_error(recorded: Path) -> None:
+    faults = FaultPlan().inject("failure", after_events=6, message="Injected outage.")
+    with use_cassette(recorded, "none", faults=faults) as replay:
+        sdk = client(BASE)
+        events = list(sdk.responses.create(model=MODEL, input="Tides?", background=True, stream=True))
+        polled = sdk.responses.retrieve(events[0].response.id)
+    assert polled.status == "failed"
+    assert polled.error is not None
+    assert (polled.error.code, polled.error.message) == ("server_error", "Injected outage.")
+    assert replay.violations() == []
+
+
+def read_then_poll(sdk: openai.OpenAI) -> tuple[list[Any], types.Response]:
+    """Read a background stream to its end; poll the response when no ending event came."""
+    events = list(sdk.responses.create(model=MODEL, input="Tides?", background=True, stream=True))
+    return events, sdk.responses.retrieve(events[0].response.id)
+
+
+def test_an_injected_cancellation_ends_the_stream_and_polls_show_cancelled(recorded: Path) -> None:
+    faults = FaultPlan().inject("cancellation", after_events=6)
+    with use_cassette(recorded, "none", faults=faults) as replay:
+        events, polled = read_then_poll(client(BASE))
+    # As the API does: a cancelled response's stream just ends, with no event for the cancel.
+    assert [e.sequence_number for e in events] == list(range(6))
+    assert all(e.type not in ("response.completed", "response.failed") for e in events)
+    assert polled.status == "cancelled"
+    assert polled.error is None
+    assert replay.transcript.connections[0].reached_end
+    assert replay.violations() == []
+
+
+def test_a_cancelled_stream_taken_for_a_finished_response_is_named(recorded: Path) -> None:
+    faults = FaultPlan().inject("cancellation", after_events=6)
+    mistake = pytest.raises(
+        FaultNotAppliedError,
+        match=r"inject=cancellation:6: the stream of resp_\w+ ended after event 6 with no event that ends "
+        r"a run \(the openai API tells a cancelled run so\), and the client never asked how the run ended",
+    )
+    with mistake, use_cassette(recorded, "none", faults=faults):
+        stream = client(BASE).responses.create(model=MODEL, input="Tides?", background=True, stream=True)
+        text = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+        assert text  # the partial text, taken for the answer
+
+
+def test_a_fault_the_api_has_no_form_for_fails_at_setup_saying_why(recorded: Path) -> None:
     faults = FaultPlan().inject("requires_action", after_events=6)
-    cannot = "inject='requires_action:6' cannot apply: the openai API has no stream event"
+    cannot = (
+        r"inject='requires_action:6' cannot apply: the openai API has no requires_action: a response "
+        r"that calls a function completes with the function_call item in its output"
+    )
     with pytest.raises(FaultNotAppliedError, match=cannot), use_cassette(recorded, "none", faults=faults):
+        pass
+    polls_only = FaultPlan().inject("requires_action", after_events=1, on="polls")
+    refused = pytest.raises(FaultNotAppliedError, match=cannot.replace("6", "poll:1"))
+    with refused, use_cassette(recorded, "none", faults=polls_only):
         pass
 
 
@@ -270,4 +321,46 @@ def test_every_stream_fault_applies_to_a_background_stream(
     assert received == list(range(len(received)))
     assert len(replay.transcript.connections) == connections
     assert sum(1 for c in replay.transcript.connections if c.refused) == refused
+    assert replay.violations() == []
+
+
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "parameters": {"type": "object", "properties": {"location": {"type": "string"}}},
+}
+
+
+def call_then_answer(sdk: openai.OpenAI) -> tuple[list[Any], list[Any]]:
+    """Stream a response that calls a function, then answer the call in a response continuing it."""
+    question = "What is the weather in Paris?"
+    first = list(
+        sdk.responses.create(model=MODEL, input=question, tools=[WEATHER], background=True, stream=True)
+    )
+    call = first[-1].response.output[0]
+    answer = [{"type": "function_call_output", "call_id": call.call_id, "output": '{"temp_c": 21}'}]
+    second = sdk.responses.create(
+        model=MODEL,
+        previous_response_id=first[-1].response.id,
+        input=answer,
+        background=True,
+        stream=True,
+    )
+    return first, list(second)
+
+
+def test_a_function_call_and_its_answer_replay_as_recorded(tmp_path: Path) -> None:
+    cassette = tmp_path / "function-call.yaml"
+    with Emulator(speed=50) as api, use_cassette(cassette, "once"):
+        recorded_first, recorded_second = call_then_answer(client(api.base_url + "/v1"))
+    with use_cassette(cassette, "none") as replay:
+        sdk = client(BASE)
+        first, second = call_then_answer(sdk)
+        resumed = list(sdk.responses.retrieve(first[0].response.id, stream=True, starting_after=4))
+    assert [e.model_dump() for e in first] == [e.model_dump() for e in recorded_first]
+    assert [e.model_dump() for e in second] == [e.model_dump() for e in recorded_second]
+    assert [e.model_dump() for e in resumed] == [e.model_dump() for e in first[5:]]
+    assert any(type(e) is types.ResponseFunctionCallArgumentsDeltaEvent for e in first)
+    assert first[-1].response.status == "completed"
+    assert second[-1].response.output_text == 'Based on the results: get_weather returned {"temp_c": 21}.'
     assert replay.violations() == []

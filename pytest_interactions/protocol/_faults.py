@@ -1,0 +1,7 @@
+"""What a protocol fault (a run turned into a failure, a cancellation, a pause) may not mean."""
+
+from __future__ import annotations
+
+
+class FaultWithoutForm(ValueError):
+    """A protocol fault that means nothing in an API: the message names the API, the fault and why."""
