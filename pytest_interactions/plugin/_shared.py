@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from pytest_interactions.clock._real import real_monotonic, real_sleep
 from pytest_interactions.plugin._marker import FAULT_OPTIONS
 from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, has_marker, marker_kwargs
 
@@ -118,6 +117,8 @@ class SharedCassettes:
 
     def wait(self, path: Path, recorder: str) -> str:
         """Wait for the recorder of ``path`` to finish (in another process, or earlier here)."""
+        from pytest_interactions.clock._real import real_monotonic, real_sleep
+
         deadline = real_monotonic() + self.wait_timeout
         while True:
             outcome = self.outcome(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import trio
 
@@ -26,6 +28,28 @@ def test_a_trio_run_started_on_virtual_time_sleeps_and_times_out_at_once() -> No
     assert slept == pytest.approx(600, abs=1e-6)
     assert timed_out_after == pytest.approx(60, abs=1e-6)
     assert real_monotonic() - started < 5
+
+
+@pytest.mark.parametrize("base", [0.0, 3730.547427767196, 65349.77915431363, 130848.87966840655])
+def test_trio_lands_on_each_deadline_whatever_the_real_base(
+    base: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trio time is a real base plus the jumps: at some bases the sum rounds a hair short of a
+    deadline. The run must still wake exactly there, with no microsecond added to wake it."""
+    from pytest_interactions.clock import _virtual
+
+    waits = (600.0, 60.0, 0.1, 2.5, 1 / 3, 7.0)
+
+    async def main() -> None:
+        for wait in waits:
+            await trio.sleep(wait)
+
+    with VirtualClock() as clock:
+        monkeypatch.setattr(_virtual._FROZEN, "real_at_freeze", base)
+        monkeypatch.setattr(_virtual._FROZEN, "total_micros", 0)
+        trio.run(main)
+        expected = sum(math.ceil(w * 1e6 - 1e-3) for w in waits)
+        assert round(clock.now() * 1e6) == expected
 
 
 def test_trio_runs_keep_real_time_outside_virtual_time() -> None:

@@ -22,6 +22,18 @@ def test_sleeps_advance_every_clock_together() -> None:
     assert real_monotonic() - started < 5  # ten virtual minutes, no real waiting
 
 
+def test_a_reference_to_the_wall_clock_taken_at_import_reads_virtual_time_too() -> None:
+    """Modules that did ``from time import time`` long before the clock started see it move: the
+    wall clock is patched where it is computed, not where it is named."""
+    from time import time as wall
+
+    with VirtualClock():
+        before = wall()
+        time.sleep(3600)
+        assert round(wall() - before) == 3600
+        assert time.perf_counter_ns() - time.monotonic_ns() == 0  # both read the one virtual clock
+
+
 def test_the_clock_starts_at_a_stable_moment() -> None:
     start = datetime.datetime(2026, 5, 20, 12, 0, tzinfo=datetime.UTC)
     with VirtualClock(start):

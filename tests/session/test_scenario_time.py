@@ -81,6 +81,47 @@ def test_a_sleep_moves_the_emulator_and_is_recorded_as_scenario_time(tmp_path: P
     assert cassette.meta["base_url"] == EMULATOR_BASE_URL
 
 
+def _poll_without_pause(path: Path, api: Emulator, *, asynchronous: bool) -> list[str]:
+    """The guide's poll loop without its sleep: GET again the moment an answer comes."""
+
+    async def apoll() -> list[str]:
+        async with httpx.AsyncClient(base_url=api.base_url + "/v1beta", headers=KEY) as http:
+            created = (await http.post("/interactions", json=START)).raise_for_status().json()
+            statuses = [created["status"]]
+            while statuses[-1] == "in_progress":
+                statuses.append((await http.get(f"/interactions/{created['id']}")).json()["status"])
+            return statuses
+
+    with _recording(path, api):
+        if asynchronous:
+            return asyncio.run(apoll())
+        with httpx.Client(base_url=api.base_url + "/v1beta", headers=KEY) as http:
+            created = http.post("/interactions", json=START).raise_for_status().json()
+            statuses = [created["status"]]
+            while statuses[-1] == "in_progress":
+                statuses.append(http.get(f"/interactions/{created['id']}").json()["status"])
+            return statuses
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_poll_repeated_without_pause_moves_time_to_the_next_event(
+    tmp_path: Path, api: Emulator, asynchronous: bool
+) -> None:
+    """No sleep between polls: each repeat waits for scenario time as a sleep would, so the run
+    ends after a poll per event, at the scenario's own moments, and a re-recording is identical."""
+    statuses = _poll_without_pause(tmp_path / "busy.yaml", api, asynchronous=asynchronous)
+    assert statuses[-1] == "completed"
+    cassette = load_cassette(tmp_path / "busy.yaml")
+    polls = [e.at for e in cassette.exchanges if e.request.method == "GET"]
+    assert polls[0] == 0.0  # the first poll goes out at once
+    assert polls[-1] == 90.0  # the last one finds the answer, at its moment
+    assert len(polls) <= 5  # one per event still to come, not thousands
+    with Emulator(manual=True) as again:
+        again.scenarios.register("slow", _slow, when=lambda request: True)
+        _poll_without_pause(tmp_path / "again.yaml", again, asynchronous=asynchronous)
+    assert (tmp_path / "again.yaml").read_bytes() == (tmp_path / "busy.yaml").read_bytes()
+
+
 def test_a_client_blocked_on_a_stream_jumps_to_each_next_event(tmp_path: Path, api: Emulator) -> None:
     path = tmp_path / "stream.yaml"
     with _recording(path, api):
