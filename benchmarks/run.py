@@ -331,7 +331,8 @@ def _clock(results: Results, workdir: Path, rounds: dict[str, int]) -> None:
         results.row(
             f"virtual clock enter + leave, {data['modules']} modules loaded (ms)",
             {_peers.OURS: med["VirtualClock"], _peers.FLOOR: med.get("time-machine")},
-            "floor: time-machine travel(tick=False)",
+            "floor: time-machine travel(tick=False)"
+            + (f"; freezegun freeze_time: {med['freezegun']:.3f}" if "freezegun" in med else ""),
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import selectors
 import threading
@@ -51,6 +52,7 @@ class Pacer(Protocol):
     def wait(self, poll: Poll, timeout: float | None) -> list[Any]: ...
 
 
+@functools.cache
 def _selector_class() -> type[selectors.BaseSelector]:
     loop = asyncio.new_event_loop()
     try:

@@ -10,7 +10,7 @@ import pytest
 
 HEAVY = (
     "vcr",
-    "freezegun",
+    "time_machine",
     "httpx_sse",
     "requests",
     "yaml",
