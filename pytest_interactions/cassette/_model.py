@@ -35,7 +35,7 @@ class RecordedRequest:
     body: Body | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamEvent:
     """One SSE event block as the client received it, ``at`` seconds after the request."""
 
@@ -49,7 +49,7 @@ class StreamEvent:
     """The exact bytes, kept only when the fields would not re-encode to them."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Disconnect:
     """A transport failure, ``at`` seconds after the request, as the client's library raised it."""
 

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Delivery:
     """An event handed to the client on a stream connection."""
 

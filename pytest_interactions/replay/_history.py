@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ from pytest_interactions.faults import Cut
 from pytest_interactions.protocol import GEMINI_INTERACTIONS, ApiDefinition, ResumeDialect
 
 
-@dataclass
+@dataclass(slots=True)
 class HistoryEvent:
     """A stream event of an interaction, at its absolute time in the recording."""
 
@@ -34,7 +34,9 @@ class HistoryEvent:
     record: StreamEvent
     event_id: str | None
     event_type: str
-    payload: Mapping[str, Any] | None
+    parsed: InitVar[Mapping[str, Any] | None]
+    """The event's JSON data, read once here for what replay asks of every event, then let go:
+    long streams hold thousands of events (:attr:`payload` reads it again on demand)."""
     api: ApiDefinition = field(default=GEMINI_INTERACTIONS, repr=False, compare=False)
     """The API whose grammar tells the event's status and whether it ends the stream."""
     status: str | None = field(init=False, repr=False, compare=False)
@@ -43,11 +45,14 @@ class HistoryEvent:
     """True for the event after which the run's stream has nothing more to tell."""
     _data: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        # Read for every event of every connection: worked out once, as plain attributes.
-        payload = self.payload
-        self.status = self.api.status_carried(payload) if payload is not None else None
-        self.ends_stream = payload is not None and self.api.ends_stream(payload)
+    def __post_init__(self, parsed: Mapping[str, Any] | None) -> None:
+        self.status = self.api.status_carried(parsed) if parsed is not None else None
+        self.ends_stream = parsed is not None and self.api.ends_stream(parsed)
+
+    @property
+    def payload(self) -> Mapping[str, Any] | None:
+        """The event's data as a JSON object (``None`` when it is not one)."""
+        return _payload(self.record)
 
     @property
     def data(self) -> bytes:

@@ -159,7 +159,7 @@ class ReplayServer:
 
     def _terminal_position(self, history: History) -> int | None:
         for position, event in enumerate(self.events(history), start=1):
-            if event.payload is not None and history.api.ends_stream(event.payload):
+            if event.ends_stream:
                 return position
         return None
 
@@ -475,7 +475,7 @@ class ReplayServer:
         if response is not None:
             body = copy.deepcopy(response.body.value) if response.body is not None else {}
             return response.status, list(response.headers), body
-        payloads = [e.payload for e in self.events(history) if e.payload is not None and e.at <= at]
+        payloads = [p for e in self.events(history) if e.at <= at and (p := e.payload) is not None]
         return 200, list(_JSON_HEADERS), history.api.fold(payloads)
 
     def _poll(
@@ -836,6 +836,8 @@ def _function_calls(history: History, events: list[HistoryEvent]) -> tuple[str, 
     """The ids of the function calls an interaction made, from its stream and its polls."""
     ids: list[str] = []
     for event in events:
+        if "function_call" not in (event.record.data or ""):
+            continue
         step = (event.payload or {}).get("step")
         if isinstance(step, Mapping) and step.get("type") == "function_call" and step.get("id"):
             ids.append(str(step["id"]))
