@@ -738,6 +738,9 @@ class ReplayServer:
         assert served.events is not None
         log = served.events
         by_position = {(c.position, c.mid_event): c for c in cuts}
+        deliveries = connection.deliveries
+        ends = history.done is None and history.tail_error is None
+        final = len(events) - 1 if ends else -1
         for index in range(start, len(events)):
             event, position = events[index], index + 1
             data = event.data
@@ -752,17 +755,19 @@ class ReplayServer:
                 log.append(Disconnect(self.now() - connection.at, *inside.error, partial))
                 yield partial
                 raise flavor.exception(*inside.error)
-            self.advance_to(event.at)
-            connection.deliveries.append(Delivery(event.event_id, event.event_type, self.now()))
+            now = self.now()
+            if event.at > now:
+                self.advance_to(event.at)
+                now = self.now()
+            deliveries.append(Delivery(event.event_id, event.event_type, now))
             status = event.status
             if status is not None:
-                self.transcript.saw_status(self.now(), history.interaction_id, status, "stream")
+                self.transcript.saw_status(now, history.interaction_id, status, "stream")
             if event.ends_stream:
                 connection.read_terminal = True
-            last = index == len(events) - 1 and history.done is None and history.tail_error is None
-            if last:
+            if index == final:
                 connection.reached_end = True
-            log.append(_served(event.record, self.now() - connection.at))
+            log.append(_served(event.record, now - connection.at))
             yield data
             after = by_position.get((position, False))
             if after is None or not self.faults.take_cut(history.interaction_id, after):
