@@ -456,8 +456,7 @@ class ReplayServer:
         # The run as it stood when it turned, with the injected ending.
         status, headers, body = self._built(history, at)
         before = _snapshot_as_of(history, injection[0] - 1e-9) if fault.on == "polls" else None
-        if before is not None and before.body is not None:
-            body = copy.deepcopy(before.body.value)
+        body = copy.deepcopy(before.body.value if before is not None and before.body is not None else body)
         if isinstance(body, dict):
             body.update(history.api.fault_state(fault.kind, fault.message))
         return _Answer.of(status, headers, body)
@@ -473,7 +472,8 @@ class ReplayServer:
     def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any]:
         response = _snapshot_as_of(history, at)
         if response is not None:
-            body = copy.deepcopy(response.body.value) if response.body is not None else {}
+            # Shared, never changed: an answer that must differ copies it first.
+            body = response.body.value if response.body is not None else {}
             return response.status, list(response.headers), body
         payloads = [p for e in self.events(history) if e.at <= at and (p := e.payload) is not None]
         return 200, list(_JSON_HEADERS), history.api.fold(payloads)
