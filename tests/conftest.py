@@ -31,6 +31,19 @@ def _parsed_cassettes_in_a_temporary_cache(tmp_path_factory: pytest.TempPathFact
     _files._parsed_cache.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_virtual_clock_outlives_its_test() -> Iterator[None]:
+    """Every session stops its clock: one left running would freeze time for the tests after it."""
+    yield
+    from pytest_interactions.clock import _virtual
+
+    left = _virtual._FROZEN.users
+    if left:
+        while _virtual._FROZEN.users:
+            _virtual._FROZEN.release()
+        pytest.fail(f"this test left {left} virtual clock(s) running", pytrace=False)
+
+
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytester runs keep the order their modules are written in (``-p randomly`` still works)."""
