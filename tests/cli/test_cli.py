@@ -44,6 +44,11 @@ class Output:
         return line
 
 
+def _interruptible() -> None:
+    # As from a terminal: a suite started in the background of a script inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def serve() -> Iterator[tuple[subprocess.Popen[str], Output]]:
     process = subprocess.Popen(
@@ -51,6 +56,7 @@ def serve() -> Iterator[tuple[subprocess.Popen[str], Output]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     try:
         yield process, Output(process)
