@@ -135,10 +135,12 @@ class _FrozenTime:
         with self.lock:
             self.micros += micros
             self.total_micros += micros
-            if self.traveller is not None:
-                self.traveller.shift(timedelta(microseconds=micros))
-            for listener in list(self.listeners):
-                listener(micros / 1_000_000)
+            traveller = self.traveller
+            if traveller is not None:
+                traveller.shift(timedelta(microseconds=micros))
+            if self.listeners:
+                for listener in tuple(self.listeners):
+                    listener(micros / 1_000_000)
 
     def _patch(self, owner: Any, name: str, value: Any) -> None:
         self.undo.append((owner, name, getattr(owner, name)))
@@ -213,8 +215,9 @@ class VirtualClock:
         seldom one: one step of ``moment - now()`` can round to a hair short of it, and a reader
         comparing times would then see the moment still ahead. Step again until it is reached.
         """
-        while (ahead := moment - self.now()) > 0:
-            _FROZEN.advance(ahead)
+        frozen, origin = _FROZEN, self._origin
+        while (ahead := moment - (frozen.micros / 1_000_000 - origin)) > 0:
+            frozen.advance(ahead)
 
     def follow(self, listener: Callable[[float], None]) -> None:
         """Call ``listener`` with the seconds of every move of virtual time (until stopped)."""

@@ -221,7 +221,8 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
     repeated: Counter[tuple[str, str | None, str | None]] = Counter()
-    arrived: Counter[tuple[str, str | None, str | None]] = Counter()
+    arrived: list[tuple[str, str | None, str | None]] = []
+    earlier = bool(history.delivered)  # the first connection repeats nothing: skip the lookups
     for item in response.events or []:
         if isinstance(item, Disconnect):
             if history.done is None:
@@ -239,10 +240,10 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
         event_id = _event_id(history.dialect, item, payload)
         if event_id is not None:
             key = (event_id, item.event, item.data)
-            if repeated[key] < history.delivered[key]:
+            if earlier and repeated[key] < history.delivered[key]:
                 repeated[key] += 1
                 continue
-            arrived[key] += 1
+            arrived.append(key)
         event_type = str(history.api.event_type(payload or {}) or item.event or "message")
         history.events.append(
             HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload, history.api)
