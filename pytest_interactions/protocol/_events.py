@@ -85,8 +85,8 @@ def ends_stream(payload: Mapping[str, Any]) -> bool:
     kind = event_type_of(payload)
     if kind == INTERACTION_COMPLETED:
         return True
-    status = status_carried(payload)
-    return kind == STATUS_UPDATE and status is not None and status in _TERMINAL
+    status = payload.get("status")
+    return kind == STATUS_UPDATE and isinstance(status, str) and status in _TERMINAL
 
 
 def apply_delta(step: dict[str, Any], delta: Mapping[str, Any]) -> None:
