@@ -47,6 +47,8 @@ def encode_event(
     comments: tuple[str, ...] | list[str] = (),
 ) -> bytes:
     """Encode one event block in canonical form: comments, event, id, retry, data lines, blank."""
+    if event and id and data and retry is None and not comments and "\n" not in data:
+        return f"event: {event}\nid: {id}\ndata: {data}\n\n".encode()  # the usual event, at once
     lines: list[str] = [f":{comment}" for comment in comments]
     if event is not None:
         lines.append(f"event: {event}")
