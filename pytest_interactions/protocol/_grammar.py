@@ -32,10 +32,12 @@ from pytest_interactions.protocol._grammars import (
     Finding,
     Grammar,
     Message,
+    error_check,
     event_id_key,
     json_payload,
     missing_fields,
     ref_text,
+    resource_check,
 )
 from pytest_interactions.protocol._status import KNOWN, TERMINAL, TRANSITIONS, first_illegal_transition
 
@@ -84,30 +86,8 @@ INTERACTION_FIELDS: tuple[str, ...] = ("id", "status")
 ERROR_BODY_FIELDS: tuple[str, ...] = ("error", "error.code", "error.message", "error.status")
 
 
-def check_interaction_object(value: Any, ref: Any, what: str) -> list[Finding]:
-    """Checks of an Interaction object in a JSON answer."""
-    if not isinstance(value, Mapping):
-        return [Finding("required-fields", f"{what} is not a JSON object", ref)]
-    found = [
-        Finding("required-fields", f"{what} lacks '{path}'", ref)
-        for path in missing_fields(value, INTERACTION_FIELDS)
-    ]
-    status = value.get("status")
-    if isinstance(status, str) and status not in KNOWN:
-        found.append(
-            Finding("unknown-type", f"{what} has an undocumented status {status!r}", ref, WARNING_SEVERITY)
-        )
-    return found
-
-
-def check_error_body(value: Any, ref: Any, what: str) -> list[Finding]:
-    """Checks of the body of an HTTP error answer (``{"error": {code, message, status}}``)."""
-    return [
-        Finding(
-            "required-fields", f"{what} lacks '{path}' (errors are {{error: {{code, message, status}}}})", ref
-        )
-        for path in missing_fields(value, ERROR_BODY_FIELDS)
-    ]
+check_interaction_object = resource_check("an Interaction", INTERACTION_FIELDS, KNOWN)
+check_error_body = error_check(ERROR_BODY_FIELDS, "{error: {code, message, status}}")
 
 
 def check_status_path(

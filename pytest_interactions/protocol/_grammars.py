@@ -110,3 +110,41 @@ class Grammar:
     """An event's name in a session's shape: its type and the kind of part it carries."""
     error_name: Callable[[Any], str | None]
     """The error's kind in an error answer's body (``NOT_FOUND``, ``invalid_request_error``)."""
+
+
+AnswerCheck = Callable[[Any, Any, str], list[Finding]]
+
+
+def resource_check(noun: str, fields: Sequence[str], statuses: Collection[str]) -> AnswerCheck:
+    """Checks of the resource object a create, get or cancel answers: its fields, its status."""
+
+    def check(value: Any, ref: Any, what: str) -> list[Finding]:
+        if not isinstance(value, Mapping):
+            return [Finding("required-fields", f"{what} is not a JSON object", ref)]
+        found = [
+            Finding("required-fields", f"{what} lacks '{path}'", ref)
+            for path in missing_fields(value, fields)
+        ]
+        status = value.get("status")
+        if isinstance(status, str) and status not in statuses:
+            found.append(
+                Finding(
+                    "unknown-type", f"{what} has an undocumented status {status!r}", ref, WARNING_SEVERITY
+                )
+            )
+        return found
+
+    check.__doc__ = f"Checks of {noun} object in a JSON answer."
+    return check
+
+
+def error_check(fields: Sequence[str], shape: str) -> AnswerCheck:
+    """Checks of an HTTP error answer's body: the fields the API's errors carry (``shape``)."""
+
+    def check(value: Any, ref: Any, what: str) -> list[Finding]:
+        return [
+            Finding("required-fields", f"{what} lacks '{path}' (errors are {shape})", ref)
+            for path in missing_fields(value, fields)
+        ]
+
+    return check

@@ -14,13 +14,14 @@ from typing import Any
 
 from pytest_interactions.protocol import _openai as oa
 from pytest_interactions.protocol._grammars import (
-    WARNING_SEVERITY,
     Finding,
     Grammar,
     Message,
+    error_check,
     json_payload,
     missing_fields,
     ref_text,
+    resource_check,
 )
 
 #: Every rule a Responses recording is checked against, by name: what it requires.
@@ -312,32 +313,8 @@ class ResponseStreams:
         )
 
 
-def check_response_object(value: Any, ref: Any, what: str) -> list[Finding]:
-    """Checks of a Response object in a JSON answer."""
-    if not isinstance(value, Mapping):
-        return [Finding("required-fields", f"{what} is not a JSON object", ref)]
-    found = [
-        Finding("required-fields", f"{what} lacks '{path}'", ref)
-        for path in missing_fields(value, RESPONSE_FIELDS)
-    ]
-    status = value.get("status")
-    if isinstance(status, str) and status not in _KNOWN_STATUSES:
-        found.append(
-            Finding("unknown-type", f"{what} has an undocumented status {status!r}", ref, WARNING_SEVERITY)
-        )
-    return found
-
-
-def check_error_body(value: Any, ref: Any, what: str) -> list[Finding]:
-    """Checks of an HTTP error answer's body (``{"error": {message, type, param, code}}``)."""
-    return [
-        Finding(
-            "required-fields",
-            f"{what} lacks '{path}' (errors are {{error: {{message, type, param, code}}}})",
-            ref,
-        )
-        for path in missing_fields(value, ERROR_BODY_FIELDS)
-    ]
+check_response_object = resource_check("a Response", RESPONSE_FIELDS, _KNOWN_STATUSES)
+check_error_body = error_check(ERROR_BODY_FIELDS, "{error: {message, type, param, code}}")
 
 
 def event_token(payload: Mapping[str, Any]) -> str:
