@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import ProtocolCheckError, use_cassette
+from tests.contract.openai_recording import running
 
 MODEL = "gpt-4o"
 BASE = "http://127.0.0.1:9/v1"  # replay never connects
@@ -42,24 +40,6 @@ def read_three_then_resume(api: openai.OpenAI) -> tuple[str, list[int]]:
     for event in api.responses.retrieve(response_id, stream=True, starting_after=seen[-1]):
         seen.append(event.sequence_number)
     return response_id, seen
-
-
-@contextlib.contextmanager
-def running(api: Emulator) -> Iterator[None]:
-    """Move a manual emulator's clock while the block runs, so its streams flow."""
-    done = threading.Event()
-
-    def tick() -> None:
-        while not done.wait(0.002):
-            api.advance(0.05)
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    try:
-        yield
-    finally:
-        done.set()
-        ticker.join()
 
 
 @pytest.fixture
