@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from pytest_interactions.cassette import (
     Cassette,
@@ -57,7 +58,26 @@ class Replayer:
     def __post_init__(self) -> None:
         self._slots = [_Slot(exchange) for exchange in self.cassette.exchanges]
         self._matchers = resolve_matchers(self.match_on)
-        self._recorded = [to_vcr(slot.exchange.request) for slot in self._slots]
+        names = {name for name in self.match_on if isinstance(name, str)}
+        # Exchanges are grouped by what the matchers are sure to compare (the method, the path),
+        # so that a request is compared only with its own group: big cassettes stay fast.
+        self._by_method = "method" in names
+        self._by_path = bool(names & {"path", "uri"})
+        self._groups: dict[tuple[str | None, str | None], list[int]] = {}
+        for index, slot in enumerate(self._slots):
+            request = slot.exchange.request
+            self._groups.setdefault(self._group(request.method, request.url), []).append(index)
+        self._converted: dict[int, Any] = {}
+
+    def _group(self, method: str, url: str) -> tuple[str | None, str | None]:
+        # As vcrpy's matchers read them: the method as given, the path as urlparse splits it.
+        return (method if self._by_method else None, urlparse(url).path if self._by_path else None)
+
+    def _recorded(self, index: int) -> Any:
+        converted = self._converted.get(index)
+        if converted is None:
+            converted = self._converted[index] = to_vcr(self._slots[index].exchange.request)
+        return converted
 
     def take(
         self, request: RecordedRequest, *, prefer: Callable[[Exchange], bool] | None = None
@@ -70,9 +90,9 @@ class Replayer:
         incoming = to_vcr(request)
         with self._lock:
             matching = [
-                slot
-                for slot, recorded in zip(self._slots, self._recorded, strict=True)
-                if compare(0, incoming, recorded, self._matchers).matches
+                self._slots[index]
+                for index in self._groups.get(self._group(request.method, request.url), ())
+                if compare(0, incoming, self._recorded(index), self._matchers).matches
             ]
             unused = [slot for slot in matching if slot.uses == 0]
             preferred = [slot for slot in unused if prefer(slot.exchange)] if prefer is not None else []
@@ -91,7 +111,7 @@ class Replayer:
         """A message naming the request, the cassette, and the nearest recorded requests."""
         incoming = to_vcr(request)
         comparisons = [
-            compare(i, incoming, recorded, self._matchers) for i, recorded in enumerate(self._recorded)
+            compare(i, incoming, self._recorded(i), self._matchers) for i in range(len(self._slots))
         ]
         comparisons.sort(key=lambda c: (len(c.failed), c.index))
         lines = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
@@ -79,6 +80,30 @@ def _patch_async(flavor: Flavor, original: Callable[..., Any]) -> Callable[..., 
 
 
 def _install() -> None:
+    # Building the patches (signatures, wrappers) costs more than a test's requests: they are
+    # built once and put back while every patched attribute still holds what they replaced.
+    prepared = _prepared[:]
+    modules = _modules()
+    if (
+        prepared
+        and modules == _prepared_modules[0]
+        and all(owner.__dict__.get(name) is original for owner, name, original, _ in prepared)
+    ):
+        for owner, name, original, replacement in prepared:
+            _originals.append((owner, name, original))
+            setattr(owner, name, replacement)
+        return
+    _build()
+    _prepared[:] = [(owner, name, original, owner.__dict__[name]) for owner, name, original in _originals]
+    _prepared_modules[0] = _modules()
+
+
+def _modules() -> tuple[int, ...]:
+    """Which module objects the patched classes live in: a module imported afresh needs new patches."""
+    return tuple(id(sys.modules.get(name)) for name in _PATCHED_MODULES)
+
+
+def _build() -> None:
     for flavor in available():
         for cls, name, wrap in (
             (flavor.sync_transport, "handle_request", _patch_sync),
@@ -89,6 +114,23 @@ def _install() -> None:
             setattr(cls, name, wrap(flavor, original))
     for install in (_aiohttp.install, _requests.install, _guard.install):
         _originals.extend(install(current))
+
+
+#: The patches as last built: (owner, attribute, original, replacement).
+_prepared: list[tuple[Any, str, Any, Any]] = []
+_prepared_modules: list[tuple[int, ...]] = [()]
+_PATCHED_MODULES = (
+    "httpx",
+    "httpx2",
+    "httpx._transports.default",
+    "aiohttp",
+    "aiohttp.client",
+    "requests",
+    "requests.adapters",
+    "urllib3",
+    "urllib3.connectionpool",
+    "http.client",
+)
 
 
 def _uninstall() -> None:
