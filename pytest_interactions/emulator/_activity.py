@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from pytest_interactions._observable import Observable
+
 
 @dataclass(frozen=True)
 class ActivityState:
@@ -34,10 +36,11 @@ class ActivityState:
         return self.handling == self.waiting
 
 
-class Activity:
+class Activity(Observable):
     """Counters the emulator keeps up to date from its own thread; read from any other."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._handling = 0
         self._unanswered = 0
@@ -47,19 +50,6 @@ class Activity:
         self._wakeups_sent = 0
         self._wakeups_done = 0
         self._written: dict[int, int] = {}
-        self._listeners: list[Callable[[], None]] = []
-
-    def subscribe(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (from the emulator's thread) after every change."""
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[], None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
-
-    def _changed(self) -> None:
-        for listener in list(self._listeners):
-            listener()
 
     def state(self) -> ActivityState:
         with self._lock:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_interactions._observable import Observable
+
 Address = tuple[str, int]
 """A connection's server address (host, port)."""
 
@@ -31,16 +33,16 @@ class TrafficState:
     counts one more."""
 
 
-class Traffic:
+class Traffic(Observable):
     """Counters the recorder keeps while requests are under way; read from any thread."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._unanswered = 0
         self._blocked = 0
         self._awaiting = 0
         self._received: dict[tuple[Address, int], int] = {}
-        self._listeners: list[Callable[[], None]] = []
         self._senders: list[Callable[[str, str], None]] = []
 
     def on_send(self, listener: Callable[[str, str], None]) -> None:
@@ -51,18 +53,6 @@ class Traffic:
     def sending(self, method: str, url: str) -> None:
         for listener in list(self._senders):
             listener(method, url)
-
-    def subscribe(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every change."""
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[], None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
-
-    def _changed(self) -> None:
-        for listener in list(self._listeners):
-            listener()
 
     def state(self) -> TrafficState:
         with self._lock:
