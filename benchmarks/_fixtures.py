@@ -54,8 +54,7 @@ def _long_run(request: object) -> Script:
 
 
 def path(workdir: Path, tool: str, what: str) -> Path:
-    """The file ``tool`` recorded ``what`` into (the cached variant replays the plain recording)."""
-    tool = _peers.OURS if tool == _peers.OURS_CACHED else tool
+    """The file ``tool`` recorded ``what`` into."""
     return workdir / f"{tool.replace('-', '_')}-{what}.yaml"
 
 
@@ -72,8 +71,6 @@ def record(workdir: Path, sizes: Sizes) -> Manifest:
             when=lambda r: r.input_text == _clients.STREAM_INPUT,
         )
         for tool in tools:
-            if tool == _peers.OURS_CACHED:
-                continue  # replays what pytest-interactions recorded
             with _peers.recording(tool, path(workdir, tool, "poll")), _clients.client(api.base_url) as http:
                 interaction_id = _clients.create(http)
                 for _ in range(sizes.polls):
@@ -84,10 +81,11 @@ def record(workdir: Path, sizes: Sizes) -> Manifest:
                 for _ in range(sizes.exchanges // 2):
                     _clients.poll(http, _clients.create(http))
         base_url = api.base_url
-    if _peers.OURS_CACHED in tools:
-        load = _peers.cached_loader()  # warm: an unchanged cassette, as in the next test or run
-        for what in ("poll", "stream", "files"):
-            load(path(workdir, _peers.OURS, what))
+    if _peers.OURS in tools:
+        from pytest_interactions.cassette import load_cassette
+
+        for what in ("poll", "stream", "files"):  # the parsed-cassette cache warm, as in the next run
+            load_cassette(path(workdir, _peers.OURS, what))
     manifest = _floor(workdir, base_url, sizes, tools, skipped)
     (workdir / "manifest.json").write_text(json.dumps(asdict(manifest)))
     return manifest

@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 OURS = "pytest-interactions"
-OURS_CACHED = "with parsed cache"
-"""pytest-interactions with the parsed-cassette cache put in front of its loader (by this benchmark)."""
-CACHE_DIR_ENV = "INTERACTIONS_BENCH_CACHE"
 VCRPY = "vcrpy"
 CASSETTER = "cassetter"
 FLOOR = "MockTransport"
-TOOLS = (OURS, OURS_CACHED, VCRPY, CASSETTER)
+TOOLS = (OURS, VCRPY, CASSETTER)
 WITHOUT_ENV = "INTERACTIONS_BENCH_WITHOUT"
 
 
@@ -24,9 +21,7 @@ def missing(tool: str) -> str | None:
     """Why a tool cannot be measured here (not installed, or left out), or ``None`` when it can."""
     if tool in os.environ.get(WITHOUT_ENV, "").split(","):
         return f"{tool} left out (--without)"
-    module = {OURS: "pytest_interactions", OURS_CACHED: "pytest_interactions", VCRPY: "vcr"}.get(
-        tool, "cassetter"
-    )
+    module = {OURS: "pytest_interactions", VCRPY: "vcr"}.get(tool, "cassetter")
     if importlib.util.find_spec(module) is None:
         return f"{tool} is not installed (pip install -e '.[bench]')"
     return None
@@ -50,39 +45,7 @@ def replaying(tool: str, path: Path) -> Iterator[None]:
         yield
 
 
-def cached_loader() -> Callable[[Path], Any]:
-    """``load_cassette`` read through the parsed-cassette cache (a warm one after the first load)."""
-    from pytest_interactions.cassette import _yaml
-    from pytest_interactions.cassette._cache import ParsedCache
-
-    cache = ParsedCache(Path(os.environ[CACHE_DIR_ENV]))
-    return lambda path: cache.load(Path(path), Path(path).read_bytes(), _yaml.load)
-
-
-@contextlib.contextmanager
-def _cache_wired() -> Iterator[None]:
-    """The session loads cassettes through the cache, as it would once the cache is wired in."""
-    from pytest_interactions.session import _session
-
-    original = _session.load_cassette
-    _session.load_cassette = cached_loader()
-    try:
-        yield
-    finally:
-        _session.load_cassette = original
-
-
-@contextlib.contextmanager
-def _ours_cached(path: Path) -> Iterator[None]:
-    from pytest_interactions.session import use_cassette
-
-    with _cache_wired(), use_cassette(path, "none"):
-        yield
-
-
 def _context(tool: str, path: Path, *, record: bool) -> contextlib.AbstractContextManager[Any]:
-    if tool == OURS_CACHED:
-        return _ours_cached(path)
     if tool == OURS:
         from pytest_interactions.session import use_cassette
 
@@ -101,8 +64,6 @@ def _context(tool: str, path: Path, *, record: bool) -> contextlib.AbstractConte
 
 def loader(tool: str) -> Callable[[Path], Any]:
     """A function that reads a cassette file of ``tool`` into that tool's objects."""
-    if tool == OURS_CACHED:
-        return cached_loader()
     if tool == OURS:
         from pytest_interactions.cassette import load_cassette
 
@@ -126,7 +87,7 @@ def loader(tool: str) -> Callable[[Path], Any]:
 
 def saver(tool: str) -> Callable[[Any, Path], None]:
     """A function that writes what :func:`loader` read to another file."""
-    if tool in (OURS, OURS_CACHED):
+    if tool == OURS:
         from pytest_interactions.cassette import save_cassette
 
         return lambda cassette, path: save_cassette(path, cassette)

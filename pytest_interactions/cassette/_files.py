@@ -39,15 +39,24 @@ _CAUSES = {
 def load_cassette(path: Path | str) -> Cassette:
     """Read a cassette; a missing, unreadable or corrupt file raises with its path and line."""
     path = Path(path)
+    return parse_cassette(path, read_cassette(path))
+
+
+def read_cassette(path: Path) -> bytes:
+    """The bytes of the cassette at ``path``; a missing, unreadable or oversized file raises."""
     try:
         size = path.stat().st_size
         if size > MAX_CASSETTE_BYTES:
             raise CorruptCassetteError(path, f"{size} bytes is more than a cassette may hold")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise CassetteError(path, "no such cassette") from None
     except OSError as exc:
         raise CassetteError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def parse_cassette(path: Path, raw: bytes) -> Cassette:
+    """The cassette in ``raw`` (read from ``path``), through the parsed-cassette cache."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

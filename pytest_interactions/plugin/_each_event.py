@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_interactions.cassette import CassetteError, load_cassette
+from pytest_interactions.cassette import CassetteError
 from pytest_interactions.faults import Cut
 from pytest_interactions.plugin._naming import CUT_PARAM
-from pytest_interactions.replay import compile_histories
 
 PARAM = CUT_PARAM
 
@@ -26,8 +25,10 @@ class CutPoint:
 
 def cut_points(path: Path) -> list[CutPoint]:
     """Every place a recorded stream in the cassette can be cut: after each of its events."""
+    from pytest_interactions.session._loaded import load_for_replay
+
     try:
-        histories = compile_histories(load_cassette(path))
+        histories = load_for_replay(path).histories()  # its tests replay the same compiled cassette
     except CassetteError:
         return []
     streamed = [h for h in histories.values() if h.events]

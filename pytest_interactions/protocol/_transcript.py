@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(slots=True)
@@ -19,6 +21,40 @@ class Delivery:
     """The event's data, when the transcript's maker kept it (shown as its details)."""
 
 
+class Deliverable(Protocol):
+    """What a stream event tells the transcript about itself."""
+
+    @property
+    def event_id(self) -> str | None: ...
+    @property
+    def event_type(self) -> str: ...
+
+
+@dataclass(slots=True)
+class DeliveryRun:
+    """Events handed over one after another, each whole: ``events[start + n]`` at ``times[n]``.
+
+    A long stream is logged as runs instead of one :class:`Delivery` each (a few list appends
+    per event instead of an object); :attr:`Connection.deliveries` writes them out when read.
+    """
+
+    events: Sequence[Deliverable]
+    start: int
+    times: list[float] = field(default_factory=list)
+
+    def ids(self) -> list[str]:
+        events, start = self.events, self.start
+        found = (events[start + n].event_id for n in range(len(self.times)))
+        return [event_id for event_id in found if event_id is not None]
+
+    def written_out(self) -> list[Delivery]:
+        events, start = self.events, self.start
+        return [
+            Delivery(events[start + n].event_id, events[start + n].event_type, at)
+            for n, at in enumerate(self.times)
+        ]
+
+
 @dataclass
 class Connection:
     """One stream request of an interaction, and how it went."""
@@ -27,7 +63,8 @@ class Connection:
     interaction_id: str
     at: float
     resume_from: str | None
-    deliveries: list[Delivery] = field(default_factory=list)
+    _delivered: list[Delivery] = field(default_factory=list, repr=False)
+    _pending: list[Delivery | DeliveryRun] = field(default_factory=list, repr=False)
     cut: str | None = None
     """Why the connection ended early: the injected fault, e.g. ``after:5``."""
     refused: str | None = None
@@ -38,11 +75,69 @@ class Connection:
     terminal status after an ``error``): it has read its stream even if it never reads ``[DONE]``."""
     resume_param: str = "last_event_id"
     """How this stream's dialect carries the resume position (a query parameter or a header)."""
+    closed_early: bool = False
+    """The client closed the stream before its end."""
+    unread: int = 0
+    """Events of the last chunk, after its first, that the client may not have read when it closed."""
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every event handed to the client on this connection, in order (appending adds one)."""
+        if self._pending:
+            for item in self._pending:
+                if isinstance(item, DeliveryRun):
+                    self._delivered += item.written_out()
+                else:
+                    self._delivered.append(item)
+            self._pending.clear()
+        return self._delivered
+
+    @deliveries.setter
+    def deliveries(self, value: list[Delivery]) -> None:
+        self._delivered = list(value)
+        self._pending.clear()
+
+    def deliver(self, delivery: Delivery) -> None:
+        self._pending.append(delivery)
+
+    def run(self, events: Sequence[Deliverable], start: int) -> DeliveryRun:
+        """A run of ``events`` from ``start``, logged as the times of its deliveries are appended."""
+        run = DeliveryRun(events, start)
+        self._pending.append(run)
+        return run
+
+    def keep_through(self, event_id: str, candidates: int) -> bool:
+        """Forget what followed ``event_id`` among the last ``candidates`` events delivered.
+
+        Events handed over in one chunk reach the client together; one that closed its stream
+        part-way through a chunk tells by resuming which it had read. ``False`` if none matches.
+        """
+        deliveries = self.deliveries
+        for back in range(1, min(candidates, len(deliveries)) + 1):
+            index = len(deliveries) - back
+            if deliveries[index].event_id == event_id and deliveries[index].complete:
+                del deliveries[index + 1 :]
+                return True
+        return False
 
     @property
     def received(self) -> list[str]:
         """Ids of the events fully delivered on this connection."""
-        return [d.event_id for d in self.deliveries if d.complete and d.event_id is not None]
+        ids = [d.event_id for d in self._delivered if d.complete and d.event_id is not None]
+        for item in self._pending:
+            if isinstance(item, DeliveryRun):
+                ids += item.ids()
+            elif item.complete and item.event_id is not None:
+                ids.append(item.event_id)
+        return ids
+
+    @property
+    def cut_inside(self) -> Delivery | None:
+        """The last event this connection was cut in the middle of, if any."""
+        for item in reversed([*self._delivered, *self._pending]):
+            if isinstance(item, Delivery) and not item.complete:
+                return item
+        return None
 
 
 @dataclass

@@ -63,8 +63,8 @@ def _check_resume(
                     )
                 )
         received.extend(connection.received)
-        cut = [d for d in connection.deliveries if not d.complete]
-        partial = cut[-1].event_id if cut else partial
+        cut = connection.cut_inside
+        partial = cut.event_id if cut is not None else partial
         previous = connection
     return found
 
@@ -146,13 +146,20 @@ def _check_complete(
     if last.reached_end or any(c.read_terminal for c in connections):
         return []
     received = [e for c in connections for e in c.received]
-    where = f"after {received[-1]}" if received else "before its first event"
+    # Events handed over in one chunk with the last one the client surely read may be unread.
+    unsure = min(last.unread, len(last.received) - 1) if last.closed_early else 0
+    sure = received[: len(received) - unsure] if unsure > 0 else received
+    where = f"after {sure[-1]}" if sure else "before its first event"
     total = f" of {len(order)}" if order else ""
+    also = ""
+    if unsure > 0:
+        tail = received[-1] if unsure == 1 else f"{received[-unsure]}..{received[-1]}"
+        also = f"; {tail} arrived with {sure[-1]} in one chunk and may have been read too"
     return [
         Violation(
             "complete",
             f"the client stopped reading the stream of {interaction_id} {where} "
-            f"({len(set(received))}{total} events received); it never reached the end",
+            f"({len(set(sure))}{total} events received{also}); it never reached the end",
             interaction_id,
             last.at,
             last.number,

@@ -84,6 +84,8 @@ class History:
     _moments: tuple[tuple[int, int, int], list[tuple[float, str]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What replay works out from the history once, for every session that replays it."""
 
     @property
     def dialect(self) -> ResumeDialect:

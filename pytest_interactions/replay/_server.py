@@ -11,7 +11,7 @@ import bisect
 import copy
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,16 +42,10 @@ from pytest_interactions.replay._history import (
     is_stream_request,
 )
 from pytest_interactions.replay._replayer import _DROPPED_HEADERS, Replayer
+from pytest_interactions.replay._served import ServedResponse, StreamPlan, served_event
 from pytest_interactions.transport import Flavor, async_stream, sync_stream
 
 _JSON_HEADERS = [("content-type", "application/json; charset=UTF-8")]
-
-
-@dataclass
-class _Piece:
-    data: bytes
-    event: HistoryEvent | None = None
-    complete: bool = True
 
 
 class ReplayServer:
@@ -61,8 +55,9 @@ class ReplayServer:
         self,
         tape: Replayer,
         *,
+        histories: dict[str, History] | None = None,
         now: Callable[[], float],
-        advance_to: Callable[[float], None],
+        reach: Callable[[float], float],
         faults: FaultPlan,
         transcript: Transcript,
         on_exchange: Callable[[Exchange], None] | None = None,
@@ -70,10 +65,12 @@ class ReplayServer:
         self.tape = tape
         self.on_exchange = on_exchange or (lambda exchange: None)
         self.now = now
-        self.advance_to = advance_to
+        self.reach = reach
+        """Lets time reach a moment (never back) and tells the time then."""
         self.faults = faults
         self.transcript = transcript
-        self.histories = compile_histories(tape.cassette)
+        self.histories = compile_histories(tape.cassette) if histories is None else histories
+        """Each interaction's history (shared with other sessions replaying the same cassette: read only)."""
         self.deleted: dict[str, float] = {}
         self._last_poll: dict[str, float] = {}
         self._events: dict[str, tuple[ProtocolFault | None, list[HistoryEvent]]] = {}
@@ -427,9 +424,9 @@ class ReplayServer:
         if previous is not None and now <= previous:
             later = bisect.bisect_right(moments, now)
             if later < len(moments):
-                self.advance_to(moments[later])
+                self.reach(moments[later])
         elif moments and now < moments[0]:
-            self.advance_to(moments[0])  # the first recorded state is answered as of its time
+            self.reach(moments[0])  # the first recorded state is answered as of its time
         now = self.now()
         self._last_poll[history.interaction_id] = now
         return now
@@ -671,6 +668,9 @@ class ReplayServer:
         asynchronous: bool,
     ) -> Any:
         previous = self.transcript.connections_of(history.interaction_id)
+        if previous and previous[-1].unread and resume is not None:
+            # The client closed part-way through a chunk: where it resumes tells what it read.
+            previous[-1].keep_through(resume, previous[-1].unread + 1)
         param = history.api.resume_param
         self.transcript.apis[history.interaction_id] = history.api.name
         connection = self.transcript.open_connection(history.interaction_id, now, resume, param)
@@ -706,18 +706,23 @@ class ReplayServer:
                     asynchronous=asynchronous,
                 )
         events = self.events(history)
-        planned = self.faults.cuts_for(history.interaction_id, [e.event_type for e in events])
+        plan = StreamPlan.of(history, events)
+        planned = self.faults.cuts_for(history.interaction_id, plan.types)
         cuts = [*history.recorded_cuts, *planned] if self.faults.protocol is None else planned
         headers = [(k, v) for k, v in history.stream_headers if k.lower() not in _DROPPED_HEADERS]
-        served = self._note(now, 200, headers)
-        served.events = []
+        served = ServedResponse(200, headers, connection.at)
+        self.on_exchange(Exchange(now, self._incoming, served))
 
-        def chunks() -> Iterator[bytes]:
-            yield from self._pieces(flavor, request, history, events, cuts, start, connection, served)
+        def chunks() -> Generator[bytes, None, None]:
+            yield from self._pieces(flavor, request, history, plan, cuts, start, connection, served)
 
         async def achunks() -> AsyncIterator[bytes]:
-            for piece in chunks():
-                yield piece
+            pieces = chunks()
+            try:
+                for piece in pieces:
+                    yield piece
+            finally:
+                pieces.close()  # a client closing early is told to the stream at once
 
         stream = (
             async_stream(flavor, achunks, _aclose) if asynchronous else sync_stream(flavor, chunks, _close)
@@ -729,69 +734,75 @@ class ReplayServer:
         flavor: Flavor,
         request: Any,
         history: History,
-        events: list[HistoryEvent],
+        plan: StreamPlan,
         cuts: list[Cut],
         start: int,
         connection: Connection,
-        served: RecordedResponse,
+        served: ServedResponse,
     ) -> Iterator[bytes]:
-        assert served.events is not None
-        log = served.events
+        events = plan.events
         by_position = {(c.position, c.mid_event): c for c in cuts}
-        deliveries = connection.deliveries
+        # A chunk starts at the event a cut falls inside, and after the event a cut follows.
+        breaks = frozenset(c.position - 1 if c.mid_event else c.position for c in cuts)
+        run = connection.run(events, start)
+        served.add(run)
+        times, reach, count = run.times, self.reach, len(events)
         ends = history.done is None and history.tail_error is None
-        final = len(events) - 1 if ends else -1
-        for index in range(start, len(events)):
-            event, position = events[index], index + 1
-            data = event.data
-            name = event.event_id or f"event {position}"
-            inside = by_position.get((position, True))
-            if inside is not None and self.faults.take_cut(history.interaction_id, inside):
-                partial = inside.partial or data[: max(1, len(data) // 2)]
-                connection.deliveries.append(
-                    Delivery(event.event_id, event.event_type, self.now(), complete=False)
-                )
-                self._cut(connection, f"inside {name} ({inside.label})")
-                log.append(Disconnect(self.now() - connection.at, *inside.error, partial))
-                yield partial
-                raise flavor.exception(*inside.error)
-            now = self.now()
-            if event.at > now:
-                self.advance_to(event.at)
-                now = self.now()
-            deliveries.append(Delivery(event.event_id, event.event_type, now))
-            status = event.status
-            if status is not None:
-                self.transcript.saw_status(now, history.interaction_id, status, "stream")
-            if event.ends_stream:
-                connection.read_terminal = True
-            if index == final:
-                connection.reached_end = True
-            log.append(_served(event.record, now - connection.at))
-            yield data
-            after = by_position.get((position, False))
-            if after is None or not self.faults.take_cut(history.interaction_id, after):
-                continue
-            connection.reached_end = False  # a cut after the last event still ends it early
-            if after.how == "end":
-                self._cut(connection, f"ended cleanly after {name} ({after.label})")
-                return
-            if after.how == "stall":
-                self._stall(request, connection, history, name, after)
-            else:
-                self._cut(connection, f"after {name} ({after.label})")
-            log.append(Disconnect(self.now() - connection.at, *after.error))
-            raise flavor.exception(*after.error)
+        index = start
+        try:
+            while index < count:
+                position = index + 1
+                inside = by_position.get((position, True)) if by_position else None
+                if inside is not None and self.faults.take_cut(history.interaction_id, inside):
+                    event = events[index]
+                    partial = inside.partial or plan.data[index][: max(1, len(plan.data[index]) // 2)]
+                    connection.deliver(Delivery(event.event_id, event.event_type, self.now(), complete=False))
+                    self._cut(connection, f"inside {event.event_id or f'event {position}'} ({inside.label})")
+                    served.add(Disconnect(self.now() - connection.at, *inside.error, partial))
+                    connection.unread = 0
+                    yield partial
+                    raise flavor.exception(*inside.error)
+                end = plan.chunk_end(index, breaks)
+                now = reach(plan.times[end - 1])
+                times.extend([now] * (end - index))
+                last = events[end - 1]
+                if last.status is not None:
+                    self.transcript.saw_status(now, history.interaction_id, last.status, "stream")
+                if last.ends_stream:
+                    connection.read_terminal = True
+                if ends and end == count:
+                    connection.reached_end = True
+                connection.unread = end - index - 1
+                yield plan.chunk(index, end)
+                connection.unread = 0
+                index = end
+                after = by_position.get((end, False)) if by_position else None
+                if after is None or not self.faults.take_cut(history.interaction_id, after):
+                    continue
+                connection.reached_end = False  # a cut after the last event still ends it early
+                name = last.event_id or f"event {end}"
+                if after.how == "end":
+                    self._cut(connection, f"ended cleanly after {name} ({after.label})")
+                    return
+                if after.how == "stall":
+                    self._stall(request, connection, history, name, after)
+                else:
+                    self._cut(connection, f"after {name} ({after.label})")
+                served.add(Disconnect(self.now() - connection.at, *after.error))
+                raise flavor.exception(*after.error)
+        except GeneratorExit:
+            connection.closed_early = True
+            raise
         if history.done is not None:
             connection.reached_end = True
-            log.append(_served(history.done, self.now() - connection.at))
+            served.add(served_event(history.done, self.now() - connection.at))
             yield event_to_bytes(history.done)
         elif history.tail_error is not None:
-            log.append(history.tail_error)
+            served.add(history.tail_error)
             if history.tail_error.partial:
                 yield history.tail_error.partial
             raise flavor.exception(history.tail_error.error, history.tail_error.message)
-        elif start >= len(events):
+        elif start >= count:
             connection.reached_end = True
 
     def _cut(self, connection: Connection, how: str) -> None:
@@ -809,7 +820,7 @@ class ReplayServer:
             )
             self._cut(connection, f"stalled after {name} ({cut.label}); the client had no read timeout")
             return
-        self.advance_to(self.now() + timeout)
+        self.reach(self.now() + timeout)
         self._cut(connection, f"stalled after {name} ({cut.label}); read timeout after {timeout:g}s")
 
 
@@ -910,10 +921,6 @@ class _Answer:
         shown = body.get("status") if isinstance(body, Mapping) else None
         data = json.dumps(body, separators=(",", ":")).encode("utf-8")
         return cls(status, headers, body, data, shown if isinstance(shown, str) else None)
-
-
-def _served(record: StreamEvent, at: float) -> StreamEvent:
-    return StreamEvent(at, record.event, record.data, record.id, record.retry, record.comments, record.raw)
 
 
 def _close() -> None:

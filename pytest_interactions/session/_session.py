@@ -32,6 +32,7 @@ from pytest_interactions.protocol import CHECKS, Transcript, Violation, validate
 from pytest_interactions.record import Recorder
 from pytest_interactions.replay import DEFAULT_MATCH_ON, Replayer, ReplayServer, UnmatchedRequestError
 from pytest_interactions.replay._matching import Matcher
+from pytest_interactions.session._loaded import Loaded, load_for_replay
 from pytest_interactions.session._modes import parse_mode
 from pytest_interactions.transport import (
     Blocking,
@@ -106,10 +107,12 @@ class Session:
         self._secrets_seen = config.secrets.secret_values()
         exists = self.path.exists()
         self.cassette: Cassette | None = None
+        loaded: Loaded | None = None
         if config.live:
             pass
         elif exists and self.mode is not RecordMode.ALL:
-            self.cassette = load_cassette(self.path)
+            loaded = load_for_replay(self.path)
+            self.cassette = loaded.cassette
             self.meta = {**self.cassette.meta, **self.meta}
         elif self.mode is RecordMode.NONE:
             raise CassetteError(
@@ -128,8 +131,9 @@ class Session:
         self.server = (
             ReplayServer(
                 self.replayer,
+                histories=loaded.histories() if loaded is not None else None,
                 now=self.now,
-                advance_to=self._advance_to,
+                reach=self._reach,
                 faults=self.faults,
                 transcript=self.transcript,
                 on_exchange=self._note,
@@ -160,14 +164,15 @@ class Session:
             return self.clock.now()
         return real_monotonic() - self.started + self._skipped
 
-    def _advance_to(self, moment: float) -> None:
-        """Let replay time reach ``moment`` (a stream event's time, a poll's next state)."""
-        if self.clock is not None:
-            self.clock.advance_to(moment)
-            return
+    def _reach(self, moment: float) -> float:
+        """Let replay time reach ``moment`` (a stream event's time, a poll's next state); the time then."""
+        clock = self.clock
+        if clock is not None:
+            return clock.reach(moment)
         ahead = moment - self.now()
         if ahead > 0:
             self._skipped += ahead
+        return self.now()
 
     @property
     def recording(self) -> bool:

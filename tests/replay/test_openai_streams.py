@@ -191,7 +191,10 @@ def stop_after_five() -> str:
 
 def test_a_client_that_stops_before_the_ending_event_is_named(recorded: Path) -> None:
     incomplete = pytest.raises(
-        ProtocolCheckError, match=r"\[complete\] the client stopped reading the stream of resp_\w+ after 4"
+        ProtocolCheckError,
+        # Whether event 5 reached the client with event 4 depends on how close they were recorded.
+        match=r"\[complete\] the client stopped reading the stream of resp_\w+ after 4 \(5 of 14 events "
+        r"received(; 5 arrived with 4 in one chunk and may have been read too)?\)",
     )
     with incomplete, use_cassette(recorded, "none", checks=True):
         stop_after_five()

@@ -1,0 +1,103 @@
+"""How a replayed stream is handed over: events in network-sized chunks, logged as runs.
+
+Replay serves a recorded stream one chunk at a time. Events recorded within
+:data:`CHUNK_WINDOW` of each other leave in one chunk, at the later one's moment, as a network
+read would deliver them; an event that carries a status or ends the stream, and any position a
+fault cuts at, closes its chunk, so that nothing the checks look at moves. What was served is
+logged as runs (a time per event) and written out as records only when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from pytest_interactions.cassette import Disconnect, RecordedResponse, StreamEvent
+from pytest_interactions.protocol._transcript import DeliveryRun
+from pytest_interactions.replay._history import History, HistoryEvent
+
+CHUNK_WINDOW = 0.001
+"""Seconds: events recorded closer together than this are handed to the client in one chunk."""
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """A stream's events as replay serves them: bytes, times, and where a chunk must close."""
+
+    events: Sequence[HistoryEvent]
+    data: list[bytes]
+    times: list[float]
+    types: list[str]
+    closes: list[bool]
+    """True for an event after which the chunk closes (it carries a status or ends the stream)."""
+
+    @classmethod
+    def of(cls, history: History, events: list[HistoryEvent]) -> StreamPlan:
+        """The plan of ``events`` (the history's own events are planned once, for every session)."""
+        if events is history.events:
+            plan = history.derived.get("plan")
+            if isinstance(plan, StreamPlan) and plan.events is events and len(plan.data) == len(events):
+                return plan
+        plan = cls(
+            events,
+            [event.data for event in events],
+            [event.at for event in events],
+            [event.event_type for event in events],
+            [event.status is not None or event.ends_stream for event in events],
+        )
+        if events is history.events:
+            history.derived["plan"] = plan
+        return plan
+
+    def chunk_end(self, index: int, breaks: frozenset[int]) -> int:
+        """Where the chunk that starts at ``index`` ends (exclusive); a chunk starts at every break."""
+        times, closes, count = self.times, self.closes, len(self.times)
+        limit = times[index] + CHUNK_WINDOW
+        end = index + 1
+        while end < count and not closes[end - 1] and end not in breaks and times[end] <= limit:
+            end += 1
+        return end
+
+    def chunk(self, start: int, end: int) -> bytes:
+        return self.data[start] if end == start + 1 else b"".join(self.data[start:end])
+
+
+class ServedResponse(RecordedResponse):
+    """A served stream's answer; its :attr:`events` are written out from the runs when first read."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], opened_at: float) -> None:
+        self._opened_at = opened_at
+        self._parts: list[StreamEvent | Disconnect | DeliveryRun] = []
+        self._written: list[StreamEvent | Disconnect] | None = None
+        super().__init__(status, headers)
+        self._written = []
+
+    @property
+    def events(self) -> list[StreamEvent | Disconnect] | None:
+        written, parts = self._written, self._parts
+        if parts and written is not None:
+            for part in parts:
+                if isinstance(part, DeliveryRun):
+                    events = cast("Sequence[HistoryEvent]", part.events)
+                    written += [
+                        served_event(events[part.start + n].record, at - self._opened_at)
+                        for n, at in enumerate(part.times)
+                    ]
+                else:
+                    written.append(part)
+            parts.clear()
+        return written
+
+    @events.setter
+    def events(self, value: list[StreamEvent | Disconnect] | None) -> None:
+        self._parts = []
+        self._written = value
+
+    def add(self, part: StreamEvent | Disconnect | DeliveryRun) -> None:
+        self._parts.append(part)
+
+
+def served_event(record: StreamEvent, at: float) -> StreamEvent:
+    """The record of ``record`` as served, ``at`` seconds after its connection opened."""
+    return StreamEvent(at, record.event, record.data, record.id, record.retry, record.comments, record.raw)

@@ -1,0 +1,71 @@
+"""Cassettes replayed in this process, parsed and compiled once while their files are unchanged.
+
+Tests that share a recording (an ``each-event`` sweep, a suite replaying one cassette) would
+otherwise read and compile it again for every test. Entries are keyed by a hash of the file's
+bytes, so that any change to the file loads it again; replaying sessions only read what they are
+given. The most recently used cassettes are kept, up to :data:`MEMO_BYTES` of files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_interactions.cassette import Cassette
+from pytest_interactions.cassette._files import parse_cassette, read_cassette
+
+if TYPE_CHECKING:
+    from pytest_interactions.replay import History
+
+MEMO_BYTES = 16 * 1024 * 1024
+"""Cassette bytes kept parsed between sessions (the most recent one is kept whatever its size)."""
+
+
+class Loaded:
+    """A cassette as replay uses it: parsed, and compiled into histories on first use."""
+
+    def __init__(self, cassette: Cassette, size: int) -> None:
+        self.cassette = cassette
+        self.size = size
+        self._histories: dict[str, History] | None = None
+        self._lock = threading.Lock()
+
+    def histories(self) -> dict[str, History]:
+        with self._lock:
+            if self._histories is None:
+                from pytest_interactions.replay import compile_histories
+
+                self._histories = compile_histories(self.cassette)
+            return self._histories
+
+
+_memo: OrderedDict[str, Loaded] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def load_for_replay(path: Path) -> Loaded:
+    """The cassette at ``path``, shared with earlier sessions that replayed the same bytes."""
+    raw = read_cassette(path)
+    key = hashlib.sha256(raw).hexdigest()
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None:
+            _memo.move_to_end(key)
+            return found
+    loaded = Loaded(parse_cassette(path, raw), len(raw))
+    with _memo_lock:
+        _memo[key] = loaded
+        total = sum(entry.size for entry in _memo.values())
+        while len(_memo) > 1 and total > MEMO_BYTES:
+            _, dropped = _memo.popitem(last=False)
+            total -= dropped.size
+    return loaded
+
+
+def forget_loaded() -> None:
+    """Drop every cassette kept in this process."""
+    with _memo_lock:
+        _memo.clear()
