@@ -42,7 +42,12 @@ def stream_growth(workdir: Path, tool: str) -> dict[str, Any]:
         context: Any = contextlib.nullcontext()
         transport: Any = _replay._floor_stream(workdir, manifest)
     else:
-        _peers.loader(tool)  # imports the tool
+        # One short replay first, so that the tool's modules are loaded: imports are not measured.
+        with (
+            _peers.replaying(tool, _fixtures.path(workdir, tool, "poll")),
+            _clients.client(manifest.base_url) as http,
+        ):
+            _clients.poll(http, _clients.create(http))
         before = _rss_kib()
         context = _peers.replaying(tool, _fixtures.path(workdir, tool, "stream"))
         transport = None

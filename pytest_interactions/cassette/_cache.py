@@ -34,7 +34,7 @@ from pytest_interactions.cassette._model import (
 
 CACHE_ENV = "INTERACTIONS_CACHE_DIR"
 """Where entries are kept; unset: ``$XDG_CACHE_HOME/pytest-interactions`` (``~/.cache/...``)."""
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the encoding below changes, so that older entries simply miss."""
 
 
@@ -64,7 +64,11 @@ class ParsedCache:
 
     def get(self, data: bytes) -> Cassette | None:
         """The cassette parsed earlier from exactly ``data``, or ``None``."""
-        entry = self.entry(data)
+        return self.get_key(self.key(data))
+
+    def get_key(self, key: str) -> Cassette | None:
+        """The cassette parsed earlier from the bytes whose :meth:`key` is ``key``, or ``None``."""
+        entry = self.directory / f"{key}.json"
         try:
             text = entry.read_text(encoding="utf-8")
         except OSError:
@@ -156,20 +160,66 @@ def _undisconnect(item: list[Any] | None) -> Disconnect | None:
     return Disconnect(float(item[1]), str(item[2]), str(item[3]), _unb64(item[4]) or b"")
 
 
-def _event(item: StreamEvent | Disconnect) -> list[Any] | None:
-    if isinstance(item, Disconnect):
-        return _disconnect(item)
-    return ["e", item.at, item.event, item.data, item.id, item.retry, list(item.comments), _b64(item.raw)]
+def _events(items: list[StreamEvent | Disconnect]) -> dict[str, Any]:
+    """A stream's items as columns (one list per field, ``None`` when a field is never set):
+    far fewer objects to build back than one list per event."""
+    events = [item for item in items if isinstance(item, StreamEvent)]
+
+    def column(values: list[Any], unset: Any = None) -> list[Any] | None:
+        return values if any(value != unset for value in values) else None
+
+    return {
+        "kinds": "".join("d" if isinstance(item, Disconnect) else "e" for item in items),
+        "at": [event.at for event in events],
+        "event": column([event.event for event in events]),
+        "data": column([event.data for event in events]),
+        "id": column([event.id for event in events]),
+        "retry": column([event.retry for event in events]),
+        "comments": column([list(event.comments) for event in events], []),
+        "raw": column([_b64(event.raw) for event in events]),
+        "disconnects": [_disconnect(item) for item in items if isinstance(item, Disconnect)],
+    }
 
 
-def _unevent(item: list[Any]) -> StreamEvent | Disconnect:
-    if item[0] == "d":
-        disconnect = _undisconnect(item)
-        assert disconnect is not None
-        return disconnect
-    if item[0] != "e":
-        raise ValueError(f"unknown event kind {item[0]!r}")
-    return StreamEvent(float(item[1]), item[2], item[3], item[4], item[5], tuple(item[6]), _unb64(item[7]))
+def _unevents(columns: dict[str, Any]) -> list[StreamEvent | Disconnect]:
+    count, kinds = len(columns["at"]), str(columns["kinds"])
+    if kinds.count("e") != count or kinds.count("d") != len(columns["disconnects"]):
+        raise ValueError("the cached stream's kinds do not match its columns")
+
+    def column(name: str, unset: Any = None) -> list[Any]:
+        values = columns[name]
+        if values is None:
+            return [unset] * count
+        if len(values) != count:
+            raise ValueError(f"the cached column {name!r} has {len(values)} values, not {count}")
+        return list(values)
+
+    comments = [tuple(value) for value in column("comments", [])]
+    raws = [_unb64(value) for value in column("raw")] if columns["raw"] is not None else [None] * count
+    events = iter(
+        map(
+            StreamEvent,
+            [float(at) for at in columns["at"]],
+            column("event"),
+            column("data"),
+            column("id"),
+            column("retry"),
+            comments,
+            raws,
+        )
+    )
+    disconnects = iter(columns["disconnects"])
+    items: list[StreamEvent | Disconnect] = []
+    for kind in kinds:
+        if kind == "e":
+            items.append(next(events))
+        elif kind == "d":
+            disconnect = _undisconnect(next(disconnects))
+            assert disconnect is not None
+            items.append(disconnect)
+        else:
+            raise ValueError(f"unknown event kind {kind!r}")
+    return items
 
 
 def _encode(cassette: Cassette) -> dict[str, Any]:
@@ -188,7 +238,7 @@ def _encode(cassette: Cassette) -> dict[str, Any]:
                     _pairs(response.headers),
                     response.after,
                     _body(response.body),
-                    None if response.events is None else [_event(e) for e in response.events],
+                    None if response.events is None else _events(response.events),
                     _disconnect(response.disconnect),
                     response.closed_early,
                 ],
@@ -212,7 +262,7 @@ def _decode(document: dict[str, Any]) -> Cassette:
                 headers=_unpairs(headers),
                 after=float(after),
                 body=_unbody(body),
-                events=None if events is None else [_unevent(e) for e in events],
+                events=None if events is None else _unevents(events),
                 disconnect=_undisconnect(disconnect),
                 closed_early=bool(closed_early),
             )

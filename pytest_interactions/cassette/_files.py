@@ -57,18 +57,27 @@ def read_cassette(path: Path) -> bytes:
 
 def parse_cassette(path: Path, raw: bytes) -> Cassette:
     """The cassette in ``raw`` (read from ``path``), through the parsed-cassette cache."""
+    cached = cached_cassette(cassette_key(raw))
+    if cached is not None:
+        return cached
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CorruptCassetteError(path, "not UTF-8 text", line) from None
-    cache = _parsed_cache()
-    cached = cache.get(raw)
-    if cached is not None:
-        return cached
     cassette = _yaml.load(text, path)
-    cache.put(raw, cassette)
+    _parsed_cache().put(raw, cassette)
     return cassette
+
+
+def cassette_key(raw: bytes) -> str:
+    """A name for the content of a cassette file: any change to its bytes changes it."""
+    return _parsed_cache().key(raw)
+
+
+def cached_cassette(key: str) -> Cassette | None:
+    """The cassette parsed earlier from the bytes named ``key``, if the parsed-cassette cache has it."""
+    return _parsed_cache().get_key(key)
 
 
 @functools.cache

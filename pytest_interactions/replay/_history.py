@@ -79,8 +79,6 @@ class History:
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
     """The status a create answered with, and when: the run's state before anything else shows it."""
-    delivered: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter, repr=False)
-    """How often each (id, type, data) arrived over the connections read so far."""
     _moments: tuple[tuple[int, int, int], list[tuple[float, str]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -130,18 +128,33 @@ def _json(response: RecordedResponse) -> Any:
     return response.body.value if response.body is not None and response.body.kind == "json" else None
 
 
+_scan = json.JSONDecoder().scan_once
+"""json's scanner, called directly: ``json.loads`` costs twice as much on a short event."""
+
+
 def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
-    if not event.data or event.data[0] not in "{[":
+    data = event.data
+    if not data:
+        return None
+    start = 0 if data[0] == "{" else len(data) - len(data.lstrip(" \t\n\r"))
+    if data[start : start + 1] != "{":
         return None
     try:
-        value = json.loads(event.data)
-    except ValueError:
+        value, end = _scan(data, start)
+    except (ValueError, StopIteration):
+        return None
+    if end != len(data) and data[end:].strip(" \t\n\r"):
         return None
     return value if isinstance(value, Mapping) else None
 
 
-def _api(events: list[StreamEvent], parsed: list[Mapping[str, Any] | None]) -> ApiDefinition:
-    payloads = [p for p in parsed if p is not None]
+_RECOGNISED_FROM = 64
+"""A stream's API is recognised from this many of its first events (all of them would be held at once)."""
+
+
+def _api(events: list[StreamEvent]) -> ApiDefinition:
+    first = (_payload(event) for event in events[:_RECOGNISED_FROM])
+    payloads = [payload for payload in first if payload is not None]
     return protocol.api_of_stream(payloads, any(e.id for e in events))
 
 
@@ -177,6 +190,8 @@ def is_stream_request(method: str, url: str) -> bool:
 def compile_histories(cassette: Cassette) -> dict[str, History]:
     """Each interaction's history, from every exchange that concerns it."""
     histories: dict[str, History] = {}
+    # How often each (id, type, data) arrived over the connections read so far, per interaction.
+    delivered: dict[str, Counter[tuple[str, str | None, str | None]]] = {}
     for exchange in cassette.exchanges:
         response = exchange.response
         interaction_id = interaction_of(exchange)
@@ -191,7 +206,7 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
             history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
         if response.events is not None:
-            _add_stream(history, exchange, response)
+            _add_stream(history, exchange, response, delivered.setdefault(interaction_id, Counter()))
         elif method == "GET" and response.status == 200 and _json(response) is not None:
             history.snapshots.append((exchange.at + response.after, response))
         elif _is_create(exchange):
@@ -212,19 +227,22 @@ def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, A
     return None if value is None else str(value)
 
 
-def _add_stream(history: History, exchange: Exchange, response: RecordedResponse) -> None:
-    # Each event's JSON is parsed once here: long streams hold thousands of events.
-    payloads = {id(item): _payload(item) for item in response.events or [] if isinstance(item, StreamEvent)}
+def _add_stream(
+    history: History,
+    exchange: Exchange,
+    response: RecordedResponse,
+    delivered: Counter[tuple[str, str | None, str | None]],
+) -> None:
     if not history.stream_headers:
         records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
         history.stream_headers = list(response.headers)
-        history.api = _api(records, [payloads[id(item)] for item in records])
+        history.api = _api(records)
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
     repeated: Counter[tuple[str, str | None, str | None]] = Counter()
     arrived: list[tuple[str, str | None, str | None]] = []
-    earlier = bool(history.delivered)  # the first connection repeats nothing: skip the lookups
+    earlier = bool(delivered)  # the first connection repeats nothing: skip the lookups
     for item in response.events or []:
         if isinstance(item, Disconnect):
             if history.done is None:
@@ -238,11 +256,13 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
             history.done = item
             history.tail_error = None
             continue
-        payload = payloads[id(item)]
+        # Each event's JSON is parsed once, and let go before the next: long streams hold
+        # thousands of events, whose parsed payloads would take many times their text's memory.
+        payload = _payload(item)
         event_id = _event_id(history.dialect, item, payload)
         if event_id is not None:
             key = (event_id, item.event, item.data)
-            if earlier and repeated[key] < history.delivered[key]:
+            if earlier and repeated[key] < delivered[key]:
                 repeated[key] += 1
                 continue
             arrived.append(key)
@@ -250,7 +270,7 @@ def _add_stream(history: History, exchange: Exchange, response: RecordedResponse
         history.events.append(
             HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload, history.api)
         )
-    history.delivered.update(arrived)
+    delivered.update(arrived)
 
 
 def finish_histories(histories: dict[str, History]) -> None:

@@ -10,7 +10,7 @@ logged as runs (a time per event) and written out as records only when read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from pytest_interactions.cassette import Disconnect, RecordedResponse, StreamEvent
@@ -31,6 +31,11 @@ class StreamPlan:
     types: list[str]
     closes: list[bool]
     """True for an event after which the chunk closes (it carries a status or ends the stream)."""
+    _ends: list[int] = field(init=False, repr=False, compare=False)
+    """Where the chunk starting at each event ends when nothing breaks it (0: not worked out yet)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ends", [0] * len(self.times))
 
     @classmethod
     def of(cls, history: History, events: list[HistoryEvent]) -> StreamPlan:
@@ -52,11 +57,18 @@ class StreamPlan:
 
     def chunk_end(self, index: int, breaks: frozenset[int]) -> int:
         """Where the chunk that starts at ``index`` ends (exclusive); a chunk starts at every break."""
-        times, closes, count = self.times, self.closes, len(self.times)
-        limit = times[index] + CHUNK_WINDOW
-        end = index + 1
-        while end < count and not closes[end - 1] and end not in breaks and times[end] <= limit:
-            end += 1
+        ends = self._ends
+        end = ends[index]
+        if not end:
+            times, closes, count = self.times, self.closes, len(self.times)
+            limit = times[index] + CHUNK_WINDOW
+            end = index + 1
+            while end < count and not closes[end - 1] and times[end] <= limit:
+                end += 1
+            ends[index] = end
+        for position in breaks:
+            if index < position < end:
+                end = position
         return end
 
     def chunk(self, start: int, end: int) -> bytes:

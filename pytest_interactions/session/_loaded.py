@@ -8,14 +8,13 @@ given. The most recently used cassettes are kept, up to :data:`MEMO_BYTES` of fi
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_interactions.cassette import Cassette
-from pytest_interactions.cassette._files import parse_cassette, read_cassette
+from pytest_interactions.cassette._files import cached_cassette, cassette_key, parse_cassette, read_cassette
 
 if TYPE_CHECKING:
     from pytest_interactions.replay import History
@@ -49,13 +48,20 @@ _memo_lock = threading.Lock()
 def load_for_replay(path: Path) -> Loaded:
     """The cassette at ``path``, shared with earlier sessions that replayed the same bytes."""
     raw = read_cassette(path)
-    key = hashlib.sha256(raw).hexdigest()
+    key, size = cassette_key(raw), len(raw)
     with _memo_lock:
         found = _memo.get(key)
         if found is not None:
             _memo.move_to_end(key)
             return found
-    loaded = Loaded(parse_cassette(path, raw), len(raw))
+    del raw  # let go of the file's bytes while its parsed copy is read back
+    cassette = cached_cassette(key)
+    if cassette is None:  # not parsed before: read and parse it (the file may have changed since)
+        raw = read_cassette(path)
+        key, size = cassette_key(raw), len(raw)
+        cassette = parse_cassette(path, raw)
+        del raw
+    loaded = Loaded(cassette, size)
     with _memo_lock:
         _memo[key] = loaded
         total = sum(entry.size for entry in _memo.values())

@@ -47,8 +47,11 @@ def encode_event(
     comments: tuple[str, ...] | list[str] = (),
 ) -> bytes:
     """Encode one event block in canonical form: comments, event, id, retry, data lines, blank."""
-    if event and id and data and retry is None and not comments and "\n" not in data:
-        return f"event: {event}\nid: {id}\ndata: {data}\n\n".encode()  # the usual event, at once
+    if event and data and retry is None and not comments and "\n" not in data:  # the usual events, at once
+        if id:
+            return f"event: {event}\nid: {id}\ndata: {data}\n\n".encode()
+        if id is None:
+            return f"event: {event}\ndata: {data}\n\n".encode()
     lines: list[str] = [f":{comment}" for comment in comments]
     if event is not None:
         lines.append(f"event: {event}")

@@ -141,6 +141,35 @@ def test_a_damaged_entry_is_parsed_again_and_rewritten(cassette_file: Path, tmp_
     assert cache.get(data) == load(data.decode(), cassette_file)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda stream: stream.update(kinds=stream["kinds"] + "e"),  # an event more than the columns hold
+        lambda stream: stream.update(kinds=stream["kinds"].replace("d", "x")),  # an unknown kind
+        lambda stream: stream["id"].pop(),  # a column shorter than the others
+        lambda stream: stream.update(disconnects=[]),  # a drop without its details
+    ],
+    ids=["kinds-longer", "unknown-kind", "short-column", "missing-drop"],
+)
+def test_an_entry_whose_stream_columns_disagree_is_parsed_again(
+    cassette_file: Path, tmp_path: Path, damage: Callable[[dict[str, object]], object]
+) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    data = cassette_file.read_bytes()
+    cache.load(cassette_file, data, load)
+    entry = json.loads(cache.entry(data).read_text())
+    damage(entry["exchanges"][1][2][4])
+    cache.entry(data).write_text(json.dumps(entry))
+    assert cache.get(data) is None
+    parse, calls = counting(load)
+    assert cache.load(cassette_file, data, parse) == every_kind_of_entry_as_loaded(cassette_file)
+    assert calls == [cassette_file]
+
+
+def every_kind_of_entry_as_loaded(path: Path) -> Cassette:
+    return load(path.read_text(), path)
+
+
 def test_a_value_json_cannot_hold_exactly_is_not_cached(tmp_path: Path) -> None:
     cache = ParsedCache(tmp_path / "cache")
     dated = every_kind_of_entry()

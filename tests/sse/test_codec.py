@@ -35,6 +35,25 @@ def test_encode_event_writes_the_canonical_form() -> None:
     assert encoded == b':hi\nevent: step.delta\nid: evt_1\nretry: 1500\ndata: {"a":1}\n\n'
 
 
+field_text = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=8)
+
+
+@settings(max_examples=300)
+@given(
+    st.none() | field_text,
+    st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.none() | field_text,
+)
+def test_every_event_encodes_in_the_canonical_form(
+    event: str | None, data: str | None, id: str | None
+) -> None:
+    encoded = encode_event(event=event, data=data, id=id)
+    lines = [f"event: {event}"] if event is not None else []
+    lines += [] if id is None else [f"id: {id}" if id else "id"]
+    lines += [] if data is None else [f"data: {part}" if part else "data" for part in data.split("\n")]
+    assert encoded == ("\n".join(lines) + "\n\n").encode()  # however it is made (usual events at once)
+
+
 def test_encode_event_splits_multi_line_data_into_data_lines() -> None:
     assert encode_event(data="one\ntwo\n\nfour") == b"data: one\ndata: two\ndata\ndata: four\n\n"
     [event], _ = decode_stream(encode_event(data="one\ntwo\n\nfour"))
