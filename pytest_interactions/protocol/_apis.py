@@ -6,6 +6,7 @@ statuses, the event grammar, the resume dialect, the error shape) instead of bra
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,8 +202,12 @@ APIS: tuple[ApiDefinition, ...] = (MCP_STREAMABLE_HTTP, OPENAI_RESPONSES, GEMINI
 API_NAMES: dict[str, ApiDefinition] = {api.name: api for api in APIS}
 
 
+@functools.lru_cache(maxsize=4096)
 def route_of(method: str, path: str) -> tuple[ApiDefinition, Route] | None:
-    """The API a request belongs to and what it does there; ``None`` for a path no API knows."""
+    """The API a request belongs to and what it does there; ``None`` for a path no API knows.
+
+    Remembered for the paths seen last: every replayed request asks, polls the same path over and over.
+    """
     for api in (GEMINI_INTERACTIONS, OPENAI_RESPONSES, MCP_STREAMABLE_HTTP):
         route = api.parse_route(method, path)
         if route is not None:

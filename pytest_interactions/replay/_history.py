@@ -6,9 +6,10 @@ resuming from another event still gets consistent, protocol-correct answers.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,7 +80,7 @@ class History:
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
     """The status a create answered with, and when: the run's state before anything else shows it."""
-    _moments: tuple[tuple[int, int, int], list[tuple[float, str]]] | None = field(
+    _moments: tuple[tuple[int, int, int], list[tuple[float, str]], list[float]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
     derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -95,21 +96,18 @@ class History:
 
     def status_at(self, at: float) -> str | None:
         """The status the recording shows at ``at`` (polls and stream events together)."""
-        status: str | None = None
-        moments = self._status_moments()
-        for when, value in moments:
-            if when > at:
-                break
-            status = value
-        if status is None and moments:
-            status = moments[0][1]
-        return status
+        moments, times = self._status_moments()
+        if not moments:
+            return None
+        shown = bisect.bisect_right(times, at)
+        return moments[shown - 1][1] if shown else moments[0][1]
 
-    def _status_moments(self) -> list[tuple[float, str]]:
-        """Every status the recording shows, by time; worked out once (every poll asks)."""
+    def _status_moments(self) -> tuple[list[tuple[float, str]], list[float]]:
+        """Every status the recording shows, and their times, in order; worked out once (every
+        poll asks)."""
         key = (len(self.created), len(self.snapshots), len(self.events))
         if self._moments is not None and self._moments[0] == key:
-            return self._moments[1]
+            return self._moments[1], self._moments[2]
         moments: list[tuple[float, str]] = list(self.created)
         for when, response in self.snapshots:
             value = _json(response)
@@ -120,15 +118,23 @@ class History:
             if status is not None:
                 moments.append((event.at, status))
         moments.sort(key=lambda m: m[0])
-        self._moments = (key, moments)
-        return moments
+        times = [when for when, _ in moments]
+        self._moments = (key, moments, times)
+        return moments, times
+
+    def snapshot_times(self) -> list[float]:
+        """The times of the recorded poll answers, in order (worked out once)."""
+        times = self.derived.get("snapshot_times")
+        if not isinstance(times, list) or len(times) != len(self.snapshots):
+            times = self.derived["snapshot_times"] = [when for when, _ in self.snapshots]
+        return times
 
 
 def _json(response: RecordedResponse) -> Any:
     return response.body.value if response.body is not None and response.body.kind == "json" else None
 
 
-_scan = json.JSONDecoder().scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 """json's scanner, called directly: ``json.loads`` costs twice as much on a short event."""
 
 

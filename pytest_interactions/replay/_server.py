@@ -446,9 +446,11 @@ class ReplayServer:
             else:
                 shown = bisect.bisect_right(self._event_times(history), at)
                 key = (history.interaction_id, -shown - 1)
-            cached = self._answers.get(key)
+            # Without a fault, answers depend on the history alone: every session shares them.
+            answers = self._answers if fault is not None else history.derived.setdefault("answers", {})
+            cached = answers.get(key)
             if cached is None:
-                cached = self._answers[key] = _Answer.of(*self._built(history, at))
+                cached = answers[key] = _Answer.of(*self._built(history, at))
             return cached
         # The run as it stood when it turned, with the injected ending.
         status, headers, body = self._built(history, at)
@@ -506,9 +508,7 @@ class ReplayServer:
             RequestRecord(now, "GET", target, answer.status, history.interaction_id, "get")
         )
         self._note(now, answer.status, answer.headers, answer.body)
-        return _response(
-            flavor, request, answer.status, answer.headers, [answer.data], asynchronous=asynchronous
-        )
+        return flavor.complete_response(answer.status, answer.wire_headers, answer.data, request)
 
     def _note(
         self, now: float, status: int, headers: list[tuple[str, str]], body: Any = None
@@ -560,7 +560,7 @@ class ReplayServer:
         headers += protocol.retry_headers(retry_after)
         data = json.dumps(error).encode("utf-8")
         self._note(now, status, headers, error)
-        return _response(flavor, request, status, headers, [data], asynchronous=asynchronous)
+        return _response(flavor, request, status, headers, data)
 
     # -- streams ----------------------------------------------------------------------------
 
@@ -894,9 +894,9 @@ def _snapshot_as_of(history: History, at: float) -> RecordedResponse | None:
     """
     if not history.snapshots:
         return None
-    earlier = [s for s in history.snapshots if s[0] <= at]
+    earlier = bisect.bisect_right(history.snapshot_times(), at)
     status = history.status_at(at)
-    chosen = earlier[-1] if earlier else None
+    chosen = history.snapshots[earlier - 1] if earlier else None
     if chosen is None or _snapshot_status(chosen[1]) != status:
         since = chosen[0] if chosen is not None else float("-inf")
         newer = next(
@@ -915,12 +915,15 @@ class _Answer:
     body: Any
     data: bytes
     shown_status: str | None
+    wire_headers: list[tuple[str, str]]
+    """The headers as sent with :attr:`data`."""
 
     @classmethod
     def of(cls, status: int, headers: list[tuple[str, str]], body: Any) -> _Answer:
         shown = body.get("status") if isinstance(body, Mapping) else None
         data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        return cls(status, headers, body, data, shown if isinstance(shown, str) else None)
+        shown_status = shown if isinstance(shown, str) else None
+        return cls(status, headers, body, data, shown_status, _wire_headers(headers, data))
 
 
 def _close() -> None:
@@ -931,24 +934,12 @@ async def _aclose() -> None:
     return None
 
 
-def _response(
-    flavor: Flavor,
-    request: Any,
-    status: int,
-    headers: list[tuple[str, str]],
-    pieces: list[bytes],
-    *,
-    asynchronous: bool,
-) -> Any:
-    headers = [(k, v) for k, v in headers if k.lower() not in _DROPPED_HEADERS]
-    headers.append(("content-length", str(sum(len(p) for p in pieces))))
+def _response(flavor: Flavor, request: Any, status: int, headers: list[tuple[str, str]], data: bytes) -> Any:
+    return flavor.complete_response(status, _wire_headers(headers, data), data, request)
 
-    def chunks() -> Iterator[bytes]:
-        yield from pieces
 
-    async def achunks() -> AsyncIterator[bytes]:
-        for piece in pieces:
-            yield piece
-
-    stream = async_stream(flavor, achunks, _aclose) if asynchronous else sync_stream(flavor, chunks, _close)
-    return flavor.response(status, headers, stream, request)
+def _wire_headers(headers: list[tuple[str, str]], data: bytes) -> list[tuple[str, str]]:
+    """``headers`` as sent with the body ``data``: its length, none about the recorded wire."""
+    sent = [(k, v) for k, v in headers if k.lower() not in _DROPPED_HEADERS]
+    sent.append(("content-length", str(len(data))))
+    return sent

@@ -43,6 +43,18 @@ class Flavor:
             extensions={"http_version": b"HTTP/1.1"},
         )
 
+    def complete_response(
+        self, status: int, headers: list[tuple[str, str]], data: bytes, request: Any
+    ) -> Any:
+        """A response whose whole body is ``data`` (sync and async clients read it alike)."""
+        return self.module.Response(
+            status,
+            headers=headers,
+            content=data,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
     def owns(self, obj: object) -> bool:
         return type(obj).__module__.split(".")[0] == self.name
 

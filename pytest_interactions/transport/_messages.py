@@ -13,8 +13,10 @@ from pytest_interactions.transport._flavors import Flavor
 
 def request_record(request: Any, content: bytes) -> RecordedRequest:
     """The cassette form of a request whose body has been read as ``content``."""
-    headers = [(str(k), str(v)) for k, v in request.headers.multi_items()]
-    content_type = request.headers.get("content-type")
+    # What ``headers.multi_items()`` gives (names lowered, one encoding for all), made in one pass.
+    encoding = request.headers.encoding
+    headers = [(name.lower().decode(encoding), value.decode(encoding)) for name, value in request.headers.raw]
+    content_type = ", ".join(value for name, value in headers if name == "content-type") or None
     return RecordedRequest(request.method, str(request.url), headers, body_from_bytes(content, content_type))
 
 
