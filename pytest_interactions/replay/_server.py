@@ -507,7 +507,7 @@ class ReplayServer:
         self.transcript.add_request(
             RequestRecord(now, "GET", target, answer.status, history.interaction_id, "get")
         )
-        self._note(now, answer.status, answer.headers, answer.body)
+        self.on_exchange(Exchange(now, self._incoming, answer.served))
         return flavor.complete_response(answer.status, answer.wire_headers, answer.data, request)
 
     def _note(
@@ -917,13 +917,16 @@ class _Answer:
     shown_status: str | None
     wire_headers: list[tuple[str, str]]
     """The headers as sent with :attr:`data`."""
+    served: RecordedResponse
+    """The answer as the session's exchanges show it (shared: read, never changed)."""
 
     @classmethod
     def of(cls, status: int, headers: list[tuple[str, str]], body: Any) -> _Answer:
         shown = body.get("status") if isinstance(body, Mapping) else None
         data = json.dumps(body, separators=(",", ":")).encode("utf-8")
         shown_status = shown if isinstance(shown, str) else None
-        return cls(status, headers, body, data, shown_status, _wire_headers(headers, data))
+        served = RecordedResponse(status, list(headers), body=None if body is None else Body("json", body))
+        return cls(status, headers, body, data, shown_status, _wire_headers(headers, data), served)
 
 
 def _close() -> None:

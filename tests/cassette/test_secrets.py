@@ -115,6 +115,16 @@ def test_secrets_in_headers_query_and_json_never_reach_the_file(
     assert len(replay.exchanges) == 3
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["key=QueryKeySecret0004", "ke%79=QueryKeySecret0004", "a=1&api%5Fkey=QueryKeySecret0004", "stream=true"],
+)
+def test_a_key_parameter_is_scrubbed_however_its_name_is_written(query: str) -> None:
+    url = SecretPolicy().scrub_url(f"http://127.0.0.1:9/v1beta/interactions?{query}")
+    assert "QueryKeySecret0004" not in url
+    assert url.endswith("stream=true") or REDACTED.replace("<", "%3C").replace(">", "%3E") in url
+
+
 def test_the_sdk_key_is_scrubbed_from_what_it_sends(interactions_server: Emulator, tmp_path: Path) -> None:
     cassette = tmp_path / "sdk.yaml"
     client = genai.Client(
