@@ -226,6 +226,7 @@ def _pytest_runs(
                 "replayed": (projects["replayed"], []),
                 "replayed -n 2": (projects["replayed"], ["-n", "2"]),
                 "replayed on MockTransport": (projects["mocked-replayed"], []),
+                "replayed on MockTransport -n 2": (projects["mocked-replayed"], ["-n", "2"]),
                 f"empty{sizes.tests}": (projects[f"empty{sizes.tests}"], []),
             }
         )
@@ -286,11 +287,15 @@ def _pytest_runs(
         results.row(f"{sizes.tests} empty tests, whole pytest run (s)", {_peers.FLOOR: empty})
         serial, parallel = med["replayed"], med["replayed -n 2"]
         speedup = round(serial / parallel, 2) if serial and parallel else None
+        mocked, mocked_parallel = med["replayed on MockTransport"], med["replayed on MockTransport -n 2"]
+        mocked_speedup = round(mocked / mocked_parallel, 2) if mocked and mocked_parallel else None
         load = loads[-1] if loads else _suites.load_average()
         results.row(
             f"xdist `-n 2` on {sizes.tests} cassette-backed tests (s)",
-            {_peers.OURS: parallel, "serial": serial, "speed-up": speedup},
-            f"load average {load[0]}, {load[1]}, {load[2]} on {os.cpu_count()} cores; {outcomes['replayed']}",
+            {_peers.OURS: parallel, "serial": serial, "speed-up": speedup, _peers.FLOOR: mocked_parallel},
+            f"load average {load[0]}, {load[1]}, {load[2]} on {os.cpu_count()} cores; "
+            f"{outcomes['replayed']}; floor: the same tests on MockTransport, `-n 2` "
+            f"against {mocked} s serial (speed-up {mocked_speedup})",
         )
     if "collect" in which:
         results.row(

@@ -44,7 +44,7 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "suite": [
         ("plugin cost per replayed test", [OURS, FLOOR]),
-        ("xdist `-n 2` on 8 cassette-backed tests (s)", [OURS, "serial", "speed-up"]),
+        ("xdist `-n 2` on 8 cassette-backed tests (s)", [OURS, "serial", "speed-up", FLOOR]),
         ("8 empty tests, whole pytest run (s)", [FLOOR]),
     ],
     "collect": [("`pytest --collect-only` on an empty file (s)", [OURS, FLOOR])],
