@@ -196,8 +196,9 @@ def is_stream_request(method: str, url: str) -> bool:
 def compile_histories(cassette: Cassette) -> dict[str, History]:
     """Each interaction's history, from every exchange that concerns it."""
     histories: dict[str, History] = {}
-    # How often each (id, type, data) arrived over the connections read so far, per interaction.
-    delivered: dict[str, Counter[tuple[str, str | None, str | None]]] = {}
+    # How often each (id, type, data) arrived over the connections read so far, per interaction;
+    # counted only once a second connection asks (most streams have one).
+    delivered: dict[str, Counter[_Key]] = {}
     for exchange in cassette.exchanges:
         response = exchange.response
         interaction_id = interaction_of(exchange)
@@ -212,7 +213,7 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
             history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
         if response.events is not None:
-            _add_stream(history, exchange, response, delivered.setdefault(interaction_id, Counter()))
+            _add_stream(history, exchange, response, delivered)
         elif method == "GET" and response.status == 200 and _json(response) is not None:
             history.snapshots.append((exchange.at + response.after, response))
         elif _is_create(exchange):
@@ -233,11 +234,16 @@ def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, A
     return None if value is None else str(value)
 
 
+_Key = tuple[str, str | None, str | None]
+"""An event as a resumed connection may repeat it: its id, type and data."""
+
+
+def _key(event: HistoryEvent) -> _Key | None:
+    return None if event.event_id is None else (event.event_id, event.record.event, event.record.data)
+
+
 def _add_stream(
-    history: History,
-    exchange: Exchange,
-    response: RecordedResponse,
-    delivered: Counter[tuple[str, str | None, str | None]],
+    history: History, exchange: Exchange, response: RecordedResponse, delivered: dict[str, Counter[_Key]]
 ) -> None:
     if not history.stream_headers:
         records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
@@ -246,9 +252,13 @@ def _add_stream(
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
-    repeated: Counter[tuple[str, str | None, str | None]] = Counter()
-    arrived: list[tuple[str, str | None, str | None]] = []
-    earlier = bool(delivered)  # the first connection repeats nothing: skip the lookups
+    counted = delivered.get(history.interaction_id)
+    if counted is None and history.events:  # the first connection repeats nothing: no counting
+        counted = delivered[history.interaction_id] = Counter(
+            key for event in history.events if (key := _key(event)) is not None
+        )
+    repeated: Counter[_Key] = Counter()
+    added = len(history.events)
     for item in response.events or []:
         if isinstance(item, Disconnect):
             if history.done is None:
@@ -266,17 +276,17 @@ def _add_stream(
         # thousands of events, whose parsed payloads would take many times their text's memory.
         payload = _payload(item)
         event_id = _event_id(history.dialect, item, payload)
-        if event_id is not None:
+        if event_id is not None and counted is not None:
             key = (event_id, item.event, item.data)
-            if earlier and repeated[key] < delivered[key]:
+            if repeated[key] < counted[key]:
                 repeated[key] += 1
                 continue
-            arrived.append(key)
         event_type = str(history.api.event_type(payload or {}) or item.event or "message")
         history.events.append(
             HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload, history.api)
         )
-    delivered.update(arrived)
+    if counted is not None:
+        counted.update(key for event in history.events[added:] if (key := _key(event)) is not None)
 
 
 def finish_histories(histories: dict[str, History]) -> None:

@@ -11,7 +11,7 @@ import bisect
 import copy
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -713,20 +713,22 @@ class ReplayServer:
         served = ServedResponse(200, headers, connection.at)
         self.on_exchange(Exchange(now, self._incoming, served))
 
-        def chunks() -> Generator[bytes, None, None]:
-            yield from self._pieces(flavor, request, history, plan, cuts, start, connection, served)
+        pieces = self._pieces(flavor, request, history, plan, cuts, start, connection, served)
 
         async def achunks() -> AsyncIterator[bytes]:
-            pieces = chunks()
-            try:
-                for piece in pieces:
-                    yield piece
-            finally:
-                pieces.close()  # a client closing early is told to the stream at once
+            for piece in pieces:
+                yield piece
 
-        stream = (
-            async_stream(flavor, achunks, _aclose) if asynchronous else sync_stream(flavor, chunks, _close)
-        )
+        def close() -> None:
+            pieces.close()  # closing the response tells the stream at once, not when collected
+
+        async def aclose() -> None:
+            close()
+
+        if asynchronous:
+            stream = async_stream(flavor, achunks, aclose)
+        else:
+            stream = sync_stream(flavor, lambda: pieces, close)
         return flavor.response(200, headers, stream, request)
 
     def _pieces(
@@ -739,7 +741,7 @@ class ReplayServer:
         start: int,
         connection: Connection,
         served: ServedResponse,
-    ) -> Iterator[bytes]:
+    ) -> Generator[bytes, None, None]:
         events = plan.events
         by_position = {(c.position, c.mid_event): c for c in cuts}
         # A chunk starts at the event a cut falls inside, and after the event a cut follows.
@@ -927,14 +929,6 @@ class _Answer:
         shown_status = shown if isinstance(shown, str) else None
         served = RecordedResponse(status, list(headers), body=None if body is None else Body("json", body))
         return cls(status, headers, body, data, shown_status, _wire_headers(headers, data), served)
-
-
-def _close() -> None:
-    return None
-
-
-async def _aclose() -> None:
-    return None
 
 
 def _response(flavor: Flavor, request: Any, status: int, headers: list[tuple[str, str]], data: bytes) -> Any:

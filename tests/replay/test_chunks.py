@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from httpx_sse import connect_sse
+from httpx_sse import aconnect_sse, connect_sse
 
 from pytest_interactions.faults import FaultPlan
 from pytest_interactions.session import ProtocolCheckError, use_cassette
@@ -146,3 +146,33 @@ def test_the_session_logs_every_event_served_with_its_time(recorded: Path) -> No
         (2.1, "interaction.completed"),
         (2.1, "done"),
     ]
+
+
+async def aread_then_close(http: httpx.AsyncClient, url: str, count: int) -> list[str]:
+    """``read_then_close`` for an async client: leaving the loop closes the stream."""
+    async with aconnect_sse(http, "GET", url) as source:
+        ids = []
+        async for event in source.aiter_sse():
+            if event.data != "[DONE]":
+                ids.append(event_id(event.data))
+            if len(ids) == count:
+                break
+    return ids
+
+
+async def test_an_async_client_that_closes_inside_a_chunk_may_resume_from_what_it_read(
+    recorded: Path,
+) -> None:
+    with use_cassette(recorded, "none", checks=True) as session:
+        async with httpx.AsyncClient(base_url=BASE) as http:
+            await http.post("/interactions", json={"model": "m", "input": "hi", "background": True})
+            assert await aread_then_close(http, "/interactions/v1_a?stream=true", 3) == [
+                "evt_1",
+                "evt_2",
+                "evt_3",
+            ]
+            rest = await aread_then_close(http, "/interactions/v1_a?stream=true&last_event_id=evt_3", 99)
+            assert rest == ["evt_4", "evt_5", "evt_6", "evt_7", "evt_8"]
+    first, second = session.transcript.connections
+    assert first.closed_early
+    assert (first.received, second.resume_from) == (["evt_1", "evt_2", "evt_3"], "evt_3")
