@@ -35,25 +35,18 @@ class Flavor:
         return error
 
     def response(self, status: int, headers: list[tuple[str, str]], stream: Any, request: Any) -> Any:
-        return self.module.Response(
-            status,
-            headers=headers,
-            stream=stream,
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        """A response whose body is read from ``stream`` as the client reads."""
+        return self._response(status, headers, request, stream=stream)
 
     def complete_response(
         self, status: int, headers: list[tuple[str, str]], data: bytes, request: Any
     ) -> Any:
         """A response whose whole body is ``data`` (sync and async clients read it alike)."""
-        return self.module.Response(
-            status,
-            headers=headers,
-            content=data,
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        return self._response(status, headers, request, content=data)
+
+    def _response(self, status: int, headers: list[tuple[str, str]], request: Any, **body: Any) -> Any:
+        extensions = {"http_version": b"HTTP/1.1"}
+        return self.module.Response(status, headers=headers, request=request, extensions=extensions, **body)
 
     def owns(self, obj: object) -> bool:
         return type(obj).__module__.split(".")[0] == self.name
