@@ -41,17 +41,22 @@ class DeliveryRun:
     events: Sequence[Deliverable]
     start: int
     times: list[float] = field(default_factory=list)
+    written: int = 0
+    """How many of its deliveries are written out already (a run still served goes on growing)."""
 
     def ids(self) -> list[str]:
+        """Ids of the deliveries not written out yet."""
         events, start = self.events, self.start
-        found = (events[start + n].event_id for n in range(len(self.times)))
+        found = (events[start + n].event_id for n in range(self.written, len(self.times)))
         return [event_id for event_id in found if event_id is not None]
 
-    def written_out(self) -> list[Delivery]:
-        events, start = self.events, self.start
+    def write_out(self) -> list[Delivery]:
+        """The deliveries made since the last call, as records."""
+        events, start, times, done = self.events, self.start, self.times, self.written
+        self.written = len(times)
         return [
-            Delivery(events[start + n].event_id, events[start + n].event_type, at)
-            for n, at in enumerate(self.times)
+            Delivery(events[start + n].event_id, events[start + n].event_type, times[n])
+            for n in range(done, len(times))
         ]
 
 
@@ -83,13 +88,15 @@ class Connection:
     @property
     def deliveries(self) -> list[Delivery]:
         """Every event handed to the client on this connection, in order (appending adds one)."""
-        if self._pending:
-            for item in self._pending:
+        pending = self._pending
+        if pending:
+            for item in pending:
                 if isinstance(item, DeliveryRun):
-                    self._delivered += item.written_out()
+                    self._delivered += item.write_out()
                 else:
                     self._delivered.append(item)
-            self._pending.clear()
+            # The last run may still be served: it stays, to write out what it adds.
+            self._pending = [pending[-1]] if isinstance(pending[-1], DeliveryRun) else []
         return self._delivered
 
     @deliveries.setter

@@ -81,6 +81,8 @@ class ServedResponse(RecordedResponse):
     def __init__(self, status: int, headers: list[tuple[str, str]], opened_at: float) -> None:
         self._opened_at = opened_at
         self._parts: list[StreamEvent | Disconnect | DeliveryRun] = []
+        self._taken = self._offset = 0
+        """Parts written out so far, and of the part being written, how many of its events."""
         self._written: list[StreamEvent | Disconnect] | None = None
         super().__init__(status, headers)
         self._written = []
@@ -88,22 +90,28 @@ class ServedResponse(RecordedResponse):
     @property
     def events(self) -> list[StreamEvent | Disconnect] | None:
         written, parts = self._written, self._parts
-        if parts and written is not None:
-            for part in parts:
-                if isinstance(part, DeliveryRun):
-                    events = cast("Sequence[HistoryEvent]", part.events)
-                    written += [
-                        served_event(events[part.start + n].record, at - self._opened_at)
-                        for n, at in enumerate(part.times)
-                    ]
-                else:
-                    written.append(part)
-            parts.clear()
+        while written is not None and self._taken < len(parts):
+            part = parts[self._taken]
+            if isinstance(part, DeliveryRun):
+                events = cast("Sequence[HistoryEvent]", part.events)
+                times, start, opened = part.times, part.start, self._opened_at
+                written += [
+                    served_event(events[start + n].record, times[n] - opened)
+                    for n in range(self._offset, len(times))
+                ]
+                self._offset = len(times)
+                if self._taken == len(parts) - 1:
+                    break  # still served, maybe: what it adds is written out next time
+                self._offset = 0
+            else:
+                written.append(part)
+            self._taken += 1
         return written
 
     @events.setter
     def events(self, value: list[StreamEvent | Disconnect] | None) -> None:
         self._parts = []
+        self._taken = self._offset = 0
         self._written = value
 
     def add(self, part: StreamEvent | Disconnect | DeliveryRun) -> None:

@@ -176,3 +176,28 @@ async def test_an_async_client_that_closes_inside_a_chunk_may_resume_from_what_i
     first, second = session.transcript.connections
     assert first.closed_early
     assert (first.received, second.resume_from) == (["evt_1", "evt_2", "evt_3"], "evt_3")
+
+
+def test_what_was_served_can_be_read_while_the_stream_goes_on(recorded: Path) -> None:
+    with use_cassette(recorded, "none") as session, httpx.Client(base_url=BASE) as http:
+        http.post("/interactions", json={"model": "m", "input": "hi", "background": True})
+        with connect_sse(http, "GET", "/interactions/v1_a?stream=true") as source:
+            events = source.iter_sse()
+            next(events), next(events)  # evt_1, then evt_2 of the chunk evt_2..evt_5
+            (connection,) = session.transcript.connections
+            served = session.exchanges[-1].response
+            assert served is not None
+            assert [d.event_id for d in connection.deliveries] == [
+                "evt_1",
+                "evt_2",
+                "evt_3",
+                "evt_4",
+                "evt_5",
+            ]
+            assert len(served.events or []) == 5
+            rest = [event.data for event in events]
+    assert len(rest) == 7  # evt_3..evt_8 and [DONE]
+    assert [d.event_id for d in connection.deliveries] == [f"evt_{n}" for n in range(1, 9)]
+    assert connection.received == [f"evt_{n}" for n in range(1, 9)]
+    assert [e.event for e in served.events or []][-3:] == ["step.stop", "interaction.completed", "done"]
+    assert len(served.events or []) == 9
