@@ -264,13 +264,12 @@ class ReplayServer:
                     interaction_id,
                     operation=route.operation.value,
                     api=history.api,
-                    asynchronous=asynchronous,
                 )
             if is_stream_request(incoming.method, incoming.url):
                 return self._stream(
                     flavor, request, history, parts.query, incoming, target, now, asynchronous
                 )
-            return self._poll(flavor, request, history, target, now, asynchronous)
+            return self._poll(flavor, request, history, target, now)
         prefer = None
         if route is None and incoming.method.upper() == "GET":
             stream = self.histories.get(parts.path)
@@ -291,7 +290,6 @@ class ReplayServer:
                     None,
                     operation="create",
                     reason=protocol.EARLY_CHAIN.status,
-                    asynchronous=asynchronous,
                 )
             # Whether a chain is accepted follows the compiled state, not the recording's
             # timing: a refusal recorded for the same request is not the answer.
@@ -477,9 +475,7 @@ class ReplayServer:
         payloads = [p for e in self.events(history) if e.at <= at and (p := e.payload) is not None]
         return 200, list(_JSON_HEADERS), history.api.fold(payloads)
 
-    def _poll(
-        self, flavor: Flavor, request: Any, history: History, target: str, now: float, asynchronous: bool
-    ) -> Any:
+    def _poll(self, flavor: Flavor, request: Any, history: History, target: str, now: float) -> Any:
         injected = self.faults.take_poll()
         if injected is not None:
             self.transcript.faults.append(
@@ -496,7 +492,6 @@ class ReplayServer:
                 operation="get",
                 retry_after=injected.retry_after,
                 note="injected",
-                asynchronous=asynchronous,
             )
         self.touched.add(history.interaction_id)
         self.transcript.apis[history.interaction_id] = history.api.name
@@ -536,7 +531,6 @@ class ReplayServer:
         note: str = "",
         record: bool = True,
         api: protocol.ApiDefinition = protocol.GEMINI_INTERACTIONS,
-        asynchronous: bool,
     ) -> Any:
         """An error answer made up by replay, in the shape the API gives it.
 
@@ -638,7 +632,6 @@ class ReplayServer:
                     history.interaction_id,
                     operation="stream",
                     api=history.api,
-                    asynchronous=asynchronous,
                 )
             start = position
         self.transcript.add_request(RequestRecord(now, "GET", target, 200, history.interaction_id, "stream"))
@@ -703,7 +696,6 @@ class ReplayServer:
                     retry_after=injected.retry_after,
                     note="injected",
                     record=stream_request is None,
-                    asynchronous=asynchronous,
                 )
         events = self.events(history)
         plan = StreamPlan.of(history, events)
