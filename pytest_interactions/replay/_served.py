@@ -10,10 +10,9 @@ logged as runs (a time per event) and written out as records only when read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import cast
 
-from pytest_interactions.cassette import Disconnect, RecordedResponse, StreamEvent
+from pytest_interactions.cassette import Disconnect, RecordedResponse, StreamEvent, event_to_bytes
 from pytest_interactions.protocol._transcript import DeliveryRun
 from pytest_interactions.replay._history import History, HistoryEvent
 
@@ -21,36 +20,33 @@ CHUNK_WINDOW = 0.001
 """Seconds: events recorded closer together than this are handed to the client in one chunk."""
 
 
-@dataclass(frozen=True)
 class StreamPlan:
-    """A stream's events as replay serves them: bytes, times, and where a chunk must close."""
+    """A stream's events as replay serves them: times, where a chunk must close, and the bytes of
+    the chunks a reader from the start gets (joined once: serving them touches one object each)."""
 
-    events: Sequence[HistoryEvent]
-    data: list[bytes]
-    times: list[float]
-    types: list[str]
-    closes: list[bool]
-    """True for an event after which the chunk closes (it carries a status or ends the stream)."""
-    _ends: list[int] = field(init=False, repr=False, compare=False)
-    """Where the chunk starting at each event ends when nothing breaks it (0: not worked out yet)."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_ends", [0] * len(self.times))
+    def __init__(self, events: Sequence[HistoryEvent]) -> None:
+        self.events = events
+        self.times = [event.at for event in events]
+        self.types = [event.event_type for event in events]
+        self.closes = [event.status is not None or event.ends_stream for event in events]
+        """True for an event after which the chunk closes (it carries a status or ends the stream)."""
+        self._ends = [0] * len(events)
+        """Where the chunk starting at each event ends when nothing breaks it (0: not worked out yet)."""
+        self._chunks: dict[int, bytes] = {}
+        index = 0
+        while index < len(events):
+            end = self.chunk_end(index, frozenset())
+            self._chunks[index] = b"".join(event_to_bytes(event.record) for event in events[index:end])
+            index = end
 
     @classmethod
     def of(cls, history: History, events: list[HistoryEvent]) -> StreamPlan:
         """The plan of ``events`` (the history's own events are planned once, for every session)."""
         if events is history.events:
             plan = history.derived.get("plan")
-            if isinstance(plan, StreamPlan) and plan.events is events and len(plan.data) == len(events):
+            if isinstance(plan, StreamPlan) and plan.events is events and len(plan.times) == len(events):
                 return plan
-        plan = cls(
-            events,
-            [event.data for event in events],
-            [event.at for event in events],
-            [event.event_type for event in events],
-            [event.status is not None or event.ends_stream for event in events],
-        )
+        plan = cls(events)
         if events is history.events:
             history.derived["plan"] = plan
         return plan
@@ -72,7 +68,11 @@ class StreamPlan:
         return end
 
     def chunk(self, start: int, end: int) -> bytes:
-        return self.data[start] if end == start + 1 else b"".join(self.data[start:end])
+        """The bytes of events ``start`` to ``end`` (exclusive)."""
+        joined = self._chunks.get(start)
+        if joined is not None and self._ends[start] == end:
+            return joined
+        return b"".join(event.data for event in self.events[start:end])
 
 
 class ServedResponse(RecordedResponse):

@@ -740,7 +740,7 @@ class ReplayServer:
         breaks = frozenset(c.position - 1 if c.mid_event else c.position for c in cuts)
         run = connection.run(events, start)
         served.add(run)
-        times, reach, count = run.times, self.reach, len(events)
+        times, reach, count, closes = run.times, self.reach, len(events), plan.closes
         ends = history.done is None and history.tail_error is None
         index = start
         try:
@@ -749,7 +749,8 @@ class ReplayServer:
                 inside = by_position.get((position, True)) if by_position else None
                 if inside is not None and self.faults.take_cut(history.interaction_id, inside):
                     event = events[index]
-                    partial = inside.partial or plan.data[index][: max(1, len(plan.data[index]) // 2)]
+                    data = event.data
+                    partial = inside.partial or data[: max(1, len(data) // 2)]
                     connection.deliver(Delivery(event.event_id, event.event_type, self.now(), complete=False))
                     self._cut(connection, f"inside {event.event_id or f'event {position}'} ({inside.label})")
                     served.add(Disconnect(self.now() - connection.at, *inside.error, partial))
@@ -759,11 +760,12 @@ class ReplayServer:
                 end = plan.chunk_end(index, breaks)
                 now = reach(plan.times[end - 1])
                 times.extend([now] * (end - index))
-                last = events[end - 1]
-                if last.status is not None:
-                    self.transcript.saw_status(now, history.interaction_id, last.status, "stream")
-                if last.ends_stream:
-                    connection.read_terminal = True
+                if closes[end - 1]:  # only such an event closes a chunk, so only the last can be one
+                    last = events[end - 1]
+                    if last.status is not None:
+                        self.transcript.saw_status(now, history.interaction_id, last.status, "stream")
+                    if last.ends_stream:
+                        connection.read_terminal = True
                 if ends and end == count:
                     connection.reached_end = True
                 connection.unread = end - index - 1
@@ -774,7 +776,7 @@ class ReplayServer:
                 if after is None or not self.faults.take_cut(history.interaction_id, after):
                     continue
                 connection.reached_end = False  # a cut after the last event still ends it early
-                name = last.event_id or f"event {end}"
+                name = events[end - 1].event_id or f"event {end}"
                 if after.how == "end":
                     self._cut(connection, f"ended cleanly after {name} ({after.label})")
                     return
