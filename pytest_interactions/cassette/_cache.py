@@ -66,6 +66,10 @@ class ParsedCache:
         """The cassette parsed earlier from exactly ``data``, or ``None``."""
         return self.get_key(self.key(data))
 
+    def has(self, key: str) -> bool:
+        """Whether an entry is kept for the bytes whose :meth:`key` is ``key`` (it may be damaged)."""
+        return (self.directory / f"{key}.json").is_file()
+
     def get_key(self, key: str) -> Cassette | None:
         """The cassette parsed earlier from the bytes whose :meth:`key` is ``key``, or ``None``."""
         entry = self.directory / f"{key}.json"
@@ -81,8 +85,9 @@ class ParsedCache:
                 entry.unlink()  # damaged: parse again and write it anew
             return None
 
-    def put(self, data: bytes, cassette: Cassette) -> bool:
-        """Keep ``cassette`` as parsed from ``data``; ``False`` when it cannot be kept exactly."""
+    def put(self, data: bytes, cassette: Cassette, key: str | None = None) -> bool:
+        """Keep ``cassette`` as parsed from ``data`` (whose :meth:`key` may be given); ``False``
+        when it cannot be kept exactly."""
         try:
             text = json.dumps(_encode(cassette), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
             if _decode(json.loads(text)) != cassette:
@@ -95,7 +100,7 @@ class ParsedCache:
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:
                     file.write(text)
-                os.replace(temporary, self.entry(data))
+                os.replace(temporary, self.directory / f"{key or self.key(data)}.json")
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)

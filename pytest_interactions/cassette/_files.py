@@ -55,9 +55,11 @@ def read_cassette(path: Path) -> bytes:
         raise CassetteError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
-def parse_cassette(path: Path, raw: bytes) -> Cassette:
-    """The cassette in ``raw`` (read from ``path``), through the parsed-cassette cache."""
-    cached = cached_cassette(cassette_key(raw))
+def parse_cassette(path: Path, raw: bytes, key: str | None = None) -> Cassette:
+    """The cassette in ``raw`` (read from ``path``, its :func:`cassette_key` ``key`` if known),
+    through the parsed-cassette cache."""
+    key = key or cassette_key(raw)
+    cached = cached_cassette(key)
     if cached is not None:
         return cached
     try:
@@ -66,13 +68,18 @@ def parse_cassette(path: Path, raw: bytes) -> Cassette:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CorruptCassetteError(path, "not UTF-8 text", line) from None
     cassette = _yaml.load(text, path)
-    _parsed_cache().put(raw, cassette)
+    _parsed_cache().put(raw, cassette, key)
     return cassette
 
 
 def cassette_key(raw: bytes) -> str:
     """A name for the content of a cassette file: any change to its bytes changes it."""
     return _parsed_cache().key(raw)
+
+
+def is_cached(key: str) -> bool:
+    """Whether the parsed-cassette cache holds an entry for the bytes named ``key``."""
+    return _parsed_cache().has(key)
 
 
 def cached_cassette(key: str) -> Cassette | None:

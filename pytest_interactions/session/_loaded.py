@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_interactions.cassette import Cassette
-from pytest_interactions.cassette._files import cached_cassette, cassette_key, parse_cassette, read_cassette
+from pytest_interactions.cassette._files import (
+    cached_cassette,
+    cassette_key,
+    is_cached,
+    parse_cassette,
+    read_cassette,
+)
 
 if TYPE_CHECKING:
     from pytest_interactions.replay import History
@@ -54,13 +60,15 @@ def load_for_replay(path: Path) -> Loaded:
         if found is not None:
             _memo.move_to_end(key)
             return found
-    del raw  # let go of the file's bytes while its parsed copy is read back
-    cassette = cached_cassette(key)
-    if cassette is None:  # not parsed before: read and parse it (the file may have changed since)
-        raw = read_cassette(path)
-        key, size = cassette_key(raw), len(raw)
-        cassette = parse_cassette(path, raw)
-        del raw
+    cassette = None
+    if is_cached(key):
+        raw = b""  # let go of the file's bytes while its parsed copy is read back
+        cassette = cached_cassette(key)
+    if cassette is None:
+        if not raw:  # the entry was damaged: read the file again (it may have changed since)
+            raw = read_cassette(path)
+            key, size = cassette_key(raw), len(raw)
+        cassette = parse_cassette(path, raw, key)
     loaded = Loaded(cassette, size)
     with _memo_lock:
         _memo[key] = loaded

@@ -75,3 +75,27 @@ def test_only_the_most_recent_cassettes_are_kept(tmp_path: Path, monkeypatch: py
     assert load_for_replay(paths[2]) is loaded[2]
     assert load_for_replay(paths[1]) is loaded[1]
     assert load_for_replay(paths[0]) is not loaded[0]  # dropped when the third came in
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A parsed-cassette cache of this test's own."""
+    from pytest_interactions.cassette import _files
+
+    monkeypatch.setenv("INTERACTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    _files._parsed_cache.cache_clear()
+    yield tmp_path / "cache"
+    _files._parsed_cache.cache_clear()
+
+
+def test_a_damaged_cache_entry_is_parsed_again(tmp_path: Path, cache_dir: Path) -> None:
+    path = tmp_path / "damaged.yaml"
+    path.write_text(cassette("hello"))
+    first = load_for_replay(path).cassette  # parsed, and kept in the cache directory
+    (entry,) = cache_dir.glob("*.json")
+    entry.write_text('{"format": 2, "exchanges": [[')
+    _loaded.forget_loaded()
+    again = load_for_replay(path).cassette
+    assert again == first
+    assert again is not first
+    assert "hello" in streamed_text(path)
