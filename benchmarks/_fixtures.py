@@ -71,6 +71,8 @@ def record(workdir: Path, sizes: Sizes) -> Manifest:
             when=lambda r: r.input_text == _clients.STREAM_INPUT,
         )
         for tool in tools:
+            for what in ("poll", "stream", "files"):  # vcrpy adds to a file it finds: start afresh
+                path(workdir, tool, what).unlink(missing_ok=True)
             with _peers.recording(tool, path(workdir, tool, "poll")), _clients.client(api.base_url) as http:
                 interaction_id = _clients.create(http)
                 for _ in range(sizes.polls):

@@ -85,6 +85,17 @@ def loader(tool: str) -> Callable[[Path], Any]:
     raise ValueError(f"unknown tool {tool!r}")
 
 
+def forget(tool: str, path: Path) -> None:
+    """Drop what ``tool`` keeps from an earlier load of ``path``, so that the next load is a first one.
+
+    Only pytest-interactions keeps anything: its parsed-cassette cache entry for the file's bytes.
+    """
+    if tool == OURS:
+        from pytest_interactions.cassette._files import _parsed_cache
+
+        _parsed_cache().entry(path.read_bytes()).unlink(missing_ok=True)
+
+
 def saver(tool: str) -> Callable[[Any, Path], None]:
     """A function that writes what :func:`loader` read to another file."""
     if tool == OURS:

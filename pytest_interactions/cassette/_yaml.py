@@ -26,6 +26,7 @@ from pytest_interactions.cassette._model import (
     StreamEvent,
 )
 from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
+from pytest_interactions.cassette._yaml_events import NeedsFullReader, build_document
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -365,11 +366,13 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _is_header_text(text: str) -> bool:
-    return all(" " <= char <= "~" or char == "\t" for char in text)
+    """Printable ASCII or tabs."""
+    return text.isascii() and (text.isprintable() or text.replace("\t", " ").isprintable())
 
 
 def _is_url_text(text: str) -> bool:
-    return all("!" <= char <= "~" for char in text)
+    """Printable ASCII without spaces."""
+    return text.isascii() and text.isprintable() and " " not in text
 
 
 def _check_shape(text: str, path: Path) -> None:
@@ -434,32 +437,24 @@ def _check_shape(text: str, path: Path) -> None:
 
 def load(text: str, path: Path) -> Cassette:
     """Parse cassette YAML; errors name ``path`` and the line at fault."""
-    _check_shape(text, path)
-    loader = _Loader(text)
     collecting = gc.isenabled()
     gc.disable()  # thousands of new small objects trigger full collections that find nothing
     try:
-        document = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise CorruptCassetteError(path, f"not valid YAML: {exc.problem or exc}", line) from None
-    except yaml.YAMLError as exc:
-        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
-    except RecursionError:
-        raise CorruptCassetteError(path, "nested too deeply to read") from None
+        try:
+            document, lines = build_document(text, path, MAX_DEPTH)
+        except NeedsFullReader:
+            document, lines = _read_document(text, path)
     finally:
         if collecting:
             gc.enable()
-        loader.dispose()
-    reader = _Reader(path, loader.lines)
+    reader = _Reader(path, lines)
     if document is None:
         raise CorruptCassetteError(path, "the file is empty")
     root = reader.mapping(document, None, "the cassette")
     if looks_like_vcrpy(root):
-        lines = _check_vcrpy(reader, root)
+        exchange_lines = _check_vcrpy(reader, root)
         cassette = from_vcrpy(text, path)
-        for exchange, line in zip(cassette.exchanges, lines, strict=True):
+        for exchange, line in zip(cassette.exchanges, exchange_lines, strict=True):
             exchange.line = line
         return cassette
     version = root.get("version")
@@ -484,6 +479,24 @@ def load(text: str, path: Path) -> Cassette:
         meta=dict(meta),
         version=version,
     )
+
+
+def _read_document(text: str, path: Path) -> tuple[Any, dict[int, int]]:
+    """PyYAML's full reader, for YAML beyond what a cassette writes: aliases, tags, complex keys."""
+    _check_shape(text, path)
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise CorruptCassetteError(path, f"not valid YAML: {exc.problem or exc}", line) from None
+    except yaml.YAMLError as exc:
+        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise CorruptCassetteError(path, "nested too deeply to read") from None
+    finally:
+        loader.dispose()
 
 
 def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:

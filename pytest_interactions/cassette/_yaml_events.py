@@ -1,0 +1,140 @@
+"""A cassette's YAML document built in one pass over libyaml's events, with the line of every mapping.
+
+PyYAML reads a document in three passes (libyaml's events, a tree of nodes, then the objects) and
+the checks against alias bombs and deep nesting take a fourth. A cassette as written holds no
+anchors, aliases, tags or complex keys, so its objects can be built straight from the events, with
+PyYAML's own resolver and constructors deciding what each plain scalar is. Anything outside that
+subset (or a duplicate key) is left to the full reader, which also writes the error for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_interactions.cassette._errors import CorruptCassetteError
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_STR = "tag:yaml.org,2002:str"
+_VALUE_TYPES = (str, int, float, bool, type(None))
+
+
+class NeedsFullReader(Exception):
+    """The document uses YAML this reader leaves to PyYAML's (anchors, tags, complex or repeated keys)."""
+
+
+def build_document(text: str, path: Path, max_depth: int) -> tuple[Any, dict[int, int]]:
+    """The document in ``text`` and the line of each mapping in it, keyed by ``id``.
+
+    Raises :class:`NeedsFullReader` for YAML outside a cassette's subset, and
+    :class:`CorruptCassetteError` (naming the line) for YAML that does not parse or nests deeper
+    than ``max_depth``.
+    """
+    loader = _BaseLoader(text)
+    try:
+        return _build(loader, path, max_depth)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise CorruptCassetteError(
+            path, f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark is not None else None
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, path: Path, max_depth: int) -> tuple[Any, dict[int, int]]:
+    get_event = loader.get_event
+    resolve = loader.resolve
+    constructors = loader.yaml_constructors
+    plain: dict[str, Any] = {}  # a plain scalar's text -> its value (all immutable)
+    lines: dict[int, int] = {}
+    # Each open collection: [container, the key awaiting its value or _NO_KEY]; a list's slot unused.
+    stack: list[list[Any]] = []
+    document: Any = None
+    documents = 0
+    while (event := get_event()) is not None:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None:
+                raise NeedsFullReader
+            tag = event.tag
+            value: Any = event.value
+            if tag is None or tag == "!":
+                if event.implicit[0]:
+                    if value in plain:
+                        value = plain[value]
+                    else:
+                        text = value
+                        tag = resolve(yaml.ScalarNode, text, event.implicit)
+                        if tag != _STR:
+                            value = _construct(loader, constructors, tag, event)
+                        plain[text] = value
+            elif tag != _STR:
+                value = _construct(loader, constructors, tag, event)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None or (event.tag is not None and not event.implicit):
+                raise NeedsFullReader
+            if len(stack) >= max_depth:
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                raise CorruptCassetteError(path, f"nested deeper than {max_depth} levels", line)
+            if kind is yaml.MappingStartEvent:
+                if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
+                    raise NeedsFullReader  # a mapping or list as a key
+                container: Any = {}
+                lines[id(container)] = event.start_mark.line + 1
+            else:
+                if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
+                    raise NeedsFullReader
+                container = []
+            stack.append([container, _NO_KEY])
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            value = stack.pop()[0]
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise NeedsFullReader  # PyYAML's reader names the second document
+            continue
+        elif kind is yaml.AliasEvent:
+            raise NeedsFullReader
+        else:
+            continue
+        if not stack:
+            document = value
+            continue
+        top = stack[-1]
+        container = top[0]
+        if type(container) is list:
+            container.append(value)
+        elif top[1] is _NO_KEY:
+            if value in container:
+                raise NeedsFullReader  # PyYAML's reader names the repeated key
+            top[1] = value
+        else:
+            container[top[1]] = value
+            top[1] = _NO_KEY
+    return document, lines
+
+
+def _construct(loader: Any, constructors: dict[str, Any], tag: str, event: Any) -> Any:
+    """A scalar that is not text, made by PyYAML's constructor for ``tag``; plain values only."""
+    constructor = constructors.get(tag)
+    if constructor is None:
+        raise NeedsFullReader  # an unknown tag: PyYAML's reader names it
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    value = constructor(loader, node)
+    if not isinstance(value, _VALUE_TYPES):
+        raise NeedsFullReader  # a date, binary data, a merge key: rare, left to PyYAML
+    return value
+
+
+class _NoKey:
+    __slots__ = ()
+
+
+_NO_KEY = _NoKey()
