@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,11 @@ def create(http, text):
     return http.post("/interactions", json=body).raise_for_status().json()["id"]
 
 
+def busy(iterations):
+    """The test's own work (the app's code under test), CPU-bound: sleeping is virtual in replay."""
+    return sum(i * i for i in range(iterations))
+
+
 def read(http, interaction_id):
     """Read the stream to its end, resuming after the last event received when it drops."""
     received = []
@@ -124,21 +131,24 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
                 assert len(read(http, create(http, "sweep"))) == {cuts}
         """,
     )
-    replayed = _project(
-        projects / "replayed",
-        f"""
+    replayed_tests = f"""
         import pytest
-        from bench_client import client, create, read
+        from bench_client import busy, client, create, read
 
         def replayed(n):
             return pytest.param(n, marks=pytest.mark.interactions(cassette=f"c{{n}}.yaml"))
 
         @pytest.mark.parametrize("n", [replayed(n) for n in range({tests})])
         def test_replayed(interactions, n):
+            busy(ITERATIONS)
             with client(interactions) as http:
                 assert len(read(http, create(http, "small"))) == {SMALL}
-        """,
-    )
+        """
+    replayed = _project(projects / "replayed", replayed_tests.replace("ITERATIONS", "0"))
+    iterations = _busy_iterations(BUSY_MS)
+    busy = _project(projects / "replayed-busy", replayed_tests.replace("ITERATIONS", str(iterations)))
+    if not (busy / "cassettes").exists():
+        (busy / "cassettes").symlink_to(replayed / "cassettes", target_is_directory=True)
     (projects / "replayed" / "conftest.py").write_text("")
     empty = {
         count: _project(
@@ -158,17 +168,19 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
             projects / name,
             f"""
             import pytest
-            from bench_client import create, mocked, read
+            from bench_client import busy, create, mocked, read
 
             @pytest.mark.parametrize("n", range({count}))
             def test_floor(n):
+                busy({work})
                 with mocked("{events_file}") as http:
                     assert len(read(http, create(http, "floor"))) == {events}
             """,
         )
-        for name, count, events, events_file in (
-            ("mocked-sweep", cuts, cuts, projects / "sweep-events.json"),
-            ("mocked-replayed", tests, SMALL, projects / "small-events.json"),
+        for name, count, events, events_file, work in (
+            ("mocked-sweep", cuts, cuts, projects / "sweep-events.json", 0),
+            ("mocked-replayed", tests, SMALL, projects / "small-events.json", 0),
+            ("mocked-replayed-busy", tests, SMALL, projects / "small-events.json", iterations),
         )
     }
     collect = _project(projects / "collect", "")
@@ -185,16 +197,42 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
             with use_cassette(cassette, "all"), _clients.client(api.base_url) as http:
                 count = _clients.read_stream(http, _clients.create(http, text))
                 assert count == events + 1, f"the {text} recording has {count} events, not {events}"
+    recorded = small.read_text()
+    interaction_id = re.search(r"\bid: (v1_\w+)", recorded)
+    if interaction_id is None:
+        raise ValueError(f"{small} holds no interaction id")
     for n in range(1, tests):
-        shutil.copyfile(small, replayed / "cassettes" / f"c{n}.yaml")
+        # Each test its own recording, as in a real suite: the same traffic under another id.
+        other = f"v1_{n:0{len(interaction_id[1]) - 3}d}"
+        (replayed / "cassettes" / f"c{n}.yaml").write_text(recorded.replace(interaction_id[1], other))
+    from pytest_interactions.cassette import load_cassette
+
+    for cassette in [*(replayed / "cassettes").glob("*.yaml"), sweep / "cassettes" / "sweep.yaml"]:
+        load_cassette(cassette)  # the parsed-cassette cache warm, as in any run after the first
     for cassette, name in (
         (sweep / "cassettes" / "sweep.yaml", "sweep-events.json"),
         (small, "small-events.json"),
     ):
         (projects / name).write_text(json.dumps(_event_chunks(cassette)))
-    paths = {"sweep": sweep, "replayed": replayed, "collect": collect, **floors}
+    paths = {"sweep": sweep, "replayed": replayed, "replayed-busy": busy, "collect": collect, **floors}
     paths.update({f"empty{count}": project for count, project in empty.items()})
     return paths
+
+
+BUSY_MS = 15.0
+"""About how long the test's own work takes in the suite whose tests do more than replay."""
+
+
+def _busy_iterations(milliseconds: float) -> int:
+    """How many iterations of ``busy`` take about ``milliseconds`` on this machine."""
+    iterations = 20_000
+    while True:
+        started = now()
+        sum(i * i for i in range(iterations))  # the body of the generated client's ``busy``
+        elapsed = now() - started
+        if elapsed > 0.02:
+            return max(1, round(iterations * milliseconds / 1e3 / elapsed))
+        iterations *= 2
 
 
 def _event_chunks(cassette: Path) -> list[str]:
@@ -208,9 +246,15 @@ def _event_chunks(cassette: Path) -> list[str]:
     raise ValueError(f"{cassette} holds no stream")
 
 
-def run_pytest(project: Path, *args: str) -> dict[str, Any]:
-    """Seconds of one whole pytest run in ``project``; its outcome line."""
+def run_pytest(project: Path, *args: str, cold: bool = False) -> dict[str, Any]:
+    """Seconds of one whole pytest run in ``project``; its outcome line.
+
+    ``cold``: with an empty parsed-cassette cache, as in a first run on a fresh machine.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    if cold:
+        empty = Path(tempfile.mkdtemp(prefix="cold-cache-"))
+        env["INTERACTIONS_CACHE_DIR"] = str(empty)
     started = now()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *BASE, *args],
@@ -221,6 +265,8 @@ def run_pytest(project: Path, *args: str) -> dict[str, Any]:
         timeout=900,
     )
     seconds = now() - started
+    if cold:
+        shutil.rmtree(empty, ignore_errors=True)
     lines = done.stdout.strip().splitlines()
     return {
         "seconds": round(seconds, 3),

@@ -220,6 +220,7 @@ def _pytest_runs(
         k: Path(v) for k, v in _worker("projects", workdir, cuts=sizes.cuts, tests=sizes.tests).items()
     }
     runs: dict[str, tuple[Path, list[str]]] = {}
+    cold = {"replayed, first run"}
     if "sweep" in which:
         runs.update(
             {
@@ -233,9 +234,14 @@ def _pytest_runs(
         runs.update(
             {
                 "replayed": (projects["replayed"], []),
+                "replayed, first run": (projects["replayed"], []),
                 "replayed -n 2": (projects["replayed"], ["-n", "2"]),
                 "replayed on MockTransport": (projects["mocked-replayed"], []),
                 "replayed on MockTransport -n 2": (projects["mocked-replayed"], ["-n", "2"]),
+                "busy": (projects["replayed-busy"], []),
+                "busy -n 2": (projects["replayed-busy"], ["-n", "2"]),
+                "busy on MockTransport": (projects["mocked-replayed-busy"], []),
+                "busy on MockTransport -n 2": (projects["mocked-replayed-busy"], ["-n", "2"]),
                 f"empty{sizes.tests}": (projects[f"empty{sizes.tests}"], []),
             }
         )
@@ -257,7 +263,7 @@ def _pytest_runs(
         for name, (project, args) in runs.items():
             if name.startswith("collect") is False and n >= rounds["pytest"]:
                 continue
-            run = _suites.run_pytest(project, *args)
+            run = _suites.run_pytest(project, *args, cold=name in cold)
             loads.append(_suites.load_average())
             seconds[name].append(run["seconds"])
             outcomes[name] = run["outcome"]
@@ -293,25 +299,45 @@ def _pytest_runs(
             f"({sizes.tests} replayed tests - the same tests on MockTransport) / {sizes.tests}; "
             "floor: the client's own cost per test, (its run - empty tests) / tests",
         )
-        results.row(f"{sizes.tests} empty tests, whole pytest run (s)", {_peers.FLOOR: empty})
-        serial, parallel = med["replayed"], med["replayed -n 2"]
-        speedup = round(serial / parallel, 2) if serial and parallel else None
-        mocked, mocked_parallel = med["replayed on MockTransport"], med["replayed on MockTransport -n 2"]
-        mocked_speedup = round(mocked / mocked_parallel, 2) if mocked and mocked_parallel else None
-        load = loads[-1] if loads else _suites.load_average()
         results.row(
-            f"xdist `-n 2` on {sizes.tests} cassette-backed tests (s)",
-            {_peers.OURS: parallel, "serial": serial, "speed-up": speedup, _peers.FLOOR: mocked_parallel},
-            f"load average {load[0]}, {load[1]}, {load[2]} on {os.cpu_count()} cores; "
-            f"{outcomes['replayed']}; floor: the same tests on MockTransport, `-n 2` "
-            f"against {mocked} s serial (speed-up {mocked_speedup})",
+            "same, the first run: no parsed-cassette cache (ms)",
+            {
+                _peers.OURS: _per_test(
+                    med["replayed, first run"], med["replayed on MockTransport"], sizes.tests
+                )
+            },
+            "as on a fresh machine or CI runner: every cassette's YAML is read",
         )
+        results.row(f"{sizes.tests} empty tests, whole pytest run (s)", {_peers.FLOOR: empty})
+        load = loads[-1] if loads else _suites.load_average()
+        machine = f"load average {load[0]}, {load[1]}, {load[2]} on {os.cpu_count()} cores"
+        for name, figure in (
+            ("replayed", f"xdist `-n 2` on {sizes.tests} cassette-backed tests (s)"),
+            ("busy", f"same, each test also doing about {_suites.BUSY_MS:g} ms of its own work (s)"),
+        ):
+            serial, parallel = med[name], med[f"{name} -n 2"]
+            mocked, mocked_parallel = med[f"{name} on MockTransport"], med[f"{name} on MockTransport -n 2"]
+            results.row(
+                figure,
+                {
+                    _peers.OURS: parallel,
+                    "serial": serial,
+                    "speed-up": _ratio(serial, parallel),
+                    _peers.FLOOR: mocked_parallel,
+                },
+                f"{machine}; {outcomes[name]}; floor: the same tests on MockTransport, `-n 2` "
+                f"against {mocked} s serial (speed-up {_ratio(mocked, mocked_parallel)})",
+            )
     if "collect" in which:
         results.row(
             "`pytest --collect-only` on an empty file (s)",
             {_peers.OURS: med["collect"], _peers.FLOOR: med["collect without the plugin"]},
             "floor: -p no:interactions",
         )
+
+
+def _ratio(serial: float | None, parallel: float | None) -> float | None:
+    return round(serial / parallel, 2) if serial and parallel else None
 
 
 def _per_test(total: float | None, empty: float | None, count: int) -> float | None:

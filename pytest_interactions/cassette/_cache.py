@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import gc
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._gc import paused
 from pytest_interactions.cassette._model import (
     SCHEMA_VERSION,
     Body,
@@ -78,7 +78,7 @@ class ParsedCache:
         except OSError:
             return None
         try:
-            with _gc_paused():
+            with paused():
                 return _decode(json.loads(text))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
             with contextlib.suppress(OSError):
@@ -94,13 +94,41 @@ class ParsedCache:
                 return False  # a value JSON cannot hold as it is (a date, a non-string key)
         except (ValueError, TypeError):
             return False
+        return self._write(f"{key or self.key(data)}.json", text)
+
+    def get_derived(self, key: str, name: str) -> Any:
+        """What was kept as ``name`` beside the entry for the bytes named ``key``; ``None`` if nothing
+        (or something damaged) was."""
+        entry = self.directory / f"{key}.{name}.json"
+        try:
+            text = entry.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        try:
+            with paused():
+                return json.loads(text)
+        except ValueError:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+            return None
+
+    def put_derived(self, key: str, name: str, value: Any) -> bool:
+        """Keep ``value`` (plain JSON data) as ``name`` beside the entry for the bytes named ``key``."""
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except (ValueError, TypeError):
+            return False
+        return self._write(f"{key}.{name}.json", text)
+
+    def _write(self, name: str, text: str) -> bool:
+        """Write an entry atomically; ``False`` when the directory cannot be written."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".entry-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:
                     file.write(text)
-                os.replace(temporary, self.directory / f"{key or self.key(data)}.json")
+                os.replace(temporary, self.directory / name)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
@@ -117,18 +145,6 @@ class ParsedCache:
         cassette = parse(data.decode("utf-8"), path)
         self.put(data, cassette)
         return cassette
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building thousands of small objects at once triggers full collections that find nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _b64(data: bytes | None) -> str | None:

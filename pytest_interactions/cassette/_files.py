@@ -11,6 +11,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -85,6 +86,16 @@ def is_cached(key: str) -> bool:
 def cached_cassette(key: str) -> Cassette | None:
     """The cassette parsed earlier from the bytes named ``key``, if the parsed-cassette cache has it."""
     return _parsed_cache().get_key(key)
+
+
+def cached_derived(key: str, name: str) -> Any:
+    """What replay kept as ``name`` for the cassette bytes named ``key`` (``None`` if nothing)."""
+    return _parsed_cache().get_derived(key, name)
+
+
+def cache_derived(key: str, name: str, value: Any) -> None:
+    """Keep plain JSON ``value`` as ``name`` for the cassette bytes named ``key``, for later runs."""
+    _parsed_cache().put_derived(key, name, value)
 
 
 @functools.cache

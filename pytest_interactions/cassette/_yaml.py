@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gc
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from pytest_interactions._gc import paused
 from pytest_interactions.cassette._bodies import compact_json, to_compact_json
 from pytest_interactions.cassette._errors import CorruptCassetteError
 from pytest_interactions.cassette._model import (
@@ -437,16 +437,11 @@ def _check_shape(text: str, path: Path) -> None:
 
 def load(text: str, path: Path) -> Cassette:
     """Parse cassette YAML; errors name ``path`` and the line at fault."""
-    collecting = gc.isenabled()
-    gc.disable()  # thousands of new small objects trigger full collections that find nothing
-    try:
+    with paused():
         try:
             document, lines = build_document(text, path, MAX_DEPTH)
         except NeedsFullReader:
             document, lines = _read_document(text, path)
-    finally:
-        if collecting:
-            gc.enable()
     reader = _Reader(path, lines)
     if document is None:
         raise CorruptCassetteError(path, "the file is empty")

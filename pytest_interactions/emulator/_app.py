@@ -68,6 +68,15 @@ class StreamAnswer:
     headers: list[tuple[str, str]] = field(default_factory=lambda: list(_SSE))
     frames: Callable[[StreamAnswer], AsyncGenerator[bytes, None]] | None = None
     """Writes the run in another API's grammar (``None``: the Interactions API's events)."""
+    ending: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    """Called once nothing is left to write but the last events: the server frees the stream's
+    slot then, so that a client opening its next stream as soon as it reads the end is served."""
+
+    def last_events(self) -> None:
+        """Tell the server that what is written next ends the stream (once)."""
+        if self.ending is not None:
+            ending, self.ending = self.ending, None
+            ending()
 
 
 Answer = JsonAnswer | StreamAnswer
@@ -453,6 +462,8 @@ class EmulatorApp:
                 due = run.events[index : run.visible_count(now)]
                 next_at = run.next_event_at(now)
                 gone = self.store.find(run.id) is None
+            if gone or next_at is None:
+                answer.last_events()
             for event in due:
                 yield encode_event(
                     event=event.event_type, data=json.dumps(event.payload, separators=(",", ":"))

@@ -93,9 +93,12 @@ class HttpServer:
         """Stop listening and end every connection, streams included."""
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Python 3.11's wait_for can swallow a cancel that arrives with the data it was waiting
+        # for, leaving a connection waiting for its next request: cancel until every one has ended.
+        while pending := [task for task in self._tasks if not task.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=0.05)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
@@ -350,6 +353,7 @@ class _Connection:
             return
         self.server.open_streams += 1
         self._holds_stream = True
+        answer.ending = self._release_stream
         try:
             outcome = await self._stream(answer)
         finally:
@@ -411,8 +415,7 @@ class _Connection:
                 sent += 1
                 if fault is not None and sent == fault.after_events and await self._apply(fault, events):
                     return "dropped"
-            # The client may open its next stream as soon as it reads this end: free the slot first.
-            self._release_stream()
+            self._release_stream()  # if the events did not free it already
             self.writer.write(self.conn.send(h11.EndOfMessage()))
             self.server.activity.ended(self.port)
             await self._drain()

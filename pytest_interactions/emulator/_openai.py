@@ -248,6 +248,8 @@ class ResponsesEndpoints:
                 rendered = render(run, run.visible_count(now), app.clock).events
                 next_at = run.next_event_at(now)
                 gone = app.store.find(run.id) is None
+            if gone or next_at is None:
+                answer.last_events()
             for _, payload in rendered[index:]:
                 yield encode_event(
                     event=str(payload["type"]), data=json.dumps(payload, separators=(",", ":"))

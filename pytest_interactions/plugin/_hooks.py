@@ -67,8 +67,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     finally:
         shared = item.config.stash.get(SHARED_KEY, None)
         if shared is not None:
-            for group in shared.groups.values():
-                if group.recorder == item.nodeid and len(group.users) > 1:
+            for group in shared.recorded_by(item.nodeid):
+                if len(group.users) > 1:
                     shared.finished(
                         group.path, f"{item.nodeid} did not record it (it did not run its session)"
                     )

@@ -56,6 +56,7 @@ class SharedCassettes:
         self.directory = _RUNS / run_id
         self.owner = owner
         self.groups: dict[Path, Group] = {}
+        self._recording: dict[str, list[Group]] = {}  # a recorder's node id -> the groups it records
         self.wait_timeout = DEFAULT_WAIT
 
     # -- planning, at collection --------------------------------------------------------------
@@ -80,6 +81,10 @@ class SharedCassettes:
             if group.recorder is None and (faults_off or not plans_faults(item, kwargs)):
                 group.recorder = item.nodeid
                 recorders[path] = item
+        self._recording.clear()
+        for group in self.groups.values():
+            if group.recorder is not None:
+                self._recording.setdefault(group.recorder, []).append(group)
         moved = {id(item) for item in recorders.values()}
         ordered: list[pytest.Item] = []
         starts = {first_position[path]: item for path, item in recorders.items()}
@@ -92,6 +97,10 @@ class SharedCassettes:
 
     def group(self, path: Path) -> Group | None:
         return self.groups.get(path)
+
+    def recorded_by(self, nodeid: str) -> list[Group]:
+        """The groups whose cassette the test ``nodeid`` records."""
+        return self._recording.get(nodeid, [])
 
     # -- what has been recorded in this run ---------------------------------------------------
 

@@ -10,11 +10,12 @@ import bisect
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_interactions import protocol
+from pytest_interactions._gc import paused
 from pytest_interactions.cassette import (
     Cassette,
     Disconnect,
@@ -25,6 +26,7 @@ from pytest_interactions.cassette import (
 )
 from pytest_interactions.faults import Cut
 from pytest_interactions.protocol import GEMINI_INTERACTIONS, ApiDefinition, ResumeDialect
+from pytest_interactions.replay._facts import CassetteFacts, StreamFacts
 
 
 @dataclass(slots=True)
@@ -35,20 +37,29 @@ class HistoryEvent:
     record: StreamEvent
     event_id: str | None
     event_type: str
-    parsed: InitVar[Mapping[str, Any] | None]
-    """The event's JSON data, read once here for what replay asks of every event, then let go:
-    long streams hold thousands of events (:attr:`payload` reads it again on demand)."""
-    api: ApiDefinition = field(default=GEMINI_INTERACTIONS, repr=False, compare=False)
-    """The API whose grammar tells the event's status and whether it ends the stream."""
-    status: str | None = field(init=False, repr=False, compare=False)
+    status: str | None = field(default=None, repr=False, compare=False)
     """The interaction status the event reports, if it reports one."""
-    ends_stream: bool = field(init=False, repr=False, compare=False)
+    ends_stream: bool = field(default=False, repr=False, compare=False)
     """True for the event after which the run's stream has nothing more to tell."""
     _data: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self, parsed: Mapping[str, Any] | None) -> None:
-        self.status = self.api.status_carried(parsed) if parsed is not None else None
-        self.ends_stream = parsed is not None and self.api.ends_stream(parsed)
+    @classmethod
+    def read(
+        cls,
+        at: float,
+        record: StreamEvent,
+        event_id: str | None,
+        event_type: str,
+        payload: Mapping[str, Any] | None,
+        api: ApiDefinition,
+    ) -> HistoryEvent:
+        """The event, with its status and end of stream read from its ``payload`` by ``api``'s grammar.
+
+        The payload is read here and let go: long streams hold thousands of events
+        (:attr:`payload` reads it again on demand)."""
+        if payload is None:
+            return cls(at, record, event_id, event_type)
+        return cls(at, record, event_id, event_type, api.status_carried(payload), api.ends_stream(payload))
 
     @property
     def payload(self) -> Mapping[str, Any] | None:
@@ -193,13 +204,22 @@ def is_stream_request(method: str, url: str) -> bool:
     return method.upper() == "GET" and "stream=true" in parts.query.lower()
 
 
-def compile_histories(cassette: Cassette) -> dict[str, History]:
-    """Each interaction's history, from every exchange that concerns it."""
+def compile_histories(cassette: Cassette, facts: CassetteFacts | None = None) -> dict[str, History]:
+    """Each interaction's history, from every exchange that concerns it.
+
+    ``facts`` known from an earlier compile of the same cassette spare reading each event's JSON;
+    the facts of streams read here are added to it (and ``facts.learned`` set).
+    """
+    with paused():
+        return _compile(cassette, facts)
+
+
+def _compile(cassette: Cassette, facts: CassetteFacts | None) -> dict[str, History]:
     histories: dict[str, History] = {}
     # How often each (id, type, data) arrived over the connections read so far, per interaction;
     # counted only once a second connection asks (most streams have one).
     delivered: dict[str, Counter[_Key]] = {}
-    for exchange in cassette.exchanges:
+    for index, exchange in enumerate(cassette.exchanges):
         response = exchange.response
         interaction_id = interaction_of(exchange)
         if interaction_id is None and response is not None and response.events is not None:
@@ -213,7 +233,7 @@ def compile_histories(cassette: Cassette) -> dict[str, History]:
             history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
         if response.events is not None:
-            _add_stream(history, exchange, response, delivered)
+            _add_stream(history, exchange, response, delivered, facts, index)
         elif method == "GET" and response.status == 200 and _json(response) is not None:
             history.snapshots.append((exchange.at + response.after, response))
         elif _is_create(exchange):
@@ -243,12 +263,23 @@ def _key(event: HistoryEvent) -> _Key | None:
 
 
 def _add_stream(
-    history: History, exchange: Exchange, response: RecordedResponse, delivered: dict[str, Counter[_Key]]
+    history: History,
+    exchange: Exchange,
+    response: RecordedResponse,
+    delivered: dict[str, Counter[_Key]],
+    facts: CassetteFacts | None,
+    index: int,
 ) -> None:
+    items = response.events or []
+    known = facts.streams.get(index) if facts is not None else None
     if not history.stream_headers:
-        records = [item for item in response.events or [] if isinstance(item, StreamEvent)]
         history.stream_headers = list(response.headers)
-        history.api = _api(records)
+        history.api = _api([item for item in items if isinstance(item, StreamEvent)])
+    if known is not None and not known.fits(len(items), history.api.name):
+        known = None
+    learning = None
+    if known is None and facts is not None:
+        learning = StreamFacts(history.api.name, [], [], [], [])
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
@@ -259,34 +290,51 @@ def _add_stream(
         )
     repeated: Counter[_Key] = Counter()
     added = len(history.events)
-    for item in response.events or []:
-        if isinstance(item, Disconnect):
+    for position, item in enumerate(items):
+        if isinstance(item, Disconnect) or item.data == protocol.DONE_DATA:
+            if learning is not None:
+                learning.add(None, None, None, False)
+            if isinstance(item, StreamEvent):
+                history.done = item
+                history.tail_error = None
+                continue
             if history.done is None:
                 history.tail_error = item
-            position = len(history.events) + (1 if item.partial else 0)
-            if position > 0:
-                cut = Cut(position, bool(item.partial), "recorded", (item.error, item.message), item.partial)
+            place = len(history.events) + (1 if item.partial else 0)
+            if place > 0:
+                cut = Cut(place, bool(item.partial), "recorded", (item.error, item.message), item.partial)
                 history.recorded_cuts.append(cut)
             continue
-        if item.data == protocol.DONE_DATA:
-            history.done = item
-            history.tail_error = None
-            continue
-        # Each event's JSON is parsed once, and let go before the next: long streams hold
-        # thousands of events, whose parsed payloads would take many times their text's memory.
-        payload = _payload(item)
-        event_id = _event_id(history.dialect, item, payload)
+        if known is not None:
+            event_id = known.ids[position]
+            event = HistoryEvent(
+                exchange.at + item.at,
+                item,
+                event_id,
+                str(known.types[position]),
+                known.statuses[position],
+                known.ends[position],
+            )
+        else:
+            # Each event's JSON is parsed once, and let go before the next: long streams hold
+            # thousands of events, whose parsed payloads would take many times their text's memory.
+            payload = _payload(item)
+            event_id = _event_id(history.dialect, item, payload)
+            event_type = str(history.api.event_type(payload or {}) or item.event or "message")
+            event = HistoryEvent.read(exchange.at + item.at, item, event_id, event_type, payload, history.api)
+            if learning is not None:
+                learning.add(event_id, event_type, event.status, event.ends_stream)
         if event_id is not None and counted is not None:
             key = (event_id, item.event, item.data)
             if repeated[key] < counted[key]:
                 repeated[key] += 1
                 continue
-        event_type = str(history.api.event_type(payload or {}) or item.event or "message")
-        history.events.append(
-            HistoryEvent(exchange.at + item.at, item, event_id, event_type, payload, history.api)
-        )
+        history.events.append(event)
     if counted is not None:
         counted.update(key for event in history.events[added:] if (key := _key(event)) is not None)
+    if learning is not None and facts is not None:
+        facts.streams[index] = learning
+        facts.learned = True
 
 
 def finish_histories(histories: dict[str, History]) -> None:

@@ -594,7 +594,7 @@ class ReplayServer:
                 data=data,
                 id=event_id if field is None else None,
             )
-            injected.append(HistoryEvent(moment, record, event_id, kind, payload, history.api))
+            injected.append(HistoryEvent.read(moment, record, event_id, kind, payload, history.api))
         return [*kept, *injected]
 
     def _stream(

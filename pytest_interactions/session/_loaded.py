@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from pytest_interactions.cassette import Cassette
 from pytest_interactions.cassette._files import (
+    cache_derived,
     cached_cassette,
+    cached_derived,
     cassette_key,
     is_cached,
     parse_cassette,
@@ -32,22 +34,38 @@ MEMO_BYTES = 16 * 1024 * 1024
 class Loaded:
     """A cassette as replay uses it: parsed, and compiled into histories on first use."""
 
-    def __init__(self, cassette: Cassette, size: int) -> None:
+    def __init__(self, cassette: Cassette, size: int, key: str | None = None) -> None:
         self.cassette = cassette
         self.size = size
+        self.key = key
+        """The :func:`cassette_key` of the file's bytes, under which compiled facts are kept."""
         self._histories: dict[str, History] | None = None
         self._lock = threading.Lock()
 
     def histories(self) -> dict[str, History]:
         with self._lock:
             if self._histories is None:
-                from pytest_interactions.replay import compile_histories
-
-                self._histories = compile_histories(self.cassette)
+                self._histories = _compile(self.cassette, self.key)
             return self._histories
 
 
+def _compile(cassette: Cassette, key: str | None) -> dict[str, History]:
+    """The cassette's histories, reading its events' facts from the cache when a run kept them."""
+    from pytest_interactions.replay import compile_histories
+    from pytest_interactions.replay._facts import CassetteFacts, facts_name
+
+    name = facts_name() if key is not None else None
+    if key is None or name is None:
+        return compile_histories(cassette)
+    facts = CassetteFacts.from_json(cached_derived(key, name)) or CassetteFacts()
+    histories = compile_histories(cassette, facts)
+    if facts.learned:
+        cache_derived(key, name, facts.to_json())
+    return histories
+
+
 _memo: OrderedDict[str, Loaded] = OrderedDict()
+_memo_bytes = [0]  # the sizes of the files in _memo, summed
 _memo_lock = threading.Lock()
 
 
@@ -69,17 +87,19 @@ def load_for_replay(path: Path) -> Loaded:
             raw = read_cassette(path)
             key, size = cassette_key(raw), len(raw)
         cassette = parse_cassette(path, raw, key)
-    loaded = Loaded(cassette, size)
+    loaded = Loaded(cassette, size, key)
     with _memo_lock:
-        _memo[key] = loaded
-        total = sum(entry.size for entry in _memo.values())
-        while len(_memo) > 1 and total > MEMO_BYTES:
+        if key not in _memo:
+            _memo[key] = loaded
+            _memo_bytes[0] += size
+        while len(_memo) > 1 and _memo_bytes[0] > MEMO_BYTES:
             _, dropped = _memo.popitem(last=False)
-            total -= dropped.size
-    return loaded
+            _memo_bytes[0] -= dropped.size
+        return _memo[key]
 
 
 def forget_loaded() -> None:
     """Drop every cassette kept in this process."""
     with _memo_lock:
         _memo.clear()
+        _memo_bytes[0] = 0

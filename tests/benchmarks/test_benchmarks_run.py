@@ -45,7 +45,9 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "suite": [
         ("plugin cost per replayed test", [OURS, FLOOR]),
+        ("same, the first run: no parsed-cassette cache (ms)", [OURS]),
         ("xdist `-n 2` on 8 cassette-backed tests (s)", [OURS, "serial", "speed-up", FLOOR]),
+        ("same, each test also doing about 15 ms of its own work (s)", [OURS, "serial", "speed-up", FLOOR]),
         ("8 empty tests, whole pytest run (s)", [FLOOR]),
     ],
     "collect": [("`pytest --collect-only` on an empty file (s)", [OURS, FLOOR])],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -124,9 +125,41 @@ async def test_a_stream_beyond_max_streams_gets_503_with_retry_after(interaction
 
         interactions_server.advance(60)
         await asyncio.wait_for(asyncio.gather(*held), 10)
-        # Once the streams ended, a new one is served again.
+        # Once the streams ended (their clients read the end), a new one is served at once.
         again = await asyncio.wait_for(read_stream(client, ids[2]), 10)
         assert again[-1]["event_type"] == protocol.INTERACTION_COMPLETED
+
+
+async def read_until_completed(
+    client: httpx.AsyncClient, interaction_id: str, server: Emulator
+) -> tuple[str, int]:
+    """As the guide's reconnect loop does: return on ``interaction.completed``, before ``[DONE]``;
+    with the status it carries and how many streams the server holds open at that moment."""
+    async with aconnect_sse(
+        client, "GET", f"/interactions/{interaction_id}", params={"stream": "true"}
+    ) as src:
+        src.response.raise_for_status()
+        async for sse in src.aiter_sse():
+            payload = json.loads(sse.data)
+            if payload["event_type"] == protocol.INTERACTION_COMPLETED:
+                return str(payload["interaction"]["status"]), server.open_streams
+    raise AssertionError("the stream ended without interaction.completed")
+
+
+@pytest.mark.interactions_server(max_streams=1, speed=1000.0)
+async def test_a_client_may_open_its_next_stream_as_soon_as_it_read_the_last_one(
+    interactions_server: Emulator,
+) -> None:
+    """A stream's slot is free by the time its client reads the end: no 503 for a correct client."""
+    async with httpx.AsyncClient(
+        base_url=interactions_server.base_url + "/v1beta", headers=KEY, timeout=10
+    ) as client:
+        for n in range(10):
+            body = {"model": MODEL, "input": f"turn {n}", "background": True}
+            interaction_id = (await client.post("/interactions", json=body)).json()["id"]
+            status, still_open = await read_until_completed(client, interaction_id, interactions_server)
+            assert status == protocol.COMPLETED
+            assert still_open == 0, "the stream's slot was still held after its client read the end"
 
 
 @pytest.mark.interactions_server(manual=True)
@@ -165,6 +198,28 @@ async def test_stop_with_open_streams_returns_promptly_and_clients_see_a_transpo
 
     with pytest.raises(httpx.ConnectError):  # nothing listens any more
         httpx.get(f"{base_url}/v1beta/interactions/{ids[0]}", headers=KEY, timeout=2)
+
+
+def test_stop_ends_a_connection_that_let_its_first_cancel_pass() -> None:
+    """Python 3.11's ``wait_for`` can swallow a cancel that arrives with the data it waited for,
+    leaving a connection waiting for its next request; stop() cancels until every one has ended."""
+    started = threading.Event()
+
+    async def stubborn() -> None:
+        started.set()
+        with contextlib.suppress(asyncio.CancelledError):  # the swallowed cancel
+            await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # waiting for a next request that never comes
+
+    emulator = Emulator().start()
+    loop, thread, tasks = emulator._loop, emulator._thread, emulator._server._tasks
+    assert loop is not None
+    assert thread is not None
+    loop.call_soon_threadsafe(lambda: tasks.add(loop.create_task(stubborn())))
+    assert started.wait(5)
+    emulator.stop()
+    assert not thread.is_alive(), "the emulator's thread still runs after stop()"
+    assert all(task.done() for task in tasks)
 
 
 @pytest.mark.interactions_server(speed=5000)
