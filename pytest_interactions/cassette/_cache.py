@@ -72,18 +72,8 @@ class ParsedCache:
 
     def get_key(self, key: str) -> Cassette | None:
         """The cassette parsed earlier from the bytes whose :meth:`key` is ``key``, or ``None``."""
-        entry = self.directory / f"{key}.json"
-        try:
-            text = entry.read_text(encoding="utf-8")
-        except OSError:
-            return None
-        try:
-            with paused():
-                return _decode(json.loads(text))
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-            with contextlib.suppress(OSError):
-                entry.unlink()  # damaged: parse again and write it anew
-            return None
+        value = self._read(f"{key}.json", lambda text: _decode(json.loads(text)))
+        return value if isinstance(value, Cassette) else None
 
     def put(self, data: bytes, cassette: Cassette, key: str | None = None) -> bool:
         """Keep ``cassette`` as parsed from ``data`` (whose :meth:`key` may be given); ``False``
@@ -99,15 +89,20 @@ class ParsedCache:
     def get_derived(self, key: str, name: str) -> Any:
         """What was kept as ``name`` beside the entry for the bytes named ``key``; ``None`` if nothing
         (or something damaged) was."""
-        entry = self.directory / f"{key}.{name}.json"
+        return self._read(f"{key}.{name}.json", json.loads)
+
+    def _read(self, name: str, decode: Callable[[str], Any]) -> Any:
+        """The entry ``name`` decoded; ``None`` when there is none, or it is damaged (then removed,
+        to be written anew)."""
+        entry = self.directory / name
         try:
             text = entry.read_text(encoding="utf-8")
         except OSError:
             return None
         try:
             with paused():
-                return json.loads(text)
-        except ValueError:
+                return decode(text)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
             with contextlib.suppress(OSError):
                 entry.unlink()
             return None

@@ -26,7 +26,7 @@ from pytest_interactions.cassette._model import (
     StreamEvent,
 )
 from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
-from pytest_interactions.cassette._yaml_events import NeedsFullReader, build_document
+from pytest_interactions.cassette._yaml_events import NeedsFullReader, build_document, yaml_errors
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -388,49 +388,43 @@ def _check_shape(text: str, path: Path) -> None:
     heights: list[int] = []
     loader = _BaseLoader(text)
     try:
-        while (event := loader.get_event()) is not None:
-            events += 1
-            line = event.start_mark.line + 1 if event.start_mark is not None else None
-            if isinstance(event, yaml.CollectionStartEvent):
-                expanded += 1
-                open_nodes.append((event.anchor, expanded - 1, len(open_nodes) + 1))
-                heights.append(1)
-                if len(open_nodes) > MAX_DEPTH:
-                    raise CorruptCassetteError(path, f"nested deeper than {MAX_DEPTH} levels", line)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                anchor, start, _ = open_nodes.pop()
-                height = heights.pop()
-                if heights:
-                    heights[-1] = max(heights[-1], height + 1)
-                if anchor is not None:
-                    sizes[anchor] = (expanded - start, height)
-            elif isinstance(event, yaml.ScalarEvent):
-                expanded += 1
-                if event.anchor is not None:
-                    sizes[event.anchor] = (1, 0)
-            elif isinstance(event, yaml.AliasEvent):
-                size, height = sizes.get(event.anchor or "", (1, 0))
-                expanded += size
-                if heights:
-                    heights[-1] = max(heights[-1], height + 1)
-                if len(open_nodes) + height > MAX_DEPTH:
-                    raise CorruptCassetteError(
-                        path, f"the alias *{event.anchor} nests deeper than {MAX_DEPTH} levels", line
-                    )
-                if expanded > MAX_EXPANSION * events + 10_000:
-                    raise CorruptCassetteError(
-                        path,
-                        f"the alias *{event.anchor} expands the file beyond {MAX_EXPANSION} times its size "
-                        "(an alias bomb?)",
-                        line,
-                    )
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise CorruptCassetteError(
-            path, f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark is not None else None
-        ) from None
-    except yaml.YAMLError as exc:
-        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+        with yaml_errors(path):
+            while (event := loader.get_event()) is not None:
+                events += 1
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                if isinstance(event, yaml.CollectionStartEvent):
+                    expanded += 1
+                    open_nodes.append((event.anchor, expanded - 1, len(open_nodes) + 1))
+                    heights.append(1)
+                    if len(open_nodes) > MAX_DEPTH:
+                        raise CorruptCassetteError(path, f"nested deeper than {MAX_DEPTH} levels", line)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    anchor, start, _ = open_nodes.pop()
+                    height = heights.pop()
+                    if heights:
+                        heights[-1] = max(heights[-1], height + 1)
+                    if anchor is not None:
+                        sizes[anchor] = (expanded - start, height)
+                elif isinstance(event, yaml.ScalarEvent):
+                    expanded += 1
+                    if event.anchor is not None:
+                        sizes[event.anchor] = (1, 0)
+                elif isinstance(event, yaml.AliasEvent):
+                    size, height = sizes.get(event.anchor or "", (1, 0))
+                    expanded += size
+                    if heights:
+                        heights[-1] = max(heights[-1], height + 1)
+                    if len(open_nodes) + height > MAX_DEPTH:
+                        raise CorruptCassetteError(
+                            path, f"the alias *{event.anchor} nests deeper than {MAX_DEPTH} levels", line
+                        )
+                    if expanded > MAX_EXPANSION * events + 10_000:
+                        raise CorruptCassetteError(
+                            path,
+                            f"the alias *{event.anchor} expands the file beyond {MAX_EXPANSION} times "
+                            "its size (an alias bomb?)",
+                            line,
+                        )
     finally:
         loader.dispose()
 
@@ -481,13 +475,8 @@ def _read_document(text: str, path: Path) -> tuple[Any, dict[int, int]]:
     _check_shape(text, path)
     loader = _Loader(text)
     try:
-        return loader.get_single_data(), loader.lines
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise CorruptCassetteError(path, f"not valid YAML: {exc.problem or exc}", line) from None
-    except yaml.YAMLError as exc:
-        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+        with yaml_errors(path):
+            return loader.get_single_data(), loader.lines
     except RecursionError:
         raise CorruptCassetteError(path, "nested too deeply to read") from None
     finally:

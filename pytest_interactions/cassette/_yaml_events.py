@@ -9,6 +9,8 @@ subset (or a duplicate key) is left to the full reader, which also writes the er
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +37,23 @@ def build_document(text: str, path: Path, max_depth: int) -> tuple[Any, dict[int
     """
     loader = _BaseLoader(text)
     try:
-        return _build(loader, path, max_depth)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise CorruptCassetteError(
-            path, f"not valid YAML: {exc.problem or exc}", mark.line + 1 if mark is not None else None
-        ) from None
-    except yaml.YAMLError as exc:
-        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+        with yaml_errors(path):
+            return _build(loader, path, max_depth)
     finally:
         loader.dispose()
+
+
+@contextlib.contextmanager
+def yaml_errors(path: Path) -> Iterator[None]:
+    """PyYAML's errors as :class:`CorruptCassetteError` naming ``path`` and the line at fault."""
+    try:
+        yield
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise CorruptCassetteError(path, f"not valid YAML: {exc.problem or exc}", line) from None
+    except yaml.YAMLError as exc:
+        raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
 
 
 def _build(loader: Any, path: Path, max_depth: int) -> tuple[Any, dict[int, int]]:
