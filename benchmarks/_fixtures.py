@@ -84,10 +84,11 @@ def record(workdir: Path, sizes: Sizes) -> Manifest:
                     _clients.poll(http, _clients.create(http))
         base_url = api.base_url
     if _peers.OURS in tools:
-        from pytest_interactions.cassette import load_cassette
+        from pytest_interactions.session._loaded import forget_loaded, load_for_replay
 
         for what in ("poll", "stream", "files"):  # the parsed-cassette cache warm, as in the next run
-            load_cassette(path(workdir, _peers.OURS, what))
+            load_for_replay(path(workdir, _peers.OURS, what)).histories()
+        forget_loaded()
     manifest = _floor(workdir, base_url, sizes, tools, skipped)
     (workdir / "manifest.json").write_text(json.dumps(asdict(manifest)))
     return manifest

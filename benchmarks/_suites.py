@@ -205,10 +205,11 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
         # Each test its own recording, as in a real suite: the same traffic under another id.
         other = f"v1_{n:0{len(interaction_id[1]) - 3}d}"
         (replayed / "cassettes" / f"c{n}.yaml").write_text(recorded.replace(interaction_id[1], other))
-    from pytest_interactions.cassette import load_cassette
+    from pytest_interactions.session._loaded import forget_loaded, load_for_replay
 
     for cassette in [*(replayed / "cassettes").glob("*.yaml"), sweep / "cassettes" / "sweep.yaml"]:
-        load_cassette(cassette)  # the parsed-cassette cache warm, as in any run after the first
+        load_for_replay(cassette).histories()  # the parsed-cassette cache warm, as in any run after the first
+    forget_loaded()
     for cassette, name in (
         (sweep / "cassettes" / "sweep.yaml", "sweep-events.json"),
         (small, "small-events.json"),
