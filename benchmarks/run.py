@@ -190,7 +190,7 @@ def _memory(results: Results, workdir: Path, rounds: dict[str, int], manifest: _
     results.row(
         "same stream, load included, the first replay in a fresh process (ms)",
         _medians(first),
-        "nothing kept from an earlier replay in the process; parsed-cassette cache warm",
+        "nothing kept from an earlier replay in the process; parsed-cassette cache and compiled facts warm",
     )
 
 
