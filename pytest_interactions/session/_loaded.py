@@ -55,13 +55,22 @@ def _compile(cassette: Cassette, key: str | None) -> dict[str, History]:
     from pytest_interactions.replay._facts import CassetteFacts, facts_name
 
     name = facts_name() if key is not None else None
-    if key is None or name is None:
+    if key is None or name is None or _stream_events(cassette) < FACTS_FROM:
         return compile_histories(cassette)
     facts = CassetteFacts.from_json(cached_derived(key, name)) or CassetteFacts()
     histories = compile_histories(cassette, facts)
     if facts.learned:
         cache_derived(key, name, facts.to_json())
     return histories
+
+
+FACTS_FROM = 200
+"""Stream events a cassette holds from which its compiled facts are kept between runs: below, a
+compile costs less than reading the facts back."""
+
+
+def _stream_events(cassette: Cassette) -> int:
+    return sum(len(e.response.events or ()) for e in cassette.exchanges if e.response is not None)
 
 
 _memo: OrderedDict[str, Loaded] = OrderedDict()

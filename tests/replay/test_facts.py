@@ -28,6 +28,7 @@ RECORDED = sorted(
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A parsed-cassette cache of this test's own, and no cassette kept in the process."""
     monkeypatch.setenv("INTERACTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(_loaded, "FACTS_FROM", 0)  # the streams here are short
     _files._parsed_cache.cache_clear()
     _loaded.forget_loaded()
     yield tmp_path / "cache"
@@ -84,6 +85,22 @@ def test_the_next_run_reads_the_facts_instead_of_the_events(tmp_path: Path, own_
             assert summary(load_for_replay(path).histories()) == first
     finally:
         facts_name.cache_clear()
+
+
+def test_a_short_stream_keeps_no_facts(
+    tmp_path: Path, own_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiling a few events costs less than reading their facts back: nothing is kept for them."""
+    path = tmp_path / "bursts.yaml"
+    shutil.copyfile(Path(__file__).with_name("bursts.yaml"), path)
+    events = sum(len(e.response.events or ()) for e in load_cassette(path).exchanges if e.response)
+    monkeypatch.setattr(_loaded, "FACTS_FROM", events + 1)
+    first = summary(load_for_replay(path).histories())
+    assert list(own_cache.glob("*.facts-*.json")) == []
+    monkeypatch.setattr(_loaded, "FACTS_FROM", events)
+    _loaded.forget_loaded()
+    assert summary(load_for_replay(path).histories()) == first
+    assert len(list(own_cache.glob("*.facts-*.json"))) == 1
 
 
 def _ids_as_numbers(stream: list[Any]) -> None:
