@@ -479,6 +479,8 @@ def _read_document(text: str, path: Path) -> tuple[Any, dict[int, int]]:
             return loader.get_single_data(), loader.lines
     except RecursionError:
         raise CorruptCassetteError(path, "nested too deeply to read") from None
+    except (ValueError, OverflowError) as exc:  # a value PyYAML's constructors refuse
+        raise CorruptCassetteError(path, f"a value cannot be read: {exc}"[:300]) from None
     finally:
         loader.dispose()
 

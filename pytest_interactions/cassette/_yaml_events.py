@@ -81,10 +81,10 @@ def _build(loader: Any, path: Path, max_depth: int) -> tuple[Any, dict[int, int]
                         text = value
                         tag = resolve(yaml.ScalarNode, text, event.implicit)
                         if tag != _STR:
-                            value = _construct(loader, constructors, tag, event)
+                            value = _construct(loader, constructors, tag, event, path)
                         plain[text] = value
             elif tag != _STR:
-                value = _construct(loader, constructors, tag, event)
+                value = _construct(loader, constructors, tag, event, path)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             if event.anchor is not None or (event.tag is not None and not event.implicit):
                 raise NeedsFullReader
@@ -130,13 +130,18 @@ def _build(loader: Any, path: Path, max_depth: int) -> tuple[Any, dict[int, int]
     return document, lines
 
 
-def _construct(loader: Any, constructors: dict[str, Any], tag: str, event: Any) -> Any:
+def _construct(loader: Any, constructors: dict[str, Any], tag: str, event: Any, path: Path) -> Any:
     """A scalar that is not text, made by PyYAML's constructor for ``tag``; plain values only."""
     constructor = constructors.get(tag)
     if constructor is None:
         raise NeedsFullReader  # an unknown tag: PyYAML's reader names it
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    value = constructor(loader, node)
+    try:
+        value = constructor(loader, node)
+    except (ValueError, OverflowError) as exc:  # a 5,000-digit number, the 45th of a month
+        kind = tag.rsplit(":", 1)[-1]
+        message = f"the value {event.value[:40]!r} cannot be read as {kind}: {exc}"[:300]
+        raise CorruptCassetteError(path, message, event.start_mark.line + 1) from None
     if not isinstance(value, _VALUE_TYPES):
         raise NeedsFullReader  # a date, binary data, a merge key: rare, left to PyYAML
     return value

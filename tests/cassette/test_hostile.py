@@ -88,6 +88,25 @@ def test_a_key_given_twice_is_an_error_not_last_one_wins(tmp_path: Path) -> None
     assert error.line == 7
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("9" * 5000, "cannot be read as int: Exceeds the limit (4300 digits)"),
+        ("2026-13-45", "the value '2026-13-45' cannot be read as timestamp: month must be in 1..12"),
+    ],
+)
+def test_a_value_python_cannot_hold_names_file_and_line(tmp_path: Path, value: str, reason: str) -> None:
+    error = load_text(tmp_path, HEAD + GET + f"  note: {value}\n  response: {{status: 200}}\nend: 1\n")
+    assert reason in error.reason
+    assert error.line == HEAD.count("\n") + GET.count("\n") + 1
+
+
+def test_a_value_python_cannot_hold_beside_an_alias_still_names_the_file(tmp_path: Path) -> None:
+    text = HEAD + GET + f"  note: [&n 1, *n, {'9' * 5000}]\n  response: {{status: 200}}\nend: 1\n"
+    error = load_text(tmp_path, text)
+    assert "a value cannot be read: Exceeds the limit (4300 digits)" in error.reason
+
+
 def exchange(at: str = "0", url: str = "http://h/", response: str = "{status: 200}") -> str:
     return f"- at: {at}\n  request: {{method: GET, url: '{url}'}}\n  response: {response}\n"
 

