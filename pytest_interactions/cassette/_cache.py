@@ -210,7 +210,9 @@ def _unevents(columns: dict[str, Any]) -> list[StreamEvent | Disconnect]:
             raise ValueError(f"the cached column {name!r} has {len(values)} values, not {count}")
         return list(values)
 
-    comments = [tuple(value) for value in column("comments", [])]
+    comments = (
+        [tuple(value) for value in column("comments")] if columns["comments"] is not None else [()] * count
+    )
     raws = [_unb64(value) for value in column("raw")] if columns["raw"] is not None else [None] * count
     events = iter(
         map(
@@ -224,6 +226,8 @@ def _unevents(columns: dict[str, Any]) -> list[StreamEvent | Disconnect]:
             raws,
         )
     )
+    if not columns["disconnects"] and len(kinds) == count:
+        return list(events)  # kinds holds only events
     disconnects = iter(columns["disconnects"])
     items: list[StreamEvent | Disconnect] = []
     for kind in kinds:
