@@ -69,11 +69,11 @@ class StreamAnswer:
     frames: Callable[[StreamAnswer], AsyncGenerator[bytes, None]] | None = None
     """Writes the run in another API's grammar (``None``: the Interactions API's events)."""
     ending: Callable[[], None] | None = field(default=None, repr=False, compare=False)
-    """Called once nothing is left to write but the last events: the server frees the stream's
-    slot then, so that a client opening its next stream as soon as it reads the end is served."""
+    """Called just before the stream's last event is written: the server frees the stream's slot
+    then, so that a client opening its next stream as soon as it reads the end is served."""
 
-    def last_events(self) -> None:
-        """Tell the server that what is written next ends the stream (once)."""
+    def last_event(self) -> None:
+        """Tell the server that the event written next is the stream's last (once)."""
         if self.ending is not None:
             ending, self.ending = self.ending, None
             ending()
@@ -462,9 +462,10 @@ class EmulatorApp:
                 due = run.events[index : run.visible_count(now)]
                 next_at = run.next_event_at(now)
                 gone = self.store.find(run.id) is None
-            if gone or next_at is None:
-                answer.last_events()
-            for event in due:
+            last = len(due) - 1 if gone or next_at is None else None
+            for position, event in enumerate(due):
+                if position == last:
+                    answer.last_event()
                 yield encode_event(
                     event=event.event_type, data=json.dumps(event.payload, separators=(",", ":"))
                 )
@@ -472,6 +473,7 @@ class EmulatorApp:
             if gone:
                 return
             if next_at is None:
+                answer.last_event()
                 yield DONE_BYTES
                 return
             await self.notifier.wait(self.clock.real_seconds(next_at - now), waiter)

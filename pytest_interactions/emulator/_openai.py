@@ -248,13 +248,15 @@ class ResponsesEndpoints:
                 rendered = render(run, run.visible_count(now), app.clock).events
                 next_at = run.next_event_at(now)
                 gone = app.store.find(run.id) is None
-            if gone or next_at is None:
-                answer.last_events()
-            for _, payload in rendered[index:]:
+            last = len(rendered) - 1 if gone or next_at is None else None
+            for position, (_, payload) in enumerate(rendered[index:], start=index):
+                if position == last:
+                    answer.last_event()
                 yield encode_event(
                     event=str(payload["type"]), data=json.dumps(payload, separators=(",", ":"))
                 )
                 index += 1
             if gone or next_at is None:
+                answer.last_event()
                 return
             await app.notifier.wait(app.clock.real_seconds(next_at - now), waiter)
