@@ -22,6 +22,8 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STR = "tag:yaml.org,2002:str"
 _VALUE_TYPES = (str, int, float, bool, type(None))
+_NO_KEY: Any = object()
+"""An open mapping's slot for the key awaiting its value, while no key awaits."""
 
 
 class NeedsFullReader(Exception):
@@ -91,14 +93,12 @@ def _build(loader: Any, path: Path, max_depth: int) -> tuple[Any, dict[int, int]
             if len(stack) >= max_depth:
                 line = event.start_mark.line + 1 if event.start_mark is not None else None
                 raise CorruptCassetteError(path, f"nested deeper than {max_depth} levels", line)
+            if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
+                raise NeedsFullReader  # a mapping or list as a key
             if kind is yaml.MappingStartEvent:
-                if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
-                    raise NeedsFullReader  # a mapping or list as a key
                 container: Any = {}
                 lines[id(container)] = event.start_mark.line + 1
             else:
-                if stack and type(stack[-1][0]) is dict and stack[-1][1] is _NO_KEY:
-                    raise NeedsFullReader
                 container = []
             stack.append([container, _NO_KEY])
             continue
@@ -145,10 +145,3 @@ def _construct(loader: Any, constructors: dict[str, Any], tag: str, event: Any, 
     if not isinstance(value, _VALUE_TYPES):
         raise NeedsFullReader  # a date, binary data, a merge key: rare, left to PyYAML
     return value
-
-
-class _NoKey:
-    __slots__ = ()
-
-
-_NO_KEY = _NoKey()

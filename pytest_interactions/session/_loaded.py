@@ -34,7 +34,7 @@ MEMO_BYTES = 16 * 1024 * 1024
 class Loaded:
     """A cassette as replay uses it: parsed, and compiled into histories on first use."""
 
-    def __init__(self, cassette: Cassette, size: int, key: str | None = None) -> None:
+    def __init__(self, cassette: Cassette, size: int, key: str) -> None:
         self.cassette = cassette
         self.size = size
         self.key = key
@@ -49,13 +49,12 @@ class Loaded:
             return self._histories
 
 
-def _compile(cassette: Cassette, key: str | None) -> dict[str, History]:
+def _compile(cassette: Cassette, key: str) -> dict[str, History]:
     """The cassette's histories, reading its events' facts from the cache when a run kept them."""
     from pytest_interactions.replay import compile_histories
     from pytest_interactions.replay._facts import CassetteFacts, facts_name
 
-    name = facts_name() if key is not None else None
-    if key is None or name is None or _stream_events(cassette) < FACTS_FROM:
+    if _stream_events(cassette) < FACTS_FROM or (name := facts_name()) is None:
         return compile_histories(cassette)
     facts = CassetteFacts.from_json(cached_derived(key, name)) or CassetteFacts()
     histories = compile_histories(cassette, facts)
