@@ -1,4 +1,5 @@
-"""A loopback HTTP server that answers with exactly the bytes a test gives it.
+"""Shared test setup: slow tests marked, dependency releases named on failure, a temporary cache,
+and a loopback HTTP server that answers with exactly the bytes a test gives it.
 
 The emulator writes well-formed SSE; these tests also need what other servers send (CRLF line
 ends, ``data:`` without a space, ``Set-Cookie`` headers) to go through the recorder for real.
@@ -11,7 +12,35 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import green_versions
 import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests (a nested pytest run, a benchmark's smoke run) are marked ``slow``: CI runs
+    them on one Python and the rest of the suite on every Python it declares."""
+    for item in items:
+        if "pytester" in getattr(item, "fixturenames", ()) or item.path.parent.name == "benchmarks":
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    """A failing run names each dependency release the suite never passed with, beside the old ones."""
+    if exitstatus != pytest.ExitCode.TESTS_FAILED or hasattr(terminalreporter.config, "workerinput"):
+        return
+    lines = green_versions.news(green_versions.tracked_versions(), green_versions.read_green())
+    terminalreporter.section("dependency releases this suite has not passed with before")
+    for line in lines or ["none: every installed version has passed before"]:
+        terminalreporter.line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if (
+        exitstatus == pytest.ExitCode.OK
+        and os.environ.get("INTERACTIONS_RECORD_GREEN") == "1"
+        and not hasattr(session.config, "workerinput")
+    ):
+        green_versions.write_green(green_versions.tracked_versions())
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -388,7 +388,7 @@ def _check_shape(text: str, path: Path) -> None:
     heights: list[int] = []
     loader = _BaseLoader(text)
     try:
-        with yaml_errors(path):
+        with yaml_errors(path, text, MAX_DEPTH):
             while (event := loader.get_event()) is not None:
                 events += 1
                 line = event.start_mark.line + 1 if event.start_mark is not None else None
@@ -475,7 +475,7 @@ def _read_document(text: str, path: Path) -> tuple[Any, dict[int, int]]:
     _check_shape(text, path)
     loader = _Loader(text)
     try:
-        with yaml_errors(path):
+        with yaml_errors(path, text, MAX_DEPTH):
             return loader.get_single_data(), loader.lines
     except RecursionError:
         raise CorruptCassetteError(path, "nested too deeply to read") from None

@@ -39,23 +39,63 @@ def build_document(text: str, path: Path, max_depth: int) -> tuple[Any, dict[int
     """
     loader = _BaseLoader(text)
     try:
-        with yaml_errors(path):
+        with yaml_errors(path, text, max_depth):
             return _build(loader, path, max_depth)
     finally:
         loader.dispose()
 
 
 @contextlib.contextmanager
-def yaml_errors(path: Path) -> Iterator[None]:
-    """PyYAML's errors as :class:`CorruptCassetteError` naming ``path`` and the line at fault."""
+def yaml_errors(path: Path, text: str, max_depth: int) -> Iterator[None]:
+    """PyYAML's errors as :class:`CorruptCassetteError` naming ``path`` and the line at fault.
+
+    An error that a limit of the YAML library itself raised past ``max_depth`` levels of nesting
+    (libyaml 0.2.5's scanner stops at 1,000, before any event reaches the reader) becomes the
+    reader's own "nested deeper" error, so the refusal reads the same whichever PyYAML is installed.
+    """
     try:
         yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if mark is not None and (deep := too_deep(_before(text, mark.line, mark.column), max_depth)):
+            raise CorruptCassetteError(path, f"nested deeper than {max_depth} levels", deep) from None
         line = mark.line + 1 if mark is not None else None
         raise CorruptCassetteError(path, f"not valid YAML: {exc.problem or exc}", line) from None
     except yaml.YAMLError as exc:
         raise CorruptCassetteError(path, f"not valid YAML: {exc}") from None
+
+
+def too_deep(text: str, max_depth: int) -> int | None:
+    """The line where ``text`` first opens more than ``max_depth`` nested collections, if it does.
+
+    Reads events only as far as that line; text that does not parse counts as not too deep.
+    """
+    loader = _BaseLoader(text)
+    depth = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            kind = type(event)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > max_depth:
+                    return int(event.start_mark.line) + 1
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
+def _before(text: str, line: int, column: int) -> str:
+    """The part of ``text`` before ``line`` and ``column`` (both counted from 0)."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return text
+    return text[: start + column]
 
 
 def _build(loader: Any, path: Path, max_depth: int) -> tuple[Any, dict[int, int]]:

@@ -27,7 +27,7 @@ TOLERANCE_OPTION = "--interactions-contract-timing"
 _SCRATCH_ENV = "PYTEST_INTERACTIONS_CONTRACT_DIR"
 
 
-@dataclass
+@dataclass(eq=False)  # registered as a plugin: pytest keeps plugins in a set
 class ContractRun:
     """Where the committed cassettes are, where fresh ones go, and what each test found."""
 

@@ -12,6 +12,7 @@ from pytest_interactions.plugin._keys import BLOCK_KEY, FAILED_KEY, SESSION_KEY,
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, marker_kwargs
 from pytest_interactions.plugin._shared import SharedCassettes, run_id
+from pytest_interactions.plugin._versions import versions_line
 
 # Sessions, replay and cassettes are imported when a test needs them: the plugin's start stays cheap.
 if TYPE_CHECKING:
@@ -74,12 +75,14 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
                     )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Where recordings go, and the versions of the libraries they depend on."""
     target = _options.base_url(config) or "the embedded emulator"
-    return (
+    return [
         f"interactions: record mode {_options.record_mode(config)}, "
-        f"cassettes in {_options.cassette_dir(config)}/, recording against {target}"
-    )
+        f"cassettes in {_options.cassette_dir(config)}/, recording against {target}",
+        f"interactions: {versions_line()}",
+    ]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +38,12 @@ def resolve_matchers(names: Sequence[str | Matcher]) -> list[Matcher]:
 
 
 def to_vcr(request: RecordedRequest) -> VcrRequest:
+    """vcrpy's view of a recorded request. A JSON body is marked as JSON even where the cassette kept
+    no content-type, so that vcrpy compares documents, not one client release's spacing."""
     headers = {name: value for name, value in request.headers}
+    json_body = request.body is not None and request.body.kind == "json"
+    if json_body and not any(name.lower() == "content-type" for name in headers):
+        headers["content-type"] = "application/json"
     return VcrRequest(request.method, request.url, body_to_bytes(request.body) or None, headers)
 
 
@@ -56,3 +63,38 @@ class Comparison:
 def compare(index: int, incoming: VcrRequest, recorded: VcrRequest, matchers: list[Matcher]) -> Comparison:
     passed, failed = vcr_matchers.get_matchers_results(incoming, recorded, matchers)
     return Comparison(index, passed, failed)
+
+
+def body_difference(incoming: RecordedRequest, recorded: RecordedRequest, limit: int = 10) -> list[str]:
+    """How two request bodies differ: a summary line, then diff lines (``-`` recorded, ``+`` sent).
+
+    JSON is compared as documents laid out one key a line, so a change of spacing or key order
+    (another client release) is no difference and a changed value shows as one line.
+    """
+    sent, kept = _diffable(body_to_bytes(incoming.body)), _diffable(body_to_bytes(recorded.body))
+    if sent is None or kept is None:
+        return [f"the bodies differ ({_size(incoming)} sent, {_size(recorded)} recorded)"]
+    diff = [
+        line
+        for line in difflib.unified_diff(kept.splitlines(), sent.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("---", "+++"))
+    ]
+    if len(diff) > limit:
+        diff = [*diff[:limit], f"... {len(diff) - limit} more changed lines"]
+    return ["what was sent (+) against what was recorded (-):", *diff]
+
+
+def _diffable(body: bytes) -> str | None:
+    """The body as lines to diff: JSON re-laid out, other text as it is, ``None`` for binary."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    try:
+        return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _size(request: RecordedRequest) -> str:
+    return f"{len(body_to_bytes(request.body))} bytes"

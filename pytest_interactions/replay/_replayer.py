@@ -21,6 +21,7 @@ from pytest_interactions.replay._matching import (
     DEFAULT_MATCH_ON,
     Comparison,
     Matcher,
+    body_difference,
     compare,
     resolve_matchers,
     to_vcr,
@@ -123,7 +124,7 @@ class Replayer:
         if nearest:
             lines.append("nearest recorded requests:")
             for comparison in nearest:
-                lines.append(self._describe(comparison))
+                lines.append(self._describe(comparison, request))
         elif not self._slots:
             lines.append("the cassette holds no exchanges")
         else:
@@ -135,7 +136,7 @@ class Replayer:
         )
         return "\n".join(lines)
 
-    def _describe(self, comparison: Comparison) -> str:
+    def _describe(self, comparison: Comparison, request: RecordedRequest) -> str:
         slot = self._slots[comparison.index]
         recorded = slot.exchange.request
         where = f" (line {slot.exchange.line})" if slot.exchange.line else ""
@@ -143,7 +144,10 @@ class Replayer:
         head = f"  #{comparison.index}{where}: {recorded.method} {recorded.url}{used}"
         details = []
         for name, message in comparison.failed:
-            lines = [line for line in str(message).splitlines() if line.strip()] or ["(no details)"]
+            if name == "body":
+                lines = body_difference(request, recorded)
+            else:
+                lines = [line for line in str(message).splitlines() if line.strip()] or ["(no details)"]
             details.append(f"      differs in {name}: {lines[0].strip()}")
             details.extend(f"        {line.rstrip()}" for line in lines[1:12])
         return "\n".join([head, *details])

@@ -9,10 +9,12 @@ only when it runs out of data, so replayed streams advance as the client reads t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import http
 import inspect
 from collections.abc import AsyncIterator, Callable
+from http.cookies import CookieError, SimpleCookie
 from types import SimpleNamespace
 from typing import Any
 
@@ -142,10 +144,21 @@ def _client_response(req: Any, answer: httpx.Response, sent: int) -> Any:
     response._headers = CIMultiDictProxy(CIMultiDict(headers))
     response._raw_headers = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)
     cookies = response._headers.getall("set-cookie", ())
-    if cookies:
-        response._raw_cookie_headers = tuple(cookies)
+    if cookies and hasattr(type(response), "_raw_cookie_headers"):
+        response._raw_cookie_headers = tuple(cookies)  # aiohttp 3.12.7+: parsed when first read
+    elif cookies:
+        response.cookies = _parsed_cookies(cookies)
     response.content = _pulled_reader(req, answer.stream)
     return response
+
+
+def _parsed_cookies(headers: list[str]) -> SimpleCookie:
+    """``Set-Cookie`` headers as aiohttp before 3.12.7 parsed them: each one loaded, bad ones skipped."""
+    cookies = SimpleCookie()
+    for header in headers:
+        with contextlib.suppress(CookieError):
+            cookies.load(header)
+    return cookies
 
 
 class _NoConnection:

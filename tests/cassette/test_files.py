@@ -105,9 +105,9 @@ def test_a_version_1_cassette_without_closing_line_still_loads(tmp_path: Path) -
 
 # -- kills during save ------------------------------------------------------------------------------
 
-SAVER = textwrap.dedent(
+SAVERS = textwrap.dedent(
     """
-    import sys
+    import os, sys
     from pathlib import Path
     sys.path[:0] = [sys.argv[2]]
     from test_files import a_session
@@ -115,12 +115,19 @@ SAVER = textwrap.dedent(
     from pytest_interactions.cassette._files import _write_atomically
 
     path = Path(sys.argv[1])
-    # Serialised once, so that the loop spends its time in the lock, the write and the rename.
+    # Serialised once, so that each saver spends its time in the lock, the write and the rename.
     big = dump(a_session(exchanges=8, events=200, note="x" * 40)).encode()
-    print("ready", flush=True)
-    while True:
-        with cassette_lock(path):
-            _write_atomically(path, big)
+    for command in sys.stdin:
+        if command == "save\\n":
+            pid = os.fork()
+            if pid == 0:
+                while True:
+                    with cassette_lock(path):
+                        _write_atomically(path, big)
+            print(pid, flush=True)
+        else:
+            os.waitpid(int(command), 0)
+            print("reaped", flush=True)
     """
 )
 
@@ -129,27 +136,39 @@ def kill_savers(path: Path, kills: int, seed: int = 0) -> int:
     """SIGKILL a process saving ``path`` in a loop ``kills`` times; return how many kills left a temp file.
 
     After each kill the next save must take the lock at once, the cassette must load, and stale
-    temporary files must be gone after that save.
+    temporary files must be gone after that save. Each saver is forked from one process that has
+    imported the plugin already, so a kill costs milliseconds rather than an interpreter start.
     """
     chance = random.Random(seed)
     caught_mid_save = 0
-    for _ in range(kills):
-        saver = subprocess.Popen(
-            [sys.executable, "-c", SAVER, str(path), str(Path(__file__).parent)],
-            stdout=subprocess.PIPE,
-        )
-        assert saver.stdout is not None
-        assert saver.stdout.readline() == b"ready\n"
-        time.sleep(chance.uniform(0.0, 0.15))
-        saver.send_signal(signal.SIGKILL)
-        saver.wait()
-        saver.stdout.close()
-        caught_mid_save += bool(leftovers(path.parent))
-        if path.exists():
-            load_cassette(path)  # whole: the old or the new file, never a part
-        with cassette_lock(path, timeout=5):
-            save_cassette(path, a_session())
-        assert leftovers(path.parent) == []
+    savers = subprocess.Popen(
+        [sys.executable, "-c", SAVERS, str(path), str(Path(__file__).parent)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert savers.stdin is not None
+    assert savers.stdout is not None
+    try:
+        for _ in range(kills):
+            savers.stdin.write("save\n")
+            savers.stdin.flush()
+            pid = int(savers.stdout.readline())
+            time.sleep(chance.uniform(0.0, 0.15))
+            os.kill(pid, signal.SIGKILL)
+            savers.stdin.write(f"{pid}\n")
+            savers.stdin.flush()
+            assert savers.stdout.readline() == "reaped\n"
+            caught_mid_save += bool(leftovers(path.parent))
+            if path.exists():
+                load_cassette(path)  # whole: the old or the new file, never a part
+            with cassette_lock(path, timeout=5):
+                save_cassette(path, a_session())
+            assert leftovers(path.parent) == []
+    finally:
+        savers.stdin.close()
+        savers.wait(timeout=10)
+        savers.stdout.close()
     return caught_mid_save
 
 

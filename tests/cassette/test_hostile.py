@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from pathlib import Path
 
 import httpx
 import pytest
 import vcr
+import yaml
 
-from pytest_interactions.cassette import CorruptCassetteError, load_cassette
+from pytest_interactions.cassette import CorruptCassetteError, _yaml, _yaml_events, load_cassette
 from pytest_interactions.emulator import Emulator
 
 HEAD = "version: 2\nexchanges:\n"
@@ -65,12 +67,37 @@ def test_a_few_aliases_still_load(tmp_path: Path) -> None:
     assert [e.request.url for e in load_cassette(path).exchanges] == ["http://127.0.0.1:9/x"] * 2
 
 
-@pytest.mark.parametrize("depth", [200, 1_000, 100_000])
-def test_deep_nesting_fails_with_a_line_before_the_loader_recurses(tmp_path: Path, depth: int) -> None:
+@pytest.fixture(params=["libyaml", "pure-python"])
+def yaml_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each reader PyYAML may give a user: its libyaml binding where installed, else pure Python."""
+    if request.param == "pure-python":
+        monkeypatch.setattr(_yaml_events, "_BaseLoader", yaml.SafeLoader)
+        monkeypatch.setattr(_yaml, "_BaseLoader", yaml.SafeLoader)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("this PyYAML has no libyaml binding")
+    return str(request.param)
+
+
+@pytest.mark.parametrize("depth", [200, 999, 1_000, 100_000])
+def test_deep_nesting_is_refused_at_its_line_whatever_the_yaml_library(
+    tmp_path: Path, depth: int, yaml_reader: str
+) -> None:
+    # libyaml 0.2.5 (PyYAML 6.0.4's wheels) stops at 1,000 levels itself; older builds and the
+    # pure-Python reader have no limit of their own. A user sees one refusal from all three.
     flow = "[" * depth + "]" * depth
-    error = load_text(tmp_path, HEAD + GET + "  response:\n    status: 200\n    json: " + flow + "\nend: 1\n")
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        text = HEAD + GET + "  response:\n    status: 200\n    json: " + flow + "\nend: 1\n"
+        error = load_text(tmp_path, text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 5
+    assert peak < 64 * 2**20
     assert error.reason == "nested deeper than 128 levels"
     assert error.line == 7
+    assert str(error).endswith("hostile.yaml:7: nested deeper than 128 levels")
 
 
 def test_nesting_through_an_alias_counts(tmp_path: Path) -> None:

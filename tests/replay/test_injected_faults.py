@@ -132,7 +132,8 @@ def test_a_stall_fires_the_clients_read_timeout_on_virtual_time(
     base = interactions_server.base_url
 
     interactions_server.faults.stall_stream(3.0, after_events=3)
-    real_lines, real_error = read_stream(module, base, interaction_id, read=0.2)  # a real stall
+    # A real stall: the read timeout leaves a loaded machine time to send the first three events.
+    real_lines, real_error = read_stream(module, base, interaction_id, read=1.0)
     assert real_error is not None
 
     cassette, _ = record_straight(interactions_server, module, interaction_id, tmp_path)
