@@ -10,7 +10,8 @@ from typing import Any
 
 from pytest_interactions.cli._paths import PathError, cassette_files
 from pytest_interactions.cli._progress import Progress
-from pytest_interactions.contract import API_RULES, RULES, Problem, Validation, validate_cassette
+from pytest_interactions.contract import RULES, Problem, Validation, validate_cassette
+from pytest_interactions.protocol import APIS
 from pytest_interactions.protocol._grammars import ERROR_SEVERITY
 
 EPILOG = """\
@@ -30,11 +31,16 @@ exit status:
 
 
 def _rules() -> str:
-    """The cassette's own rules, then each API's grammar."""
+    """The cassette's own rules, then each API's grammar, each rule with where it comes from."""
     own = {name: RULES[name] for name in ("cassette", "api", "secrets")}
     blocks = ["\n".join(f"  {name:<16} {text}" for name, text in own.items())]
-    for api, rules in API_RULES.items():
-        blocks.append(f"  {api}:\n" + "\n".join(f"    {name:<16} {text}" for name, text in rules.items()))
+    for api in APIS:
+        rules, sources = api.grammar.rules, api.grammar.sources
+        lines = [
+            f"    {name:<16} {text}\n{'':<21}source: {sources.get(name, 'assumed')}"
+            for name, text in rules.items()
+        ]
+        blocks.append(f"  {api.name}:\n" + "\n".join(lines))
     return "\n".join(blocks)
 
 

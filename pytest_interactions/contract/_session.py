@@ -62,6 +62,24 @@ class Step:
         return response.disconnect
 
     @property
+    def stored(self) -> bool:
+        """The request did not opt out of storing its resource (``store: false``)."""
+        return self._request_json().get("store") is not False
+
+    @property
+    def resumable(self) -> bool:
+        """A client could resume this stream: one opened by GET (its resource is stored), or the
+        stream of a stored background create. The live API gives no event ids to the others."""
+        if self.exchange.request.method.upper() == "GET":
+            return True
+        return self.stored and self._request_json().get("background") is True
+
+    def _request_json(self) -> dict[str, object]:
+        body = self.exchange.request.body
+        value = body.value if body is not None and body.kind == "json" else None
+        return value if isinstance(value, dict) else {}
+
+    @property
     def finished(self) -> bool:
         """The stream ended on its own: not dropped, not closed early by the client."""
         response = self.exchange.response

@@ -175,7 +175,7 @@ class _Judge:
                 text = f"the stream of {step.path} reads as {stranger.name}'s, not {api.name}'s; not judged"
                 self.add(api, subject, [Finding("api", text, messages[0].ref)])
                 return
-            self.add(api, subject, checker.check(messages, step.resume_from, step.finished))
+            self.add(api, subject, checker.check(messages, step.resume_from, step.finished, step.resumable))
             return
         value = json_answer(step.exchange)
         if response.status >= 400:
@@ -183,9 +183,8 @@ class _Judge:
                 api, subject, api.grammar.check_error(value, answer_line, f"the {response.status} answer")
             )
         elif step.operation in ("create", "get", "cancel"):
-            self.add(
-                api, subject, api.grammar.check_answer(value, answer_line, f"the {step.operation} answer")
-            )
+            what = f"the {step.operation} answer"
+            self.add(api, subject, api.grammar.check_answer(value, answer_line, what, stored=step.stored))
             if step.operation != "cancel" and step.interaction_id and isinstance(value, dict):
                 status = value.get("status")
                 if isinstance(status, str):

@@ -56,6 +56,23 @@ GRAMMAR_RULES: dict[str, str] = {
     "unknown-type": "event, step, delta and status types the protocol does not document (a warning)",
 }
 
+#: Where each rule comes from (PROTOCOL.md's tags: the docs, the google-genai SDK's types, a capture).
+GRAMMAR_SOURCES: dict[str, str] = {
+    "created-first": "docs: the order of one stream (the streaming guide)",
+    "step-nesting": "docs: the order of one stream (the streaming guide)",
+    "delta-type": "docs: the delta types of each step type",
+    "terminal": "docs: interaction.completed ends a run; an error or a terminal status update ends it too",
+    "done-last": "google-genai SDK: it stops reading at [DONE]",
+    "event-ids": "assumed: no source says event ids increase; the emulator's and every capture's do",
+    "resume": "docs: a resumed stream continues with the event after last_event_id",
+    "status-path": "docs: the interaction states; the order of transitions is assumed",
+    "required-fields": "google-genai SDK types (_gaos.types.interactions): only their required fields; "
+    "event_id where a client can resume (docs: each delta carries one), and an Interaction's id only "
+    "when it is stored (the API answers a store: false create with no id)",
+    "event-name": "docs: the event: line repeats the payload's event_type",
+    "unknown-type": "docs: new event and delta types may appear; clients skip them",
+}
+
 #: Delta types each documented step type may receive.
 STEP_DELTAS: dict[str, frozenset[str]] = {
     "user_input": frozenset({"text", "image"}),
@@ -69,7 +86,8 @@ STEP_DELTAS: dict[str, frozenset[str]] = {
     "code_execution_result": frozenset({"code_execution_result"}),
 }
 
-#: Dotted paths every event payload of a type must carry (besides ``event_type`` and ``event_id``).
+#: Dotted paths every event payload of a type must carry (besides ``event_type``): the fields the
+#: google-genai SDK's types require. ``event_id`` is optional there; see ``_check_names``.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     INTERACTION_CREATED: ("interaction", "interaction.id", "interaction.status"),
     STATUS_UPDATE: ("interaction_id", "status"),
@@ -77,7 +95,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     STEP_DELTA: ("index", "delta", "delta.type"),
     STEP_STOP: ("index",),
     INTERACTION_COMPLETED: ("interaction", "interaction.id", "interaction.status"),
-    ERROR: ("error", "error.message"),
+    ERROR: (),
 }
 
 #: Fields of an Interaction object answered by create, get and cancel.
@@ -86,7 +104,7 @@ INTERACTION_FIELDS: tuple[str, ...] = ("id", "status")
 ERROR_BODY_FIELDS: tuple[str, ...] = ("error", "error.code", "error.message", "error.status")
 
 
-check_interaction_object = resource_check("an Interaction", INTERACTION_FIELDS, KNOWN)
+check_interaction_object = resource_check("an Interaction", INTERACTION_FIELDS, KNOWN, stored_only=("id",))
 check_error_body = error_check(ERROR_BODY_FIELDS, "{error: {code, message, status}}")
 
 
@@ -114,13 +132,16 @@ class InteractionStreams:
     started: dict[int, str | None] = field(default_factory=dict)
     """Steps any stream started so far, by index, with their types."""
 
-    def check(self, messages: Sequence[Message], resume_from: str | None, finished: bool) -> list[Finding]:
-        """Check one stream; ``finished``: it ended on its own (no drop, not closed early)."""
+    def check(
+        self, messages: Sequence[Message], resume_from: str | None, finished: bool, resumable: bool = True
+    ) -> list[Finding]:
+        """Check one stream; ``finished``: it ended on its own (no drop, not closed early);
+        ``resumable``: a client could resume it, so its deltas must carry event ids."""
         found: list[Finding] = []
         parsed = [(m, None if m.data == DONE_DATA else json_payload(m, found)) for m in messages]
         events = [(m, p) for m, p in parsed if p is not None]
         known_before = set(self.payloads)
-        self._check_names(parsed, found)
+        self._check_names(parsed, resumable, found)
         self._check_start(events, resume_from, found)
         self._check_ids(events, found)
         self._check_steps(events, finished, found)
@@ -132,7 +153,7 @@ class InteractionStreams:
         return found
 
     def _check_names(
-        self, parsed: Sequence[tuple[Message, dict[str, Any] | None]], found: list[Finding]
+        self, parsed: Sequence[tuple[Message, dict[str, Any] | None]], resumable: bool, found: list[Finding]
     ) -> None:
         for message, payload in parsed:
             if message.data == DONE_DATA:
@@ -165,8 +186,16 @@ class InteractionStreams:
                     )
                 )
                 continue
-            if "event_id" not in payload:
-                found.append(Finding("required-fields", f"{kind} lacks 'event_id'", message.ref))
+            # The live API leaves event ids out of streams nothing can resume (store: false, a
+            # streamed create without background); a resumable stream's deltas carry them.
+            if resumable and kind == STEP_DELTA and "event_id" not in payload:
+                found.append(
+                    Finding(
+                        "required-fields",
+                        f"{kind} lacks 'event_id' (a client resumes this stored stream from it)",
+                        message.ref,
+                    )
+                )
             for path in missing_fields(payload, EVENT_FIELDS[kind]):
                 found.append(Finding("required-fields", f"{kind} lacks '{path}'", message.ref))
 
@@ -404,6 +433,7 @@ def error_name(value: Any) -> str | None:
 GEMINI_GRAMMAR = Grammar(
     noun="interaction",
     rules=GRAMMAR_RULES,
+    sources=GRAMMAR_SOURCES,
     streams=lambda interaction_id, answered: InteractionStreams(interaction_id),
     check_answer=check_interaction_object,
     check_error=check_error_body,

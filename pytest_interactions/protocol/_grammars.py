@@ -86,9 +86,19 @@ class StreamChecker(Protocol):
     statuses: list[tuple[Any, str]]
     """Statuses the streams carried, in event order, with the ref of the event carrying each."""
 
-    def check(self, messages: Sequence[Message], resume_from: str | None, finished: bool) -> list[Finding]:
-        """Check one stream; ``finished``: it ended on its own (no drop, not closed early)."""
+    def check(
+        self, messages: Sequence[Message], resume_from: str | None, finished: bool, resumable: bool = True
+    ) -> list[Finding]:
+        """Check one stream; ``finished``: it ended on its own (no drop, not closed early);
+        ``resumable``: a client could resume it (a stored resource's stream)."""
         ...
+
+
+class AnswerCheck(Protocol):
+    """Checks of a JSON answer: (value, ref, what); ``stored``: the request did not opt out of
+    storing the resource (an unstored one may come back without an id)."""
+
+    def __call__(self, value: Any, ref: Any, what: str, *, stored: bool = True) -> list[Finding]: ...
 
 
 @dataclass(frozen=True)
@@ -99,31 +109,35 @@ class Grammar:
     """What the API calls the resource a run creates: ``interaction``, ``response``."""
     rules: Mapping[str, str]
     """Every rule a recording of this API is checked against, by name: what it requires."""
+    sources: Mapping[str, str]
+    """Where each rule comes from: the API's docs, the official SDK's types, a named capture of
+    the live API, or an assumption no source states."""
     streams: Callable[[str, Collection[str]], StreamChecker]
     """A checker for one resource's streams, told the statuses its answers showed (some runs, such
     as a cancelled OpenAI response, end their stream without an event saying so)."""
-    check_answer: Callable[[Any, Any, str], list[Finding]]
-    """Checks of the resource object a create, get or cancel answered: (value, ref, what)."""
-    check_error: Callable[[Any, Any, str], list[Finding]]
-    """Checks of the body of an HTTP error answer: (value, ref, what)."""
+    check_answer: AnswerCheck
+    """Checks of the resource object a create, get or cancel answered."""
+    check_error: AnswerCheck
+    """Checks of the body of an HTTP error answer."""
     event_token: Callable[[Mapping[str, Any]], str]
     """An event's name in a session's shape: its type and the kind of part it carries."""
     error_name: Callable[[Any], str | None]
     """The error's kind in an error answer's body (``NOT_FOUND``, ``invalid_request_error``)."""
 
 
-AnswerCheck = Callable[[Any, Any, str], list[Finding]]
+def resource_check(
+    noun: str, fields: Sequence[str], statuses: Collection[str], stored_only: Collection[str] = ()
+) -> AnswerCheck:
+    """Checks of the resource object a create, get or cancel answers: its fields, its status.
+    ``stored_only``: fields an unstored resource may lack (its id, when nothing can fetch it)."""
 
-
-def resource_check(noun: str, fields: Sequence[str], statuses: Collection[str]) -> AnswerCheck:
-    """Checks of the resource object a create, get or cancel answers: its fields, its status."""
-
-    def check(value: Any, ref: Any, what: str) -> list[Finding]:
+    def check(value: Any, ref: Any, what: str, *, stored: bool = True) -> list[Finding]:
         if not isinstance(value, Mapping):
             return [Finding("required-fields", f"{what} is not a JSON object", ref)]
+        required = fields if stored else [f for f in fields if f not in stored_only]
         found = [
             Finding("required-fields", f"{what} lacks '{path}'", ref)
-            for path in missing_fields(value, fields)
+            for path in missing_fields(value, required)
         ]
         status = value.get("status")
         if isinstance(status, str) and status not in statuses:
@@ -141,7 +155,7 @@ def resource_check(noun: str, fields: Sequence[str], statuses: Collection[str]) 
 def error_check(fields: Sequence[str], shape: str) -> AnswerCheck:
     """Checks of an HTTP error answer's body: the fields the API's errors carry (``shape``)."""
 
-    def check(value: Any, ref: Any, what: str) -> list[Finding]:
+    def check(value: Any, ref: Any, what: str, *, stored: bool = True) -> list[Finding]:
         return [
             Finding("required-fields", f"{what} lacks '{path}' (errors are {shape})", ref)
             for path in missing_fields(value, fields)

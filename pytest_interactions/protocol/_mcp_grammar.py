@@ -14,6 +14,11 @@ RULES: dict[str, str] = {
     "required-fields": "each message is a JSON-RPC 2.0 object (jsonrpc: '2.0')",
     "event-ids": "an SSE id names one message of a stream",
 }
+#: Where each rule comes from.
+SOURCES: dict[str, str] = {
+    "required-fields": "the MCP specification (Streamable HTTP transport) and JSON-RPC 2.0",
+    "event-ids": "the MCP specification: event ids identify a message within a stream, for resumption",
+}
 
 
 def _jsonrpc(value: Any, ref: Any, what: str) -> list[Finding]:
@@ -33,7 +38,9 @@ class SessionStreams:
     """MCP has no run statuses: always empty."""
     ids: set[str] = field(default_factory=set)
 
-    def check(self, messages: Sequence[Message], resume_from: str | None, finished: bool) -> list[Finding]:
+    def check(
+        self, messages: Sequence[Message], resume_from: str | None, finished: bool, resumable: bool = True
+    ) -> list[Finding]:
         found: list[Finding] = []
         for message in messages:
             if message.sse_id is not None:
@@ -62,9 +69,10 @@ def _error_name(value: Any) -> str | None:
 MCP_GRAMMAR = Grammar(
     noun="session",
     rules=RULES,
+    sources=SOURCES,
     streams=lambda session, answered: SessionStreams(session),
-    check_answer=lambda value, ref, what: _jsonrpc(value, ref, what),
-    check_error=lambda value, ref, what: [],
+    check_answer=lambda value, ref, what, stored=True: _jsonrpc(value, ref, what),
+    check_error=lambda value, ref, what, stored=True: [],
     event_token=lambda payload: str(payload.get("method") or ("result" if "result" in payload else "error")),
     error_name=_error_name,
 )

@@ -39,6 +39,21 @@ RULES: dict[str, str] = {
     "unknown-type": "every event type is one of the Responses stream's event types",
 }
 
+#: Where each rule comes from: the openai SDK's types, OpenAI's docs, captures of the live API.
+SOURCES: dict[str, str] = {
+    "created-first": "openai SDK docs and every live capture: a stream opens with response.created",
+    "terminal": "openai SDK types: the ending events; a cancelled background response's stream stops "
+    "without one (observed)",
+    "event-ids": "openai SDK types: sequence_number is required on every stream event; live captures: "
+    "it counts up by one (tests/corpus/openai)",
+    "resume": "OpenAI's background-mode guide, and a live capture resumed with starting_after=0 "
+    "(tests/corpus/openai/bg-stream-resume-starting_after-0.sse)",
+    "status-path": "OpenAI's background-mode guide: queued, in_progress, then a terminal status",
+    "required-fields": "openai SDK types (openai.types.responses): their required fields only",
+    "event-name": "live captures: the event: line repeats the payload's type",
+    "unknown-type": "openai SDK types: ResponseStreamEvent is a closed union",
+}
+
 #: Fields each stream event type requires besides ``type`` and ``sequence_number``.
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "error": ("message",),
@@ -153,13 +168,25 @@ class ResponseStreams:
     """Each sequence number seen so far, with its event."""
     statuses: list[tuple[Any, str]] = field(default_factory=list)
 
-    def check(self, messages: Sequence[Message], resume_from: str | None, finished: bool) -> list[Finding]:
+    def check(
+        self, messages: Sequence[Message], resume_from: str | None, finished: bool, resumable: bool = True
+    ) -> list[Finding]:
         """Check one stream; ``finished``: it ended on its own (no drop, not closed early)."""
         found: list[Finding] = []
         events = [(m, p) for m in messages if (p := json_payload(m, found)) is not None]
         known_before = set(self.payloads)
+        numbered = any(_number(p) is not None for _, p in events)
+        if events and not numbered:
+            found.append(
+                Finding(
+                    "required-fields",
+                    "no event of this stream carries a sequence_number: it was recorded before the API "
+                    "sent sequence_number, and today's API and SDK expect one on every event",
+                    events[0][0].ref,
+                )
+            )
         for message, payload in events:
-            self._check_event(message, payload, found)
+            self._check_event(message, payload, numbered, found)
         self._check_start(events, resume_from, found)
         self._check_numbers(events, found)
         self._check_end(events, finished, found)
@@ -169,12 +196,14 @@ class ResponseStreams:
                 self.statuses.append((message.ref, status))
         return found
 
-    def _check_event(self, message: Message, payload: Mapping[str, Any], found: list[Finding]) -> None:
+    def _check_event(
+        self, message: Message, payload: Mapping[str, Any], numbered: bool, found: list[Finding]
+    ) -> None:
         kind, number = payload.get("type"), _number(payload)
         if not isinstance(kind, str):
             found.append(Finding("required-fields", "the payload has no 'type'", message.ref))
             return
-        if number is None:
+        if number is None and numbered:
             found.append(
                 Finding("required-fields", f"{kind} lacks an integer 'sequence_number'", message.ref)
             )
@@ -341,6 +370,7 @@ def error_name(value: Any) -> str | None:
 OPENAI_GRAMMAR = Grammar(
     noun="response",
     rules=RULES,
+    sources=SOURCES,
     streams=lambda response_id, answered: ResponseStreams(response_id, answered),
     check_answer=check_response_object,
     check_error=check_error_body,

@@ -91,6 +91,9 @@ class History:
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
     """The status a create answered with, and when: the run's state before anything else shows it."""
+    resume_points: dict[str, str] = field(default_factory=dict)
+    """Positions the recording resumed after without holding their event (a cassette that starts
+    with a resume): each, with the id of the first event the resumed stream sent."""
     _moments: tuple[tuple[int, int, int], list[tuple[float, str]], list[float]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -255,11 +258,16 @@ def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, A
 
 
 _Key = tuple[str, str | None, str | None]
-"""An event as a resumed connection may repeat it: its id, type and data."""
+"""An event as a later connection may repeat it. Where the API puts ids in its payloads
+(``event_id``, ``sequence_number``) they name one event of a run, so the id and type are the
+event (the live API re-serialises a repeat, keys in another order); where ids are SSE ``id:``
+fields, which a stream may repeat or leave out, the data is part of it."""
 
 
-def _key(event: HistoryEvent) -> _Key | None:
-    return None if event.event_id is None else (event.event_id, event.record.event, event.record.data)
+def _key(event: HistoryEvent, by_id: bool) -> _Key:
+    if by_id and event.event_id is not None:
+        return (event.event_id, event.event_type, None)
+    return (event.event_id or "", event.record.event, event.record.data)
 
 
 def _add_stream(
@@ -283,13 +291,13 @@ def _add_stream(
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
+    by_id = history.dialect.json_field is not None
     counted = delivered.get(history.interaction_id)
     if counted is None and history.events:  # the first connection repeats nothing: no counting
-        counted = delivered[history.interaction_id] = Counter(
-            key for event in history.events if (key := _key(event)) is not None
-        )
+        counted = delivered[history.interaction_id] = Counter(_key(event, by_id) for event in history.events)
     repeated: Counter[_Key] = Counter()
     added = len(history.events)
+    first_id: str | None = None
     for position, item in enumerate(items):
         if isinstance(item, Disconnect) or item.data == protocol.DONE_DATA:
             if learning is not None:
@@ -324,14 +332,20 @@ def _add_stream(
             event = HistoryEvent.read(exchange.at + item.at, item, event_id, event_type, payload, history.api)
             if learning is not None:
                 learning.add(event_id, event_type, event.status, event.ends_stream)
-        if event_id is not None and counted is not None:
-            key = (event_id, item.event, item.data)
+        if first_id is None:
+            first_id = event_id
+        if counted is not None:
+            key = _key(event, by_id)
             if repeated[key] < counted[key]:
                 repeated[key] += 1
                 continue
         history.events.append(event)
     if counted is not None:
-        counted.update(key for event in history.events[added:] if (key := _key(event)) is not None)
+        counted.update(_key(event, by_id) for event in history.events[added:])
+    parts = urlsplit(exchange.request.url)
+    resumed = history.dialect.resume_from(parts.query, dict(exchange.request.headers))
+    if resumed is not None and first_id is not None and resumed not in history.resume_points:
+        history.resume_points[resumed] = first_id
     if learning is not None and facts is not None:
         facts.streams[index] = learning
         facts.learned = True

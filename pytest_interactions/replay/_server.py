@@ -24,6 +24,7 @@ from pytest_interactions.cassette import (
     RecordedRequest,
     RecordedResponse,
     StreamEvent,
+    body_to_bytes,
     event_to_bytes,
 )
 from pytest_interactions.faults import REFUSED_ERROR, Cut, CutRule, FaultPlan, ProtocolFault
@@ -46,6 +47,8 @@ from pytest_interactions.replay._served import ServedResponse, StreamPlan, serve
 from pytest_interactions.transport import Flavor, async_stream, sync_stream
 
 _JSON_HEADERS = [("content-type", "application/json; charset=UTF-8")]
+_COMPACT = "compact-ascii"
+"""How replay lays out JSON it makes up: as json.dumps does, without spaces."""
 
 
 class ReplayServer:
@@ -290,6 +293,7 @@ class ReplayServer:
                     None,
                     operation="create",
                     reason=protocol.EARLY_CHAIN.status,
+                    api=found[0] if found is not None else protocol.GEMINI_INTERACTIONS,
                 )
             # Whether a chain is accepted follows the compiled state, not the recording's
             # timing: a refusal recorded for the same request is not the answer.
@@ -451,12 +455,12 @@ class ReplayServer:
                 cached = answers[key] = _Answer.of(*self._built(history, at))
             return cached
         # The run as it stood when it turned, with the injected ending.
-        status, headers, body = self._built(history, at)
+        status, headers, body, style = self._built(history, at)
         before = _snapshot_as_of(history, injection[0] - 1e-9) if fault.on == "polls" else None
         body = copy.deepcopy(before.body.value if before is not None and before.body is not None else body)
         if isinstance(body, dict):
             body.update(history.api.fault_state(fault.kind, fault.message))
-        return _Answer.of(status, headers, body)
+        return _Answer.of(status, headers, body, style)
 
     def _event_times(self, history: History) -> list[float]:
         """The times of the history's (faulted) events, in order; worked out once per event list."""
@@ -466,14 +470,17 @@ class ReplayServer:
             cached = self._times[history.interaction_id] = (events, [e.at for e in events])
         return cached[1]
 
-    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any]:
+    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any, str]:
+        """Status, headers and body of the poll answer as of ``at``, and the JSON style its bytes
+        take: the recorded answer's own, so that it goes out as it came in."""
         response = _snapshot_as_of(history, at)
         if response is not None:
             # Shared, never changed: an answer that must differ copies it first.
             body = response.body.value if response.body is not None else {}
-            return response.status, list(response.headers), body
+            return response.status, list(response.headers), body, _style(response)
         payloads = [p for e in self.events(history) if e.at <= at and (p := e.payload) is not None]
-        return 200, list(_JSON_HEADERS), history.api.fold(payloads)
+        style = _style(history.snapshots[0][1]) if history.snapshots else _COMPACT
+        return 200, list(_JSON_HEADERS), history.api.fold(payloads), style
 
     def _poll(self, flavor: Flavor, request: Any, history: History, target: str, now: float) -> Any:
         injected = self.faults.take_poll()
@@ -492,6 +499,7 @@ class ReplayServer:
                 operation="get",
                 retry_after=injected.retry_after,
                 note="injected",
+                api=history.api,
             )
         self.touched.add(history.interaction_id)
         self.transcript.apis[history.interaction_id] = history.api.name
@@ -645,9 +653,15 @@ class ReplayServer:
         return None
 
     def _position_after(self, history: History, event_id: str) -> int | None:
-        for index, event in enumerate(self.events(history)):
+        events = self.events(history)
+        for index, event in enumerate(events):
             if event.event_id == event_id:
                 return index + 1
+        # A position the recording itself resumed after, whose event it never held.
+        first = history.resume_points.get(event_id)
+        for index, event in enumerate(events):
+            if first is not None and event.event_id == first:
+                return index
         return None
 
     def _serve_stream(
@@ -696,6 +710,7 @@ class ReplayServer:
                     retry_after=injected.retry_after,
                     note="injected",
                     record=stream_request is None,
+                    api=history.api,
                 )
         events = self.events(history)
         plan = StreamPlan.of(history, events)
@@ -917,12 +932,19 @@ class _Answer:
     """The answer as the session's exchanges show it (shared: read, never changed)."""
 
     @classmethod
-    def of(cls, status: int, headers: list[tuple[str, str]], body: Any) -> _Answer:
+    def of(cls, status: int, headers: list[tuple[str, str]], body: Any, style: str = _COMPACT) -> _Answer:
         shown = body.get("status") if isinstance(body, Mapping) else None
-        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        recorded = Body("json", body, style)
+        data = body_to_bytes(recorded)
         shown_status = shown if isinstance(shown, str) else None
-        served = RecordedResponse(status, list(headers), body=None if body is None else Body("json", body))
+        served = RecordedResponse(status, list(headers), body=None if body is None else recorded)
         return cls(status, headers, body, data, shown_status, _wire_headers(headers, data), served)
+
+
+def _style(response: RecordedResponse) -> str:
+    """How a recorded JSON answer was laid out (``compact-ascii`` where it holds no JSON)."""
+    body = response.body
+    return body.style if body is not None and body.kind == "json" else _COMPACT
 
 
 def _response(flavor: Flavor, request: Any, status: int, headers: list[tuple[str, str]], data: bytes) -> Any:

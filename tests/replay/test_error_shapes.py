@@ -6,11 +6,13 @@ compares them field by field through the exceptions the google-genai SDK raises.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from google import genai
 from google.genai._interactions import APIStatusError, BadRequestError
@@ -144,3 +146,53 @@ def test_an_injected_poll_error_is_the_apis_own(status: int, api: Emulator, tmp_
     assert replayed.json() == real.json()
     for header in ("retry-after", "retry-after-ms", "content-type"):
         assert replayed.headers[header] == real.headers[header]
+
+
+@pytest.mark.parametrize("faults", ["polls", "reconnects"])
+def test_an_injected_error_on_an_openai_response_takes_openais_shape(
+    faults: str, api: Emulator, tmp_path: Path
+) -> None:
+    """The OpenAI SDK meets {"error": {"message", "type", "param", "code"}}, as from the live API."""
+    client = openai.OpenAI(base_url=api.base_url + "/v1", api_key="k", max_retries=0)
+
+    def first_event(read_on: bool = False) -> str:
+        """The response's id; with ``read_on``, reading until the stream drops."""
+        stream = client.responses.create(model="gpt-4o", input="Tides?", background=True, stream=True)
+        found = ""
+        with contextlib.suppress(openai.APIConnectionError, httpx.HTTPError):
+            for event in stream:
+                if event.type == "response.created":
+                    found = event.response.id
+                    if not read_on:
+                        break
+        stream.close()
+        return found
+
+    cassette = tmp_path / "openai.yaml"
+    with use_cassette(cassette, "once", recording_clock=api.clock.now):
+        response_id = first_event()
+        api.advance(60)
+        client.responses.retrieve(response_id)
+    api.faults.reject(503, operation="get")
+    with pytest.raises(openai.APIStatusError) as real:
+        client.responses.retrieve(response_id)
+    api.stop()
+
+    if faults == "polls":
+        plan = FaultPlan().fail_polls(503, retry_after=None)
+    else:
+        plan = FaultPlan().disconnect("after:1").fail_reconnects(503, retry_after=None)
+
+    def next_request() -> object:
+        if faults == "polls":
+            return client.responses.retrieve(response_id)
+        return list(client.responses.retrieve(response_id, stream=True, starting_after=0))
+
+    with use_cassette(cassette, "none", faults=plan, checks=False):
+        first_event(read_on=faults == "reconnects")
+        with pytest.raises(openai.APIStatusError) as replayed:
+            next_request()
+    assert replayed.value.status_code == real.value.status_code == 503
+    assert isinstance(replayed.value.body, dict)
+    assert isinstance(real.value.body, dict)
+    assert sorted(replayed.value.body) == sorted(real.value.body) == ["code", "message", "param", "type"]
