@@ -20,6 +20,8 @@ _PUBLIC = {
     "CorruptCassetteError": "pytest_interactions.cassette",
     "SecretLeakError": "pytest_interactions.cassette",
     "UnmatchedRequestError": "pytest_interactions.replay",
+    "StallWithoutTimeoutError": "pytest_interactions.replay",
+    "ReconnectLoopError": "pytest_interactions.replay",
     "ProtocolCheckError": "pytest_interactions.session",
     "FaultNotAppliedError": "pytest_interactions.faults",
     "FaultSpecError": "pytest_interactions.faults",
@@ -37,8 +39,10 @@ __all__ = [
     "Interactions",
     "NetworkBlockedError",
     "ProtocolCheckError",
+    "ReconnectLoopError",
     "RecordingUnavailableError",
     "SecretLeakError",
+    "StallWithoutTimeoutError",
     "UnmatchedRequestError",
     "__version__",
     "use_cassette",
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
     from pytest_interactions.faults import FaultNotAppliedError, FaultPlan, FaultSpecError
     from pytest_interactions.plugin._handle import Interactions
     from pytest_interactions.plugin._shared import RecordingUnavailableError
-    from pytest_interactions.replay import UnmatchedRequestError
+    from pytest_interactions.replay import ReconnectLoopError, StallWithoutTimeoutError, UnmatchedRequestError
     from pytest_interactions.session import ProtocolCheckError, use_cassette
     from pytest_interactions.transport import NetworkBlockedError
 

@@ -8,6 +8,7 @@ from pytest_interactions.cassette._bodies import (
     body_to_bytes,
     event_from_sse,
     event_to_bytes,
+    json_value,
 )
 from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
 from pytest_interactions.cassette._files import cassette_lock, load_cassette, save_cassette
@@ -44,6 +45,7 @@ __all__ = [
     "dump",
     "event_from_sse",
     "event_to_bytes",
+    "json_value",
     "load",
     "load_cassette",
     "save_cassette",

@@ -55,6 +55,21 @@ def body_from_bytes(data: bytes, content_type: str | None) -> Body | None:
         return Body("base64", base64.b64encode(data).decode("ascii"))
 
 
+def json_value(body: Body | None) -> Any:
+    """The JSON document a body holds, or ``None``: kept as parsed JSON, or as text when its
+    layout could not be written back byte for byte (a trailing newline, say)."""
+    if body is None:
+        return None
+    if body.kind == "json":
+        return body.value
+    if body.kind == "text" and str(body.value)[:1] in "{[":
+        try:
+            return json.loads(body.value)
+        except ValueError:
+            return None
+    return None
+
+
 def body_to_bytes(body: Body | None) -> bytes:
     if body is None:
         return b""

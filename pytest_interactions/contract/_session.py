@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pytest_interactions.cassette import Cassette, Disconnect, Exchange, StreamEvent
+from pytest_interactions.cassette import Cassette, Disconnect, Exchange, StreamEvent, json_value
 from pytest_interactions.protocol import ApiDefinition, Operation, route_of
 
 STREAM = "stream"
@@ -75,8 +75,7 @@ class Step:
         return self.stored and self._request_json().get("background") is True
 
     def _request_json(self) -> dict[str, object]:
-        body = self.exchange.request.body
-        value = body.value if body is not None and body.kind == "json" else None
+        value = json_value(self.exchange.request.body)
         return value if isinstance(value, dict) else {}
 
     @property
@@ -138,6 +137,4 @@ def read_session(cassette: Cassette) -> list[Step]:
 def json_answer(exchange: Exchange) -> object:
     """The JSON body of the exchange's answer, or ``None``."""
     response = exchange.response
-    if response is None or response.body is None or response.body.kind != "json":
-        return None
-    return response.body.value
+    return None if response is None else json_value(response.body)

@@ -214,7 +214,7 @@ class EmulatorApp:
             return await self._create(request)
         assert route.interaction_id is not None
         run = self.store.find(route.interaction_id)
-        if run is None:
+        if run is None or not _stored(run.request):  # store: false leaves nothing to get or resume
             raise ApiError(protocol.NOT_FOUND, f"Interaction '{route.interaction_id}' was not found.")
         if route.operation is protocol.Operation.GET:
             return self._get(request, run)
@@ -296,7 +296,7 @@ class EmulatorApp:
         if previous_id is None:
             return None
         previous = self.store.find(previous_id)
-        if previous is None:
+        if previous is None or not _stored(previous.request):
             raise ApiError(protocol.NOT_FOUND, f"Previous interaction '{previous_id}' was not found.")
         status = previous.status(self.clock.now())
         # A continuation hop may resume a hop that dropped mid-way, still in progress.
@@ -346,6 +346,8 @@ class EmulatorApp:
     async def _create(self, request: Request) -> Answer:
         body = self._parse_body(request)
         self._check_types(body)
+        if body.get("background") and not _stored(body):
+            raise ApiError(protocol.INVALID_ARGUMENT, "Background execution requires 'store' to be true.")
         previous = self._previous(body)
         resume, scenario_name = self._continuation(body)
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -387,6 +389,11 @@ class EmulatorApp:
         self.notifier.notify()
         if body.get("stream"):
             return StreamAnswer(run, 0)
+        if not _stored(body):
+            await self._until(lambda: self.store.find(run.id) is None or self._finished(run))
+            snapshot = run.snapshot(self.clock.now(), self.clock)
+            snapshot.pop("id", None)  # nothing can fetch it again: the live API names no id
+            return JsonAnswer(200, snapshot, list(_JSON))
         if body.get("background"):
             # Answered "at once": as the interaction was when created, however fast scenario
             # time runs (at high speed a whole run can pass before this line is reached).
@@ -455,6 +462,7 @@ class EmulatorApp:
                 yield chunk
             return
         run, index = answer.run, answer.start
+        stored = _stored(run.request)
         while True:
             waiter = self.notifier.waiter()
             with self.store.lock:
@@ -466,9 +474,8 @@ class EmulatorApp:
             for position, event in enumerate(due):
                 if position == last:
                     answer.last_event()
-                yield encode_event(
-                    event=event.event_type, data=json.dumps(event.payload, separators=(",", ":"))
-                )
+                payload = event.payload if stored else _without_event_id(event.payload)
+                yield encode_event(event=event.event_type, data=json.dumps(payload, separators=(",", ":")))
                 index += 1
             if gone:
                 return
@@ -477,6 +484,16 @@ class EmulatorApp:
                 yield DONE_BYTES
                 return
             await self.notifier.wait(self.clock.real_seconds(next_at - now), waiter)
+
+
+def _stored(body: Mapping[str, Any]) -> bool:
+    """The request did not opt out of storing its interaction."""
+    return body.get("store") is not False
+
+
+def _without_event_id(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An event of a stream nothing can resume: the live API sends it without ``event_id``."""
+    return {k: v for k, v in payload.items() if k != "event_id"}
 
 
 def _flag(request: Request, name: str) -> bool:

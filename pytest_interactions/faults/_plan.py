@@ -265,15 +265,22 @@ class FaultPlan:
     ) -> FaultPlan:
         """Turn each replayed run into a ``failure``, ``cancellation`` or ``requires_action``.
 
-        The run keeps its first ``after_events`` events (``on="polls"``: recorded poll answers);
+        The run keeps its first ``after_events`` events (at least one), or with ``on="polls"`` its
+        first ``after_events`` recorded poll answers (0: the first poll already shows the ending);
         what follows is the injected ending, on the stream and in every later poll.
         """
         if kind not in PROTOCOL_FAULTS:
             raise FaultSpecError(f"unknown protocol fault {kind!r}; use one of: {', '.join(PROTOCOL_FAULTS)}")
-        if after_events < 1:
-            raise FaultSpecError("after_events must be at least 1")
         if on not in ("events", "polls"):
             raise FaultSpecError(f"inject on={on!r}: use 'events' or 'polls'")
+        if after_events < (0 if on == "polls" else 1):
+            raise FaultSpecError(
+                f"inject='{kind}:{after_events}': a run keeps at least its first stream event "
+                f"(the one that names it); for a run that shows {kind} from its first poll on, "
+                f"use inject='{kind}:poll:0'"
+                if on == "events"
+                else f"inject='{kind}:poll:{after_events}': the number of recorded polls kept is 0 or more"
+            )
         self.protocol = ProtocolFault(kind, after_events, message, on)
         return self
 

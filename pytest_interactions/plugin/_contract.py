@@ -110,6 +110,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.interactions_no_faults = True  # each test records its session live, as it is
 
 
+#: Why contract mode skips a test that plans faults.
+FAULTS_SKIPPED = (
+    "contract mode records each test live, without faults, and this test plans faults ({what}), "
+    "which apply in replay only: it runs in the ordinary (replaying) run"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Contract mode skips tests whose marker plans faults, saying why: their assertions are about
+    the injected failure, which a live recording never holds."""
+    if not config.getoption(OPTION):
+        return
+    from pytest_interactions.plugin._marker import FAULT_OPTIONS
+    from pytest_interactions.plugin._naming import marker_kwargs
+    from pytest_interactions.plugin._shared import plans_faults
+
+    for item in items:
+        kwargs = marker_kwargs(item)
+        if plans_faults(item, kwargs):  # an each-event test's recording run plans none
+            planned = [f"{name}={kwargs[name]!r}" for name in FAULT_OPTIONS if kwargs.get(name) is not None]
+            item.add_marker(pytest.mark.skip(reason=FAULTS_SKIPPED.format(what=", ".join(planned))))
+
+
 def _committed_path(run: ContractRun, fresh: Path) -> Path:
     try:
         return run.committed / fresh.relative_to(run.scratch)
@@ -140,9 +163,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     from pytest_interactions.contract import Drift, diff_cassettes
 
     try:
-        drift = diff_cassettes(
-            load_cassette(committed), handle.session.cassette_to_write(), timing_tolerance=run.tolerance
-        )
+        # A test sharing a cassette that another test of the run recorded afresh replayed that
+        # fresh recording: it is what the service answered for it.
+        session = handle.session
+        fresh = session.cassette_to_write() if handle.recording else load_cassette(handle.cassette_path)
+        drift = diff_cassettes(load_cassette(committed), fresh, timing_tolerance=run.tolerance)
     except CassetteError as exc:
         drift = [Drift("session", "cassette", str(exc))]
     # Kept on the report, so that the summary also sees what pytest-xdist workers found.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from pytest_interactions.cassette import Exchange, SecretPolicy
 from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._each_event import PARAM, CutPoint
-from pytest_interactions.plugin._keys import FAILED_KEY, SHARED_KEY
+from pytest_interactions.plugin._keys import FAILED_KEY, SHARED_KEY, VCR_WARNED_KEY
 from pytest_interactions.plugin._marker import OPTIONS, check_config, parse_marker
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
 from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
@@ -43,8 +44,10 @@ class Interactions:
         node: Any = None,
         shared: SharedCassettes | None = None,
         role: Role | None = None,
+        contract: bool = False,
     ) -> None:
         self.session = session
+        self._contract = contract
         self._base_url = base_url
         self._speed = speed
         self._seed = seed
@@ -116,7 +119,14 @@ class Interactions:
 
     @property
     def faults(self) -> FaultPlan:
-        """The fault plan of this test's replay: add cuts and injected answers before requesting."""
+        """The fault plan of this test's replay: add cuts and injected answers before requesting.
+
+        In contract mode the test is skipped here, saying why: it records live, without faults.
+        """
+        if self._contract:
+            from pytest_interactions.plugin._contract import FAULTS_SKIPPED
+
+            pytest.skip(FAULTS_SKIPPED.format(what="interactions.faults"))
         return self.session.faults
 
     @property
@@ -205,13 +215,16 @@ class Interactions:
 
 def open_session(request: pytest.FixtureRequest) -> Interactions:
     config = request.config
-    defaults = dict(request.getfixturevalue("interactions_config") or {})
+    defaults = {**_from_vcr_config(request), **(request.getfixturevalue("interactions_config") or {})}
     kwargs = marker_kwargs(request.node)
+    failure: str | None = None
     try:
         check_config(defaults)
         options = parse_marker({**{k: v for k, v in defaults.items() if k in OPTIONS}, **kwargs})
     except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        failure = str(exc)
+    if failure is not None:  # the marker's own words, without a traceback through the fixture
+        pytest.fail(failure, pytrace=False)
     policy = SecretPolicy().extended(
         headers=[*config.getini("interactions_filter_headers"), *defaults.get("filter_headers", ())],
         query_parameters=[
@@ -259,6 +272,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         ignore_hosts=tuple(defaults.get("ignore_hosts", ())),
         allow_hosts=(*_options.allow_hosts(config), *defaults.get("allow_hosts", ())),
         keep_headers=tuple(config.getini("interactions_keep_headers")),
+        max_streams=int(config.getini("interactions_max_streams")),
     )
     try:
         session = Session(session_config)
@@ -273,10 +287,32 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         node=request.node,
         shared=shared,
         role=duty,
+        contract=bool(config.getoption("--interactions-contract", default=False)),
     )
 
 
+def _from_vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A ``vcr_config`` fixture's settings (a suite moving from pytest-recording), as far as they
+    map; each key that does not is named once, in a warning."""
+    try:
+        value = request.getfixturevalue("vcr_config")
+    except pytest.FixtureLookupError:
+        return {}
+    from pytest_interactions.plugin._vcr_config import VcrConfigWarning, translated
+
+    mapped, ignored = translated(value or {})
+    warned = request.config.stash.setdefault(VCR_WARNED_KEY, set())
+    for line in ignored:
+        if line not in warned:
+            warned.add(line)
+            message = f"vcr_config key not honoured by pytest-interactions: {line}"
+            warnings.warn(VcrConfigWarning(message), stacklevel=2)
+    return mapped
+
+
 def _emulator_seed(node: pytest.Item | Any) -> int:
-    """The embedded emulator's seed: fixed for a test, so that re-recording it gives the same ids,
-    and different between tests, so that tests sharing a cassette never share an id."""
-    return zlib.crc32(f"{node.path}::{test_name(node)}".encode())
+    """The embedded emulator's seed: fixed for a test, so that re-recording it gives the same ids
+    (from any checkout: the file is named as the node id names it, relative to the rootdir), and
+    different between tests, so that tests sharing a cassette never share an id."""
+    module = str(getattr(node, "nodeid", "")).split("::", 1)[0] or str(node.path)
+    return zlib.crc32(f"{module}::{test_name(node)}".encode())

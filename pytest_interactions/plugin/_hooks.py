@@ -110,14 +110,25 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         pytest.fail("NetworkBlockedError: " + "\n".join(dict.fromkeys(block.attempts)), pytrace=False)
     handle = item.stash.get(SESSION_KEY, None)
     if handle is not None:
-        from pytest_interactions.replay import UnmatchedRequestError
+        from pytest_interactions.replay import (
+            ReconnectLoopError,
+            StallWithoutTimeoutError,
+            UnmatchedRequestError,
+        )
         from pytest_interactions.session import FaultNotAppliedError, ProtocolCheckError, raise_for_session
         from pytest_interactions.transport import NetworkBlockedError
 
         failure: str | None = None
         try:
             raise_for_session(handle.session)
-        except (UnmatchedRequestError, ProtocolCheckError, FaultNotAppliedError, NetworkBlockedError) as exc:
+        except (
+            UnmatchedRequestError,
+            StallWithoutTimeoutError,
+            ReconnectLoopError,
+            ProtocolCheckError,
+            FaultNotAppliedError,
+            NetworkBlockedError,
+        ) as exc:
             failure = f"{type(exc).__name__}: {exc}"
         if failure is None:
             failure = _unplayed(item, handle.session)

@@ -21,3 +21,5 @@ SHARED_KEY: pytest.StashKey[SharedCassettes] = pytest.StashKey()
 FAILED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: Unplayed exchanges reported at the end of the run.
 UNPLAYED_KEY: pytest.StashKey[list[str]] = pytest.StashKey()
+#: The ``vcr_config`` keys this run has warned about already.
+VCR_WARNED_KEY: pytest.StashKey[set[str]] = pytest.StashKey()

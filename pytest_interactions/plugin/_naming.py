@@ -69,6 +69,10 @@ def default_cassette_path(config: pytest.Config, node_path: Path, name: str, cas
     if cassette:
         path = directory / cassette
         return path if path.suffix else path.with_suffix(".yaml")
+    if _options.cassette_layout(config) == "pytest-recording":
+        # pytest-recording's own rule: these characters become "-", nothing else changes.
+        kept = name.translate({ord(c): "-" for c in "<>?%*:|\"'/\\"})
+        return node_path.parent / "cassettes" / node_path.stem / f"{kept}.yaml"
     module = node_path.with_suffix("")
     try:
         module = module.relative_to(root)

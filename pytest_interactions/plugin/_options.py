@@ -104,6 +104,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=True,
     )
     parser.addini(
+        "interactions_max_streams",
+        "streams of one interaction a replaying client may open before its reconnect loop is "
+        "stopped as one that never ends (default 200)",
+        default="200",
+    )
+    parser.addini(
         "interactions_wait_timeout",
         "seconds a test waits for the test recording a cassette it shares (default 300)",
         default="300",
@@ -112,6 +118,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "interactions_cassette_dir",
         f"directory of cassettes (default {DEFAULT_CASSETTE_DIR!r})",
         default=DEFAULT_CASSETTE_DIR,
+    )
+    parser.addini(
+        "interactions_cassette_layout",
+        "where a test's cassette lies by default: 'module-path' (<cassette dir>/<module path>/<test>"
+        ".yaml, the default) or 'pytest-recording' (<test module's folder>/cassettes/<module>/<test>"
+        ".yaml, where pytest-recording keeps them)",
+        default="module-path",
     )
     parser.addini("interactions_base_url", "API to record against (unset: the embedded emulator)", default="")
     parser.addini(
@@ -215,6 +228,16 @@ def save_failed(config: pytest.Config) -> bool:
 
 def record_mode(config: pytest.Config) -> str:
     return _option_or_ini(config, "--interactions-record-mode", "interactions_record_mode")
+
+
+def cassette_layout(config: pytest.Config) -> str:
+    """``module-path`` or ``pytest-recording``; anything else is a usage error naming both."""
+    layout = str(config.getini("interactions_cassette_layout") or "module-path")
+    if layout not in ("module-path", "pytest-recording"):
+        raise pytest.UsageError(
+            f"interactions_cassette_layout = {layout!r}: use 'module-path' or 'pytest-recording'"
+        )
+    return layout
 
 
 def cassette_dir(config: pytest.Config) -> str:

@@ -48,6 +48,9 @@ class Recorder:
         self.exchanges: list[Exchange] = []
         self.dropped_headers = VOLATILE_HEADERS - {name.lower() for name in keep_headers}
         self.traffic: Traffic | None = None
+        self.elsewhere: Callable[[str], None] | None = None
+        """Told once, before it goes out, of the first request to a server other than the one
+        :meth:`record_origin_as` names (``scheme://host:port``)."""
         self._origin: tuple[str, str] | None = None
         self._lock = threading.Lock()
 
@@ -60,6 +63,18 @@ class Recorder:
         """Record requests to ``actual`` (``scheme://host:port``) as made to ``recorded``, so that
         a server on a random port gives the same cassette every time."""
         self._origin = (actual.rstrip("/"), recorded.rstrip("/"))
+
+    def _going_elsewhere(self, request: Any) -> None:
+        elsewhere = self.elsewhere
+        if elsewhere is None or self._origin is None:
+            return
+        url = str(request.url)
+        actual = self._origin[0]
+        if url == actual or url.startswith(actual + "/"):
+            return
+        self.elsewhere = None
+        scheme, _, rest = url.partition("://")
+        elsewhere(f"{scheme}://{rest.split('/', 1)[0]}")
 
     def _request(self, request: Any, content: bytes) -> Any:
         recorded = request_record(request, content)
@@ -115,6 +130,7 @@ class Recorder:
         return connection
 
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
+        self._going_elsewhere(request)
         traffic = self.traffic
         if traffic is not None:
             traffic.sending(str(request.method), str(request.url))
@@ -163,6 +179,7 @@ class Recorder:
         return response
 
     async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
+        self._going_elsewhere(request)
         traffic = self.traffic
         if traffic is not None:
             traffic.sending(str(request.method), str(request.url))

@@ -23,6 +23,7 @@ from pytest_interactions.cassette import (
     RecordedResponse,
     StreamEvent,
     event_to_bytes,
+    json_value,
 )
 from pytest_interactions.faults import Cut
 from pytest_interactions.protocol import GEMINI_INTERACTIONS, ApiDefinition, ResumeDialect
@@ -145,7 +146,7 @@ class History:
 
 
 def _json(response: RecordedResponse) -> Any:
-    return response.body.value if response.body is not None and response.body.kind == "json" else None
+    return json_value(response.body)
 
 
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]

@@ -35,6 +35,16 @@ class UnmatchedRequestError(Exception):
     """A request that no recorded exchange answers (replay never reaches the network)."""
 
 
+class ReconnectLoopError(Exception):
+    """A replaying client opened more streams of one interaction than any correct loop needs
+    (``interactions_max_streams``): raised in the client, and again when the test ends."""
+
+
+class StallWithoutTimeoutError(Exception):
+    """A planned stall (``disconnect="stall:N"``) met a client with no read timeout: against a
+    real server it would wait forever, so replay fails the test instead of hanging it."""
+
+
 @dataclass
 class _Slot:
     exchange: Exchange
@@ -104,6 +114,14 @@ class Replayer:
                 return None
             fresh.uses += 1
             return fresh.exchange
+
+    def release(self, exchange: Exchange) -> None:
+        """Let ``exchange`` answer again: the client never learnt what its answer created."""
+        with self._lock:
+            for slot in self._slots:
+                if slot.exchange is exchange and slot.uses > 0:
+                    slot.uses -= 1
+                    return
 
     def unused(self) -> list[Exchange]:
         return [slot.exchange for slot in self._slots if slot.uses == 0]

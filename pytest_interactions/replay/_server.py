@@ -26,6 +26,7 @@ from pytest_interactions.cassette import (
     StreamEvent,
     body_to_bytes,
     event_to_bytes,
+    json_value,
 )
 from pytest_interactions.faults import REFUSED_ERROR, Cut, CutRule, FaultPlan, ProtocolFault
 from pytest_interactions.protocol._transcript import (
@@ -42,7 +43,7 @@ from pytest_interactions.replay._history import (
     interaction_of,
     is_stream_request,
 )
-from pytest_interactions.replay._replayer import _DROPPED_HEADERS, Replayer
+from pytest_interactions.replay._replayer import _DROPPED_HEADERS, ReconnectLoopError, Replayer
 from pytest_interactions.replay._served import ServedResponse, StreamPlan, served_event
 from pytest_interactions.transport import Flavor, async_stream, sync_stream
 
@@ -64,8 +65,10 @@ class ReplayServer:
         faults: FaultPlan,
         transcript: Transcript,
         on_exchange: Callable[[Exchange], None] | None = None,
+        max_streams: int = 200,
     ) -> None:
         self.tape = tape
+        self.max_streams = max_streams
         self.on_exchange = on_exchange or (lambda exchange: None)
         self.now = now
         self.reach = reach
@@ -78,6 +81,10 @@ class ReplayServer:
         self._last_poll: dict[str, float] = {}
         self._events: dict[str, tuple[ProtocolFault | None, list[HistoryEvent]]] = {}
         self.errors: list[str] = []
+        self.stalls: list[str] = []
+        """Stalls met by a client without a read timeout (it would wait forever)."""
+        self.loops: list[str] = []
+        """Reconnect loops stopped at ``max_streams`` streams of one interaction."""
         self._lock = threading.Lock()
         self._recorded_errors = _recorded_errors(tape.cassette.exchanges)
         self._answers: dict[tuple[str, int], _Answer] = {}
@@ -336,8 +343,24 @@ class ReplayServer:
         if response is not None and response.events is not None:
             stream_history = self.histories.get(interaction_of(exchange) or "")
             if stream_history is not None:
+                if operation == "create" and self._cut_before_named(stream_history):
+                    # The client will not learn what this create made, so it can only create
+                    # again, as it would live (a new attempt): the recording answers that too.
+                    self.tape.release(exchange)
                 return self._serve_stream(flavor, request, stream_history, 0, None, now, asynchronous)
         return self.tape.response(flavor, request, exchange, asynchronous=asynchronous)
+
+    def _cut_before_named(self, history: History) -> bool:
+        """A planned cut, not yet fired, falls inside the stream's first event: the one that names
+        the interaction (a create's stream tells its id in no other way)."""
+        events = self.events(history)
+        if not events:
+            return False
+        planned = self.faults.cuts_for(history.interaction_id, [e.event_type for e in events])
+        return any(
+            cut.position == 1 and cut.mid_event and (history.interaction_id, 1, True) not in self.faults.fired
+            for cut in planned
+        )
 
     def _chain(self, incoming: RecordedRequest, now: float) -> str | None:
         """Record a chained create; the refusal message when it chains onto a running interaction."""
@@ -460,7 +483,8 @@ class ReplayServer:
         body = copy.deepcopy(before.body.value if before is not None and before.body is not None else body)
         if isinstance(body, dict):
             body.update(history.api.fault_state(fault.kind, fault.message))
-        return _Answer.of(status, headers, body, style)
+        # A changed body cannot keep recorded bytes: it takes the layout of compact JSON.
+        return _Answer.of(status, headers, body, style if isinstance(style, str) else _COMPACT)
 
     def _event_times(self, history: History) -> list[float]:
         """The times of the history's (faulted) events, in order; worked out once per event list."""
@@ -470,14 +494,14 @@ class ReplayServer:
             cached = self._times[history.interaction_id] = (events, [e.at for e in events])
         return cached[1]
 
-    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any, str]:
+    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any, str | bytes]:
         """Status, headers and body of the poll answer as of ``at``, and the JSON style its bytes
         take: the recorded answer's own, so that it goes out as it came in."""
         response = _snapshot_as_of(history, at)
         if response is not None:
             # Shared, never changed: an answer that must differ copies it first.
-            body = response.body.value if response.body is not None else {}
-            return response.status, list(response.headers), body, _style(response)
+            body = json_value(response.body)
+            return response.status, list(response.headers), {} if body is None else body, _style(response)
         payloads = [p for e in self.events(history) if e.at <= at and (p := e.payload) is not None]
         style = _style(history.snapshots[0][1]) if history.snapshots else _COMPACT
         return 200, list(_JSON_HEADERS), history.api.fold(payloads), style
@@ -617,6 +641,18 @@ class ReplayServer:
         asynchronous: bool,
     ) -> Any:
         self.touched.add(history.interaction_id)
+        opened = len(self.transcript.connections_of(history.interaction_id))
+        if opened >= self.max_streams:
+            ended = sum(c.reached_end for c in self.transcript.connections_of(history.interaction_id))
+            message = (
+                f"the client opened {opened} streams of {history.interaction_id} and asked for another "
+                f"({ended} of them had already reached the end of the run): a reconnect loop that never "
+                f"ends; stop reconnecting once the run's ending event has arrived (the limit, "
+                f"{self.max_streams}, is the ini key interactions_max_streams)"
+            )
+            if not self.loops:
+                self.loops.append(message)
+            raise ReconnectLoopError(message)
         resume = history.dialect.resume_from(query, dict(incoming.headers))
         start = 0
         if resume is not None:
@@ -824,7 +860,7 @@ class ReplayServer:
         """The stream sends nothing more: the client's read timeout fires, on the session's clock."""
         timeout = _read_timeout(request)
         if timeout is None:
-            self.errors.append(
+            self.stalls.append(
                 f"the stream of {history.interaction_id} stalled after {name} ({cut.label}) and the "
                 "client set no read timeout: against a real server it would wait forever; give the "
                 "client a read timeout (httpx.Timeout(read=...)) and reconnect when it fires"
@@ -932,18 +968,24 @@ class _Answer:
     """The answer as the session's exchanges show it (shared: read, never changed)."""
 
     @classmethod
-    def of(cls, status: int, headers: list[tuple[str, str]], body: Any, style: str = _COMPACT) -> _Answer:
+    def of(
+        cls, status: int, headers: list[tuple[str, str]], body: Any, style: str | bytes = _COMPACT
+    ) -> _Answer:
+        """``style``: how the bytes lay the body out, or the recorded bytes themselves."""
         shown = body.get("status") if isinstance(body, Mapping) else None
-        recorded = Body("json", body, style)
-        data = body_to_bytes(recorded)
+        recorded = Body("json", body, style if isinstance(style, str) else _COMPACT)
+        data = style if isinstance(style, bytes) else body_to_bytes(recorded)
         shown_status = shown if isinstance(shown, str) else None
         served = RecordedResponse(status, list(headers), body=None if body is None else recorded)
         return cls(status, headers, body, data, shown_status, _wire_headers(headers, data), served)
 
 
-def _style(response: RecordedResponse) -> str:
-    """How a recorded JSON answer was laid out (``compact-ascii`` where it holds no JSON)."""
+def _style(response: RecordedResponse) -> str | bytes:
+    """How a recorded JSON answer was laid out (``compact-ascii`` where it holds no JSON), or its
+    very bytes where it was kept as text (a layout no style writes back)."""
     body = response.body
+    if body is not None and body.kind == "text":
+        return body_to_bytes(body)
     return body.style if body is not None and body.kind == "json" else _COMPACT
 
 

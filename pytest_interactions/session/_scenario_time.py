@@ -49,6 +49,19 @@ def record_on_emulator(session: Session, emulator: Emulator) -> ScenarioTime | N
     recorder.retime(emulator.clock.now, emulator.clock.now())
     scenario_time = ScenarioTime(emulator, traffic).start()
     session.clock = scenario_time.clock
+
+    def on_real_time(origin: str) -> None:
+        """The client talks to another server (its base URL from its own config): that server
+        runs on real time, so the session does too from here on, never a mix of the two."""
+        elapsed = emulator.clock.now() - recorder.started
+        scenario_time.stop()
+        session.clock = None
+        recorder.traffic = None
+        recorder.retime(real_monotonic, real_monotonic() - elapsed)
+        session.meta["base_url"] = origin
+        session.meta.pop("started_at", None)
+
+    recorder.elsewhere = on_real_time
     return scenario_time
 
 
@@ -92,6 +105,8 @@ class ScenarioTime:
 
     def stop(self) -> None:
         with self._changed:
+            if self._stopped:
+                return
             self._stopped = True
             self._changed.notify_all()
         if self._driver is not None:

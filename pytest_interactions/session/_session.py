@@ -86,6 +86,9 @@ class SessionConfig:
     allow_hosts: Collection[str] = ()
     """Hosts a replaying test may still reach (loopback always may)."""
     keep_headers: Collection[str] = ()
+    max_streams: int = 200
+    """Streams of one interaction a replaying client may open; the next one fails the test as a
+    reconnect loop that never ends (one that reconnects after the end, say)."""
 
 
 class Session:
@@ -137,6 +140,7 @@ class Session:
                 faults=self.faults,
                 transcript=self.transcript,
                 on_exchange=self._note,
+                max_streams=config.max_streams,
             )
             if self.replayer is not None and config.replay == "server"
             else None
@@ -283,6 +287,15 @@ class Session:
         """Unanswered requests and resumes from unknown events, in the order they happened."""
         found = [*self.errors, *(self.server.errors if self.server is not None else [])]
         return [self.redact(problem) for problem in found]
+
+    def loops(self) -> list[str]:
+        """Reconnect loops stopped for opening too many streams of one interaction."""
+        return list(self.server.loops) if self.server is not None else []
+
+    def stalls(self) -> list[str]:
+        """Planned stalls met by a client with no read timeout (it would have waited forever)."""
+        found = self.server.stalls if self.server is not None else []
+        return [self.redact(stall) for stall in found]
 
     def blocked(self) -> list[str]:
         """Network attempts refused while replaying (the client may have swallowed the error)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.protocol import render_report
-from pytest_interactions.replay import UnmatchedRequestError
+from pytest_interactions.replay import ReconnectLoopError, StallWithoutTimeoutError, UnmatchedRequestError
 from pytest_interactions.session._session import Session, SessionConfig
 from pytest_interactions.transport import NetworkBlockedError
 
@@ -54,7 +54,8 @@ def session_findings(session: Session, *, besides: str = "") -> str | None:
     Shown next to the test's own error when the test failed too, so that the reason is never
     hidden; what ``besides`` (that error's message) already says is not repeated.
     """
-    parts = [problem for problem in [*session.problems(), *session.blocked()] if problem not in besides]
+    found = [*session.problems(), *session.stalls(), *session.loops(), *session.blocked()]
+    parts = [problem for problem in found if problem not in besides]
     report = session_report(session)
     if report:
         parts.append(report)
@@ -74,6 +75,12 @@ def raise_for_session(session: Session) -> None:
     report = session_report(session)
     if problems:
         raise UnmatchedRequestError("\n\n".join([*problems, *([report] if report else [])]))
+    stalls = session.stalls()
+    if stalls:
+        raise StallWithoutTimeoutError("\n".join(stalls))
+    loops = session.loops()
+    if loops:
+        raise ReconnectLoopError("\n\n".join([*loops, *([report] if report else [])]))
     if report:
         raise ProtocolCheckError(report)
     blocked = session.blocked()

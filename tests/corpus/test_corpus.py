@@ -187,3 +187,31 @@ def test_a_whatwg_pattern_survives_record_and_replay(
             if e.data is not None
         ]
         assert dispatched == expected["events"], expected["wpt_asserts"]
+
+
+def test_a_real_create_answer_replays_byte_for_byte_and_validates_clean(
+    raw_server: Any, tmp_path: Path
+) -> None:
+    sample = next(s for s in INDEX if s["file"] == "gemini/docs-apiref-create-simple-response.json")
+    body = (CORPUS / sample["file"]).read_bytes()
+    raw_server.respond("/v1beta/interactions", body, headers=[("content-type", "application/json")])
+    base = raw_server.base_url
+
+    def read() -> tuple[bytes, dict[str, Any]]:
+        raw = httpx.post(
+            base + "/v1beta/interactions", json={"model": "gemini-2.5-flash", "input": "Hi"}
+        ).content
+        client = genai.Client(api_key="k", http_options={"base_url": base, "api_version": "v1beta"})
+        made = client.interactions.create(model="gemini-2.5-flash", input="Hi")
+        return raw, made.model_dump(mode="json")
+
+    cassette = tmp_path / "create.yaml"
+    with use_cassette(cassette, "once", checks=False):
+        live = read()
+    raw_server.httpd.shutdown()
+    raw_server.httpd.server_close()
+    with use_cassette(cassette, "none", checks=False):
+        assert read() == live
+    assert live[0] == body
+    assert live[1]["status"] == "completed"
+    assert validate_cassette(cassette).problems == []

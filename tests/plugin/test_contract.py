@@ -161,3 +161,101 @@ def test_under_xdist_one_summary_covers_the_workers(
     summary = next(line for line in result.stdout.lines if "fresh recordings in" in line)
     scratch = Path(summary.rsplit(" ", 1)[-1])
     assert (scratch / "test_contract" / "test_session.yaml").exists()  # written by a worker
+
+
+FAULT_TESTS = """
+import httpx
+import pytest
+
+
+def stream(interactions):
+    with httpx.Client(base_url=interactions.base_url + "/v1beta", headers={"x-goog-api-key": "k"}) as http:
+        created = http.post("/interactions", json={"model": "m", "input": "tides", "background": True}).json()
+        with http.stream("GET", f"/interactions/{created['id']}", params={"stream": "true"}) as answer:
+            answer.read()
+
+
+@pytest.mark.interactions(disconnect="after:2", checks=False)
+def test_marker_faults(interactions):
+    if interactions.recording:
+        return stream(interactions)
+    with pytest.raises(httpx.RemoteProtocolError):
+        stream(interactions)
+
+
+@pytest.mark.interactions(checks=False)
+def test_body_faults(interactions):
+    interactions.faults.disconnect("after:2")
+    if interactions.recording:
+        return stream(interactions)
+    with pytest.raises(httpx.RemoteProtocolError):
+        stream(interactions)
+"""
+
+
+def test_fault_tests_are_skipped_saying_why(pytester: pytest.Pytester) -> None:
+    """Their assertions are about injected failures, which a live recording never holds."""
+    pytester.makepyfile(test_faults=FAULT_TESTS)
+    recorded = pytester.runpytest_subprocess(
+        "--interactions-record-mode=once", "--interactions-no-faults", FAST
+    )
+    recorded.assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(FAST).assert_outcomes(passed=2)  # the ordinary run replays with faults
+    scratch = pytester.path / "fresh"
+    result = pytester.runpytest_subprocess(
+        "--interactions-contract", f"--interactions-contract-dir={scratch}", FAST, "-rs"
+    )
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*contract mode records each test live, without faults, and this test plans faults "
+            "(disconnect='after:2'), which apply in replay only*",
+            "*this test plans faults (interactions.faults)*",
+        ],
+        consecutive=False,
+    )
+
+
+SHARED_TESTS = """
+import httpx
+import pytest
+
+SHARED = pytest.mark.interactions(cassette="shared.yaml")
+
+
+def ask(interactions):
+    with httpx.Client(base_url=interactions.base_url + "/v1beta", headers={"x-goog-api-key": "k"}) as http:
+        created = http.post("/interactions", json={"model": "m", "input": "tides"}).json()
+    assert created["status"] == "completed"
+
+
+@SHARED
+def test_first(interactions):
+    ask(interactions)
+
+
+@SHARED
+def test_second(interactions):
+    ask(interactions)
+
+
+@SHARED
+def test_third(interactions):
+    ask(interactions)
+"""
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_tests_sharing_a_cassette_are_each_compared_with_what_the_service_did(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    """The tests that replayed the run's fresh shared recording are judged by it, not as empty."""
+    pytester.makepyfile(test_shared=SHARED_TESTS)
+    pytester.runpytest_subprocess("--interactions-record-mode=once", FAST).assert_outcomes(passed=3)
+    scratch = pytester.path / "fresh"
+    result = pytester.runpytest_subprocess(
+        "--interactions-contract", f"--interactions-contract-dir={scratch}", FAST, *workers
+    )
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*3 test(s) checked against their cassettes, 0 drifted*"])
+    assert "became" not in result.stdout.str()

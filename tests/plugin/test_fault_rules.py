@@ -12,7 +12,7 @@ import pytest
 # Imported here so that in-process pytester runs find them loaded (they unload what they import).
 from google import genai  # noqa: F401
 from google.genai import _interactions  # noqa: F401
-from recorded_suite import failure, lines, record, replay, write
+from recorded_suite import INI, failure, lines, record, replay, write
 
 
 def test_faults_that_cannot_apply_fail_alike_at_setup(pytester: pytest.Pytester) -> None:
@@ -126,6 +126,65 @@ def test_a_poll_only_client_sees_an_injected_ending(pytester: pytest.Pytester) -
     # The last client takes the pause for the end: the requires_action check names it.
     result.assert_outcomes(passed=2, failed=1)
     failure(result, "test_httpx_async", lines("[requires_action] v1_", "reported 'requires_action'"))
+
+
+def test_a_run_can_show_its_injected_ending_from_the_first_poll(pytester: pytest.Pytester) -> None:
+    """``inject="failure:poll:0"``: the create answered in progress, the first poll already failed;
+    ``failure:0`` is refused in the marker's own words, without a traceback through the fixture."""
+    write(
+        pytester,
+        """
+        @pytest.mark.interactions(inject="failure:poll:0")
+        def test_first_poll(interactions):
+            with http(interactions) as client:
+                interaction_id = http_start(client)
+                it = client.get(f"/interactions/{interaction_id}").json()
+            assert it["status"] == ("in_progress" if interactions.recording else "failed")
+
+
+        @pytest.mark.interactions(inject="failure:0", cassette="test_first_poll.yaml")
+        def test_no_event_kept(interactions):
+            pass
+        """,
+    )
+    record(pytester, 1, "-k", "test_first_poll")
+    result = replay(pytester)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*inject='failure:0': a run keeps at least its first stream event (the one that names it); "
+            "for a run that shows failure from its first poll on, use inject='failure:poll:0'",
+        ]
+    )
+    assert "_handle.py" not in result.stdout.str()
+
+
+def test_a_loop_that_reconnects_after_the_end_is_stopped_and_named(pytester: pytest.Pytester) -> None:
+    """A client that reconnects for ever (here: after the run has ended) fails, with the timeline,
+    instead of spinning on virtual time without a word."""
+    write(
+        pytester,
+        """
+        @pytest.mark.interactions
+        def test_forever(interactions):
+            with http(interactions) as client:
+                interaction_id = http_start(client)
+                url = f"/interactions/{interaction_id}?stream=true"
+                for _ in range(3 if interactions.recording else 10_000):
+                    with client.stream("GET", url) as answer:
+                        answer.read()
+        """,
+    )
+    pytester.makeini(INI + "interactions_max_streams = 20\n")
+    record(pytester, 1)
+    result = replay(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReconnectLoopError: the client opened 20 streams of v1_* and asked for another (20 of them "
+            "had already reached the end of the run): a reconnect loop that never ends*",
+        ]
+    )
 
 
 def test_the_toolkits_findings_are_shown_beside_the_tests_own_error(pytester: pytest.Pytester) -> None:

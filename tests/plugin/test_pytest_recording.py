@@ -117,3 +117,63 @@ def test_a_moved_test_still_fails_on_a_request_its_vcrpy_cassette_does_not_answe
     result = pytester.runpytest("--record-mode=none")
     result.assert_outcomes(passed=0, failed=2)
     result.stdout.fnmatch_lines(["*no recorded exchange in *test_first.yaml answers POST *"])
+
+
+MIGRATED = """\
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {
+        "filter_headers": [("x-ticket-token", "XXX"), "authorization"],
+        "match_on": ["method", "path"],
+        "before_record_request": lambda request: request,
+    }
+
+
+@pytest.mark.interactions
+def test_ticket(interactions):
+    headers = {"x-goog-api-key": interactions.api_key, "x-ticket-token": "tkt-7f3a9c2e"}
+    body = {"model": "gemini-3.5-flash", "input": "Hi", "background": True}
+    answer = httpx.post(f"{interactions.base_url}/v1beta/interactions", json=body, headers=headers)
+    assert answer.status_code == 200
+"""
+
+
+def test_a_migrated_vcr_config_keeps_its_secrets_and_names_what_it_cannot_honour(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(INI.replace("filterwarnings = error\n", ""))
+    pytester.makepyfile(test_migrated=MIGRATED)
+    result = pytester.runpytest("--interactions-record-mode=once", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    cassette = (pytester.path / "cassettes" / "test_migrated" / "test_ticket.yaml").read_text()
+    assert "tkt-7f3a9c2e" not in cassette  # scrubbed as pytest-recording scrubbed it
+    assert "x-ticket-token" in cassette
+    result.stdout.fnmatch_lines(
+        [
+            "*VcrConfigWarning: vcr_config key not honoured by pytest-interactions: before_record_request: "
+            "it takes vcrpy's Request: give interactions_config's before_record_request*",
+        ]
+    )
+    assert result.stdout.str().count("VcrConfigWarning") == 1
+
+
+def test_cassettes_are_found_where_pytest_recording_kept_them(pytester: pytest.Pytester) -> None:
+    """With ``interactions_cassette_layout = pytest-recording``, a moved test replays the cassette
+    at ``<its folder>/cassettes/<module>/<test>.yaml``, as pytest-recording wrote it."""
+    tests = pytester.mkdir("tests")
+    (tests / "test_suite.py").write_text(module(VCR))
+    pytester.makeini(INI + "interactions_cassette_layout = pytest-recording\n")
+    recorded = pytester.runpytest_subprocess("--record-mode=once", "--interactions-record-mode=once")
+    recorded.assert_outcomes(passed=2)
+    written = tests / "cassettes" / "test_suite" / "test_first.yaml"
+    assert "interactions:" in written.read_text()  # where pytest-recording keeps its cassettes
+
+    moved = module(MOVED).replace('interactions(cassette="test_suite/test_first.yaml")', "interactions")
+    (tests / "test_suite.py").write_text(moved)
+    replayed = pytester.runpytest("--record-mode=none")
+    replayed.assert_outcomes(passed=2)
+    assert "interactions:" in written.read_text()  # read as it is, not rewritten

@@ -123,6 +123,20 @@ def test_re_recording_an_unchanged_test_gives_the_same_bytes(suite: pytest.Pytes
     suite.runpytest(*FAST).assert_outcomes(passed=3)
 
 
+def test_a_second_checkout_at_another_path_records_the_same_bytes(suite: pytest.Pytester) -> None:
+    """Ids come from the node id (rootdir-relative), never from where the checkout lies."""
+    clones = [suite.path / "checkout-a", suite.path / "elsewhere" / "checkout-b"]
+    for clone in clones:
+        clone.mkdir(parents=True)
+        (clone / "pytest.ini").write_text(INI)
+        (clone / "test_tea.py").write_text(SUITE)
+        recorded = suite.runpytest(*RECORD, "-k", "test_poll", f"--rootdir={clone}", str(clone))
+        recorded.assert_outcomes(passed=1)
+    first, second = ((clone / "cassettes" / "test_tea" / "test_poll.yaml").read_bytes() for clone in clones)
+    assert second == first
+    assert b"id: v1_" in first
+
+
 def test_volatile_headers_can_be_kept(suite: pytest.Pytester) -> None:
     suite.makeini(INI + "interactions_keep_headers =\n    user-agent\n    X-Goog-Api-Client\n")
     suite.runpytest(*RECORD, "-k", "test_poll").assert_outcomes(passed=1)

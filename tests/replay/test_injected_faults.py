@@ -12,7 +12,7 @@ import pytest
 
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.faults import FaultPlan
-from pytest_interactions.replay import UnmatchedRequestError
+from pytest_interactions.replay import StallWithoutTimeoutError
 from pytest_interactions.session import FaultNotAppliedError, use_cassette
 
 LIBRARIES = {"httpx": httpx, "httpx2": httpx2}
@@ -162,7 +162,7 @@ def test_a_stall_without_a_read_timeout_fails_the_replay(
     cassette, _ = record_straight(interactions_server, httpx, interaction_id, tmp_path)
 
     forever = pytest.raises(
-        UnmatchedRequestError, match=r"stalled after evt_000002 \(stall:2\).*no read timeout"
+        StallWithoutTimeoutError, match=r"stalled after evt_000002 \(stall:2\).*no read timeout"
     )
     with forever, use_cassette(cassette, "none", faults=FaultPlan().disconnect("stall:2"), checks=False):
         _, error = read_stream(httpx, base, interaction_id, read=None)

@@ -40,8 +40,9 @@ STREAM = b"".join(
         b'{"id": "resp_1", "object": "response", "status": "completed"}',
         b'{\n  "id": "resp_1",\n  "status": "completed"\n}',
         b'{"id":"resp_1","status":"completed","note":"caf\\u00e9"}',
+        b'{\n  "id": "resp_1",\n  "status": "completed"\n}\n',  # kept as text: no style writes it
     ],
-    ids=["spaced", "indented", "ascii-escaped"],
+    ids=["spaced", "indented", "ascii-escaped", "trailing-newline"],
 )
 def test_a_poll_of_a_response_with_a_stream_keeps_its_recorded_bytes(
     raw_server: Any, tmp_path: Path, answer: bytes
