@@ -82,14 +82,14 @@ def through_sdk(sample: dict[str, Any], url: str) -> list[dict[str, Any]]:
             stream = sdk.responses.create(
                 **{k: v for k, v in request["body"].items() if k != "stream"}, stream=True
             )
-        return [event.model_dump(mode="json") for event in stream]
+        return [event.model_dump(mode="json", warnings=False) for event in stream]
     client = genai.Client(
         api_key="k",
         http_options={"base_url": base, "api_version": "v1beta", "retry_options": {"attempts": 1}},
     )
     body = request["body"]
     events = client.interactions.create(model=body["model"], input=body["input"], stream=True)
-    return [event.model_dump(mode="json") for event in events]
+    return [event.model_dump(mode="json", warnings=False) for event in events]
 
 
 CLIENTS: dict[str, Callable[[dict[str, Any], str], Any]] = {

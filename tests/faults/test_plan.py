@@ -83,6 +83,9 @@ def test_injected_answers_are_used_up() -> None:
 def test_protocol_faults_are_checked() -> None:
     with pytest.raises(FaultSpecError, match="failure, cancellation, requires_action"):
         FaultPlan().inject("explosion", after_events=2)
-    with pytest.raises(FaultSpecError, match="at least 1"):
+    with pytest.raises(FaultSpecError, match="a run keeps at least its first stream event"):
         FaultPlan().inject("failure", after_events=0)
+    with pytest.raises(FaultSpecError, match="0 or more"):
+        FaultPlan().inject("failure", after_events=-1, on="polls")
+    assert FaultPlan().inject("failure", after_events=0, on="polls").active  # the first poll on
     assert not FaultPlan().active
