@@ -62,15 +62,16 @@ def candidates(path: Path, cache: ParsedCache) -> dict[str, Callable[[], Any]]:
         found["yaml-rs document" + _same(yaml_rs.loads(text), reference)] = lambda: yaml_rs.loads(text)
     cache.put(data, load_cassette(path))
     found["parsed cache, JSON (hash + read + decode)"] = lambda: cache.get(data)
-    encoded = _encode(load_cassette(path))
+    key = cache.key(data)
+    encoded = _encode(load_cassette(path), key)
     as_json = json.dumps(encoded, separators=(",", ":"))
-    found["parsed cache, JSON decode only"] = _paused(lambda: _decode(json.loads(as_json)))
+    found["parsed cache, JSON decode only"] = _paused(lambda: _decode(json.loads(as_json), key))
     if importlib.util.find_spec("msgpack"):
         import msgpack
 
         packed = msgpack.packb(encoded, use_bin_type=True)
         found["parsed cache, msgpack decode only"] = _paused(
-            lambda: _decode(msgpack.unpackb(packed, raw=False, strict_map_key=True))
+            lambda: _decode(msgpack.unpackb(packed, raw=False, strict_map_key=True), key)
         )
     return found
 

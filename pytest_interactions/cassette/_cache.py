@@ -15,11 +15,14 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions import __version__
 from pytest_interactions._gc import paused
 from pytest_interactions.cassette._model import (
     SCHEMA_VERSION,
@@ -36,6 +39,23 @@ CACHE_ENV = "INTERACTIONS_CACHE_DIR"
 """Where entries are kept; unset: ``$XDG_CACHE_HOME/pytest-interactions`` (``~/.cache/...``)."""
 FORMAT = 2
 """Bumped whenever the encoding below changes, so that older entries simply miss."""
+MAX_AGE_DAYS = 30
+"""Entries not read for this long are removed (once a process, at its first write)."""
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+"""Larger entries are not read (a cassette may hold 256 MiB; its entry is about as large)."""
+
+
+def _reader_version() -> str:
+    """This release and the sources of the cassette reader: a fixed check misses older entries."""
+    digest = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent
+    for name in ("_yaml.py", "_yaml_events.py", "_cache.py", "_model.py"):
+        with contextlib.suppress(OSError):
+            digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_READER = _reader_version()
 
 
 def default_cache_dir() -> Path:
@@ -52,10 +72,11 @@ class ParsedCache:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else default_cache_dir()
+        self._evicted = False
 
     def key(self, data: bytes) -> str:
         """The entry name of a cassette whose file holds ``data``."""
-        digest = hashlib.sha256(f"pytest-interactions {FORMAT} {SCHEMA_VERSION}\n".encode())
+        digest = hashlib.sha256(f"pytest-interactions {FORMAT} {SCHEMA_VERSION} {_READER}\n".encode())
         digest.update(data)
         return digest.hexdigest()
 
@@ -72,19 +93,31 @@ class ParsedCache:
 
     def get_key(self, key: str) -> Cassette | None:
         """The cassette parsed earlier from the bytes whose :meth:`key` is ``key``, or ``None``."""
-        value = self._read(f"{key}.json", lambda text: _decode(json.loads(text)))
+        value = self._read(f"{key}.json", lambda text: _decode(json.loads(text), key))
         return value if isinstance(value, Cassette) else None
 
     def put(self, data: bytes, cassette: Cassette, key: str | None = None) -> bool:
         """Keep ``cassette`` as parsed from ``data`` (whose :meth:`key` may be given); ``False``
         when it cannot be kept exactly."""
+        key = key or self.key(data)
         try:
-            text = json.dumps(_encode(cassette), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-            if _decode(json.loads(text)) != cassette:
+            text = json.dumps(
+                _encode(cassette, key), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            )
+            if _decode(json.loads(text), key) != cassette:
                 return False  # a value JSON cannot hold as it is (a date, a non-string key)
         except (ValueError, TypeError):
             return False
-        return self._write(f"{key or self.key(data)}.json", text)
+        return self._write(f"{key}.json", text)
+
+    def forget(self, data: bytes) -> None:
+        """Remove the entry kept for ``data`` and what was kept beside it: a cassette rewritten
+        (scrubbed, re-recorded) leaves no copy of what it no longer holds."""
+        key = self.key(data)
+        with contextlib.suppress(OSError):
+            for entry in self.directory.glob(f"{key}.*json"):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
     def get_derived(self, key: str, name: str) -> Any:
         """What was kept as ``name`` beside the entry for the bytes named ``key``; ``None`` if nothing
@@ -96,16 +129,23 @@ class ParsedCache:
         to be written anew)."""
         entry = self.directory / name
         try:
-            text = entry.read_text(encoding="utf-8")
-        except OSError:
+            data = _read_regular_file(entry)
+        except FileNotFoundError:
             return None
+        except OSError:  # a FIFO, a symlink, a device, an oversized file: not an entry of ours
+            data = None
         try:
+            if data is None:
+                raise ValueError("not a regular file")
             with paused():
-                return decode(text)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                value = decode(data.decode("utf-8"))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             with contextlib.suppress(OSError):
                 entry.unlink()
             return None
+        with contextlib.suppress(OSError):
+            os.utime(entry)  # read: kept by the age bound
+        return value
 
     def put_derived(self, key: str, name: str, value: Any) -> bool:
         """Keep ``value`` (plain JSON data) as ``name`` beside the entry for the bytes named ``key``."""
@@ -115,8 +155,24 @@ class ParsedCache:
             return False
         return self._write(f"{key}.{name}.json", text)
 
+    def evict_old(self, max_age_days: float = MAX_AGE_DAYS) -> int:
+        """Remove entries not read for ``max_age_days`` (their cassettes changed, or are gone);
+        how many were removed."""
+        cutoff = time.time() - max_age_days * 86400
+        removed = 0
+        with contextlib.suppress(OSError):
+            for entry in self.directory.glob("*.json"):
+                with contextlib.suppress(OSError):
+                    if entry.lstat().st_mtime < cutoff:
+                        entry.unlink()
+                        removed += 1
+        return removed
+
     def _write(self, name: str, text: str) -> bool:
         """Write an entry atomically; ``False`` when the directory cannot be written."""
+        if not self._evicted:
+            self._evicted = True
+            self.evict_old()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".entry-", suffix=".tmp")
@@ -140,6 +196,23 @@ class ParsedCache:
         cassette = parse(data.decode("utf-8"), path)
         self.put(data, cassette)
         return cassette
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file, not a link, of a sane size; else ``OSError``
+    (a FIFO is opened without blocking and refused, never read)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_ENTRY_BYTES:
+            raise OSError(f"{path} is not a cache entry")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -242,7 +315,7 @@ def _unevents(columns: dict[str, Any]) -> list[StreamEvent | Disconnect]:
     return items
 
 
-def _encode(cassette: Cassette) -> dict[str, Any]:
+def _encode(cassette: Cassette, key: str) -> dict[str, Any]:
     exchanges = []
     for exchange in cassette.exchanges:
         request = exchange.request
@@ -266,12 +339,20 @@ def _encode(cassette: Cassette) -> dict[str, Any]:
                 exchange.line,
             ]
         )
-    return {"format": FORMAT, "version": cassette.version, "meta": cassette.meta, "exchanges": exchanges}
+    return {
+        "format": FORMAT,
+        "key": key,
+        "version": cassette.version,
+        "meta": cassette.meta,
+        "exchanges": exchanges,
+    }
 
 
-def _decode(document: dict[str, Any]) -> Cassette:
+def _decode(document: dict[str, Any], key: str) -> Cassette:
     if document["format"] != FORMAT:
         raise ValueError(f"cache format {document['format']!r}, not {FORMAT}")
+    if document["key"] != key:  # an entry copied or renamed from another: not this file's
+        raise ValueError("the entry belongs to other content")
     exchanges = []
     for at, request, response, error, line in document["exchanges"]:
         recorded = None

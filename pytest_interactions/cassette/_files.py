@@ -18,6 +18,7 @@ import filelock
 from pytest_interactions.cassette import _yaml
 from pytest_interactions.cassette._cache import ParsedCache
 from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
+from pytest_interactions.cassette._guard import forms
 from pytest_interactions.cassette._model import Cassette
 from pytest_interactions.cassette._secrets import SecretPolicy
 
@@ -69,8 +70,16 @@ def parse_cassette(path: Path, raw: bytes, key: str | None = None) -> Cassette:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CorruptCassetteError(path, "not UTF-8 text", line) from None
     cassette = _yaml.load(text, path)
-    _parsed_cache().put(raw, cassette, key)
+    if not _holds_guarded_value(text):  # the guard would refuse to write it: keep no copy of it
+        _parsed_cache().put(raw, cassette, key)
     return cassette
+
+
+def _holds_guarded_value(text: str) -> bool:
+    """A guarded value (``$GEMINI_API_KEY``, ...) appears in ``text`` as written or escaped."""
+    return any(
+        spelling in text for value in SecretPolicy().secret_values().values() for spelling in forms(value)
+    )
 
 
 def cassette_key(raw: bytes) -> str:
@@ -129,10 +138,17 @@ def save_cassette(
         del text, cassette, scrubbed, secrets_seen
         raise error.with_traceback(None) from None
     try:
-        _write_atomically(path, text.encode("utf-8"))
+        previous = path.read_bytes() if path.is_file() else None
+    except OSError:
+        previous = None
+    data = text.encode("utf-8")
+    try:
+        _write_atomically(path, data)
     except OSError as exc:
         cause = _cause(exc)
         raise CassetteError(path, f"could not be written: {cause}; the previous file is unchanged") from None
+    if previous is not None and previous != data:
+        _parsed_cache().forget(previous)
 
 
 def _cause(exc: OSError) -> str:

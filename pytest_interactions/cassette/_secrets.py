@@ -30,6 +30,8 @@ DEFAULT_HEADERS: tuple[str, ...] = (
     "x-csrf-token",
     "x-xsrf-token",
     "x-amz-security-token",
+    "openai-organization",
+    "openai-project",
 )
 DEFAULT_QUERY_PARAMETERS: tuple[str, ...] = (
     "key",
@@ -50,7 +52,7 @@ DEFAULT_JSON_KEYS: tuple[str, ...] = (
     "private_key",
     "session_token",
 )
-DEFAULT_ENV_VARS: tuple[str, ...] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+DEFAULT_ENV_VARS: tuple[str, ...] = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY")
 _MIN_SECRET_LENGTH = 6
 _MIN_SCRUBBED_LENGTH = 8
 """Scrubbed values shorter than this (``k``, ``1``) are too common to guard elsewhere in the file."""
@@ -92,6 +94,12 @@ class SecretPolicy:
 
     def scrub_url(self, url: str, found: dict[str, str] | None = None) -> str:
         parts = urlsplit(url)
+        if parts.password:  # http://user:pw@host/: the credentials of a Basic header, in the URL
+            _remember(found, "the password in the URL", parts.password)
+            userinfo, _, host = parts.netloc.rpartition("@")
+            user = userinfo.partition(":")[0]
+            parts = parts._replace(netloc=f"{user}:{REDACTED}@{host}")
+            url = urlunsplit(parts)
         if not parts.query:
             return url
         query = self._scrub_pairs(parts.query, self.query_parameters, "query parameter", found)

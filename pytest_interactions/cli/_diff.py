@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._terminal import terminal_safe
 from pytest_interactions.cassette import CassetteError, load_cassette
 from pytest_interactions.contract import CATEGORIES, DEFAULT_TIMING_TOLERANCE, Drift, diff_cassettes
 
@@ -69,7 +70,7 @@ def render(old: str, new: str, drift: list[Drift]) -> str:
             lines.append(f"  {where} ({item.api})" if item.api else f"  {where}")
         lines.append(f"    [{item.category}] {item.message}")
     lines.append(f"{len(drift)} difference(s)")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._terminal import terminal_safe
 from pytest_interactions.cassette import CassetteError, load_cassette
 from pytest_interactions.contract import cassette_transcript, summarise
 from pytest_interactions.protocol import render_timeline
@@ -45,6 +46,10 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    refusal = _html_refusal(args.cassette, args.html) if args.html is not None else None
+    if refusal is not None:
+        print(f"pytest-interactions inspect: --html {args.html}: {refusal}", file=sys.stderr)
+        return 2
     try:
         cassette = load_cassette(args.cassette)
     except CassetteError as exc:
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     summary = summarise(transcript)
     if summary:
         print("\nby API, in its own terms:")
-        print("\n".join(f"  {line}" for line in summary))
+        print("\n".join(terminal_safe(f"  {line}") for line in summary))
     if args.html is not None:
         page = render_html(transcript, title=str(args.cassette))
         try:
@@ -68,3 +73,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(f"wrote {args.html}")
     return 0
+
+
+def _html_refusal(cassette: Path, html: Path) -> str | None:
+    """Why ``html`` must not be written: it is the cassette read, or an existing file that is no
+    page (a cassette, most likely); ``None`` when it may be."""
+    if html.exists() and html.resolve() == cassette.resolve():
+        return "is the cassette being inspected; name another file for the page"
+    if html.exists() and (not html.is_file() or html.suffix.lower() not in (".html", ".htm")):
+        return "exists and is not an HTML page; inspect overwrites only .html files"
+    return None

@@ -63,8 +63,9 @@ class CollectionError(Exception):
     """pytest could not collect the tests."""
 
 
-def collect(pytest_args: list[str]) -> tuple[Path, set[Path]]:
-    """The cassette directory and the cassettes the collected tests use."""
+def collect(pytest_args: list[str]) -> tuple[Path, set[Path], list[str]]:
+    """The cassette directory, the cassettes the collected tests use, and why the collection may
+    not hold every test (empty when it holds them all)."""
     with tempfile.TemporaryDirectory() as scratch:
         inventory = Path(scratch) / "inventory.json"
         command = [
@@ -83,7 +84,17 @@ def collect(pytest_args: list[str]) -> tuple[Path, set[Path]]:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
             raise CollectionError(f"pytest --collect-only failed (exit {result.returncode}):\n{tail}")
         report = json.loads(inventory.read_text(encoding="utf-8"))
-    return Path(report["cassette_dir"]), {Path(p).resolve() for p in report["used"]}
+    used = {Path(p).resolve() for p in report["used"]}
+    return Path(report["cassette_dir"]), used, list(report.get("narrowed", []))
+
+
+def _is_cassette(path: Path) -> bool:
+    """The file reads as a cassette (this plugin's or vcrpy's): other YAML is never touched."""
+    try:
+        load_cassette(path)
+    except CassetteError:
+        return False
+    return True
 
 
 def recorded_at(path: Path) -> float:
@@ -104,9 +115,16 @@ def recorded_at(path: Path) -> float:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        directory, used = collect(args.pytest_args)
+        directory, used, narrowed = collect(args.pytest_args)
     except CollectionError as exc:
         print(f"pytest-interactions prune: {exc}", file=sys.stderr)
+        return 2
+    if narrowed and args.delete:
+        print(
+            "pytest-interactions prune: --delete needs the whole collection, and this one may not hold "
+            "every test that uses a cassette; nothing was deleted:\n  " + "\n  ".join(narrowed),
+            file=sys.stderr,
+        )
         return 2
     if not directory.is_dir():
         print(f"no cassette directory at {directory}: nothing to prune")
@@ -116,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         for p in cassette_files([directory])
         if not any(fnmatch.fnmatch(str(p.relative_to(directory)), pattern) for pattern in args.exclude)
     ]
-    unused = [p for p in files if p.resolve() not in used]
+    unused = [p for p in files if p.resolve() not in used and _is_cassette(p)]
     status = 0
     for path in unused:
         if args.delete:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pytest_interactions.cassette import CassetteError, SecretPolicy, load_cassette, save_cassette
 from pytest_interactions.cassette._lines import cassette_lines
+from pytest_interactions.cassette._secrets import DEFAULT_ENV_VARS
 from pytest_interactions.cli._paths import PathError, cassette_files
 from pytest_interactions.cli._progress import Progress
 from pytest_interactions.contract._secrets import leaked_values, secrets_in
@@ -17,7 +18,8 @@ EPILOG = """\
 Scrubbed: the headers x-goog-api-key, authorization, proxy-authorization, cookie, set-cookie,
 x-api-key, api-key; the query parameters key, api_key, access_token; the JSON keys api_key,
 access_token, refresh_token, client_secret; and whatever the --filter options add. The value of
-$GEMINI_API_KEY or $GOOGLE_API_KEY anywhere else is an error that scrubbing cannot fix.
+$GEMINI_API_KEY, $GOOGLE_API_KEY, $OPENAI_API_KEY (and each --secret-env-var) anywhere else is
+an error that scrubbing cannot fix.
 
 Each file is rewritten atomically (a temporary file renamed over it), only when something
 changed. Cassettes written by vcrpy are left alone: convert them first.
@@ -57,7 +59,20 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--filter-json-key", action="append", default=[], metavar="NAME", help="another JSON key"
     )
+    add_secret_env_var(parser)
     parser.set_defaults(run=run)
+
+
+def add_secret_env_var(parser: argparse.ArgumentParser) -> None:
+    """The plugin's ini key interactions_secret_env_vars, as an option of a command."""
+    parser.add_argument(
+        "--secret-env-var",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another environment variable whose value must appear in no cassette "
+        f"({', '.join(DEFAULT_ENV_VARS)} always are; the plugin's interactions_secret_env_vars)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         headers=args.filter_header,
         query_parameters=args.filter_query_parameter,
         json_keys=args.filter_json_key,
+        env_vars=args.secret_env_var,
     )
     status = 0
     changed_files = 0

@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._terminal import terminal_safe
+from pytest_interactions.cassette import SecretPolicy
 from pytest_interactions.cli._paths import PathError, cassette_files
 from pytest_interactions.cli._progress import Progress
+from pytest_interactions.cli._scrub import add_secret_env_var
 from pytest_interactions.contract import RULES, Problem, Validation, validate_cassette
 from pytest_interactions.protocol import APIS
 from pytest_interactions.protocol._grammars import ERROR_SEVERITY
@@ -50,7 +53,9 @@ def judged_line(validation: Validation) -> str:
     for subject, api in validation.judged.items():
         by_api.setdefault(api, []).append(subject)
     shown = "; ".join(f"{api}: {', '.join(subjects)}" for api, subjects in by_api.items())
-    return f"{validation.path}: judged as {shown}" if shown else f"{validation.path}: no API request"
+    return terminal_safe(
+        f"{validation.path}: judged as {shown}" if shown else f"{validation.path}: no API request"
+    )
 
 
 def add_parser(commands: Any) -> None:
@@ -71,6 +76,7 @@ def add_parser(commands: Any) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    add_secret_env_var(parser)
     parser.set_defaults(run=run)
 
 
@@ -80,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
     except PathError as exc:
         print(f"pytest-interactions validate: {exc}", file=sys.stderr)
         return 2
+    policy = SecretPolicy().extended(env_vars=args.secret_env_var)
     problems: list[Problem] = []
     validations: list[Validation] = []
     for path in Progress(len(files)).over(files, "validating "):
-        validations.append(validate_cassette(path))
+        validations.append(validate_cassette(path, policy))
         problems += validations[-1].problems
     errors = [p for p in problems if p.severity == ERROR_SEVERITY]
     warnings = len(problems) - len(errors)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_interactions._terminal import terminal_safe
 from pytest_interactions.cassette import Cassette
 from pytest_interactions.contract._shape import InteractionShape, SessionShape, session_shape
 
@@ -38,7 +39,7 @@ class Drift:
     """The API the interaction was compared by (``None``: the session as a whole)."""
 
     def __str__(self) -> str:
-        return f"{self.where}: [{self.category}] {self.message}"
+        return terminal_safe(f"{self.where}: [{self.category}] {self.message}")
 
     def as_json(self) -> dict[str, Any]:
         found = {"where": self.where, "category": self.category, "message": self.message}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_interactions.cassette import Body, Cassette, SecretPolicy
+from pytest_interactions.cassette._guard import find_leak
 from pytest_interactions.cassette._lines import CassetteLines, line_of_key
 
 
@@ -73,10 +74,12 @@ def secrets_in(cassette: Cassette, policy: SecretPolicy) -> list[SecretFound]:
 
 
 def leaked_values(text: str, policy: SecretPolicy) -> list[tuple[str, int]]:
-    """Guarded environment variables whose values appear in ``text``, with the line of each."""
+    """Guarded values (environment variables, named values) that appear in ``text``, with the
+    line of each: found by the record-time guard's own finder, so in every form it knows
+    (URL-encoded, escaped, folded, inside base64-stored bytes)."""
     leaks = []
     for name, value in policy.secret_values().items():
-        index = text.find(value)
-        if index >= 0:
-            leaks.append((name, text.count("\n", 0, index) + 1))
+        found = find_leak(text, {name: value})
+        if found is not None:
+            leaks.append(found)
     return leaks

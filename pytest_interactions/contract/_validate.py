@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._terminal import terminal_safe
 from pytest_interactions.cassette import CassetteError, SecretPolicy
 from pytest_interactions.cassette._lines import CassetteLines, cassette_lines
 from pytest_interactions.cassette._yaml import load
@@ -55,7 +56,7 @@ class Problem:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         note = "warning: " if self.severity == WARNING_SEVERITY else ""
         judged = f" ({' '.join(p for p in (self.api, self.subject) if p)})" if self.api else ""
-        return f"{where}: [{self.rule}] {note}{self.message}{judged}"
+        return terminal_safe(f"{where}: [{self.rule}] {note}{self.message}{judged}")
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -81,6 +81,8 @@ class HttpServer:
         self.idle_timeout = idle_timeout
         self.write_timeout = write_timeout
         self.open_streams = 0
+        self.serving = 0
+        """Connections admitted and not yet closed (refused ones are not counted)."""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -104,9 +106,14 @@ class HttpServer:
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Admitted here, before anything awaits: connections accepted in one burst are counted
+        # one by one, so exactly max_connections of them are served.
+        admitted = self.serving < self.max_connections
+        if admitted:
+            self.serving += 1
         # asyncio reports a cancelled connection callback as an error, so the work runs in
         # a task of its own that close() can cancel quietly.
-        task = asyncio.ensure_future(self._connection(reader, writer))
+        task = asyncio.ensure_future(self._connection(reader, writer, admitted))
         self._tasks.add(task)
         try:
             await task
@@ -114,8 +121,12 @@ class HttpServer:
             pass
         finally:
             self._tasks.discard(task)
+            if admitted:
+                self.serving -= 1
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, admitted: bool = True
+    ) -> None:
         peer = writer.get_extra_info("peername")
         port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else -1
         self.activity.opened(port)
@@ -123,7 +134,7 @@ class HttpServer:
             if self.app.faults.take_refusal():
                 _reset(writer)
                 return
-            await _Connection(self, reader, writer, port).serve()
+            await _Connection(self, reader, writer, port).serve(admitted)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -197,8 +208,8 @@ class _Connection:
                 return event
             await self._receive(deadline, idle=False)
 
-    async def serve(self) -> None:
-        if len(self.server._tasks) > self.server.max_connections:
+    async def serve(self, admitted: bool = True) -> None:
+        if not admitted:
             await self._send_json(
                 error(
                     protocol.UNAVAILABLE,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_interactions.plugin._keys import SESSION_KEY
+from pytest_interactions.plugin._naming import file_name
 
 OPTION = "--interactions-html"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -26,8 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def page_path(directory: Path, nodeid: str) -> Path:
-    """One file per test: its node id made safe for a file name."""
-    return directory / f"{_UNSAFE.sub('_', nodeid).strip('_')}.html"
+    """One file per test: its node id made safe for a file name the way a cassette's name is
+    (a long one keeps its start and gains a hash of the whole id)."""
+    return directory / (file_name(nodeid.replace("::", "_").strip("_"))[: -len(".yaml")] + ".html")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -44,15 +46,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     from pytest_interactions.protocol._timeline_html import render_html
 
     transcript = handle.transcript
-    if not transcript.requests:  # recording: the session's story is what it recorded
-        transcript = cassette_transcript(handle.session.cassette_to_write())
+    if not transcript.requests:  # recording: the session's story is what the cassette will hold
+        transcript = cassette_transcript(handle.session.cassette_as_written())
     directory = Path(target)
     if not directory.is_absolute():
         directory = Path(item.config.rootpath) / directory
     path = page_path(directory, item.nodeid)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_html(transcript, handle.violations(), title=item.nodeid), encoding="utf-8")
+        page = render_html(transcript, handle.violations(), title=item.nodeid)
+        path.write_text(handle.session.redact(page), encoding="utf-8")
     except OSError as exc:
         report.sections.append(("interactions timeline", f"could not write {path}: {exc.strerror or exc}"))
         return

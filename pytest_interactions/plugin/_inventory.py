@@ -30,12 +30,37 @@ def cassette_of(item: pytest.Item) -> Path | None:
     return cassette_path(item.config, item)
 
 
+#: Why this collection may not hold every test; this plugin serves one collection per process.
+_narrowing: list[str] = []
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.skipped and report.nodeid:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _narrowing.append(f"{report.nodeid} was skipped at collection ({reason})")
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        _narrowing.append(f"{len(items)} test(s) were deselected")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    target = session.config.getoption(OPTION)
+    config = session.config
+    target = config.getoption(OPTION)
     if not target:
         return
     used = sorted({str(path) for item in session.items if (path := cassette_of(item)) is not None})
-    directory = Path(_options.cassette_dir(session.config))
+    directory = Path(_options.cassette_dir(config))
     if not directory.is_absolute():
-        directory = Path(session.config.rootpath) / directory
-    Path(target).write_text(json.dumps({"cassette_dir": str(directory), "used": used}), encoding="utf-8")
+        directory = Path(config.rootpath) / directory
+    narrowed: list[str] = []
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        narrowed.append(f"the collection was limited to {' '.join(config.args)}")
+    if config.option.keyword:
+        narrowed.append(f"-k {config.option.keyword!r} selects tests")
+    if config.option.markexpr:
+        narrowed.append(f"-m {config.option.markexpr!r} selects tests")
+    narrowed += _narrowing
+    report = {"cassette_dir": str(directory), "used": used, "narrowed": narrowed}
+    Path(target).write_text(json.dumps(report), encoding="utf-8")

@@ -163,7 +163,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "interactions_secret_env_vars",
         "more environment variables whose values must never appear in a cassette "
-        "(GEMINI_API_KEY and GOOGLE_API_KEY always are)",
+        "(GEMINI_API_KEY, GOOGLE_API_KEY and OPENAI_API_KEY always are)",
         type="linelist",
         default=[],
     )

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from pytest_interactions.plugin._marker import FAULT_OPTIONS
-from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, has_marker, marker_kwargs
+from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, has_marker, marker_kwargs, test_name
 
 #: How long a test waits for another one to record the cassette it needs (seconds).
 DEFAULT_WAIT = 300.0
@@ -37,6 +37,18 @@ def plans_faults(item: Any, kwargs: dict[str, Any]) -> bool:
     if callspec is not None and CUT_PARAM in callspec.params:
         return callspec.params[CUT_PARAM] is not None
     return any(kwargs.get(name) is not None for name in FAULT_OPTIONS)
+
+
+def _check_distinct(named: dict[Path, tuple[str, str]], path: Path, name: str, nodeid: str) -> None:
+    """Two tests whose names become one cassette file name would share it by accident, and fail
+    later as unmatched requests: stop at collection, naming both."""
+    earlier = named.setdefault(path, (name, nodeid))
+    if earlier[0] != name:
+        raise pytest.UsageError(
+            f"{earlier[1]} and {nodeid} would both use the cassette {path}: their names differ only "
+            "in characters a file name cannot hold. Rename one, or give each its own "
+            "@pytest.mark.interactions(cassette=...)"
+        )
 
 
 @dataclass
@@ -67,6 +79,7 @@ class SharedCassettes:
         faults_off = bool(config.getoption("--interactions-no-faults"))
         first_position: dict[Path, int] = {}
         recorders: dict[Path, pytest.Item] = {}
+        named: dict[Path, tuple[str, str]] = {}  # a derived cassette name -> (test name, node id)
         for position, item in enumerate(items):
             if not (has_marker(item) or "interactions" in getattr(item, "fixturenames", ())):
                 continue
@@ -75,6 +88,8 @@ class SharedCassettes:
                 path = cassette_path(config, item, kwargs)
             except Exception:  # a broken marker is reported when the test runs
                 continue
+            if not kwargs.get("cassette"):
+                _check_distinct(named, path, test_name(item), item.nodeid)
             group = self.groups.setdefault(path, Group(path))
             group.users.append(item.nodeid)
             first_position.setdefault(path, position)

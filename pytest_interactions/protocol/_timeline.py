@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pytest_interactions._terminal import terminal_safe
 from pytest_interactions.protocol._transcript import Connection, Transcript
 from pytest_interactions.protocol._validate import Violation
 
@@ -81,11 +82,11 @@ def render_timeline(
     if loose:
         lines.append("")
         lines.extend(f"✗ {v.message}" for v in loose)
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)
 
 
 def render_report(transcript: Transcript, violations: Sequence[Violation], cassette: str) -> str:
     """The failure message: the mistakes first, then the timeline."""
     head = [f"pytest-interactions found {len(violations)} protocol mistake(s) (cassette {cassette}):"]
-    head += [f"  {n}. {violation}" for n, violation in enumerate(violations, start=1)]
+    head += [terminal_safe(f"  {n}. {violation}") for n, violation in enumerate(violations, start=1)]
     return "\n".join([*head, "", render_timeline(transcript, violations)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
@@ -342,6 +343,13 @@ class Session:
             **self.meta,
         }
         return Cassette(self.recorded(), meta)
+
+    def cassette_as_written(self) -> Cassette:
+        """What the cassette will hold: the recording so far, scrubbed by the secret filters (a
+        copy: the recording itself is scrubbed when saved, where what is found is guarded)."""
+        cassette = copy.deepcopy(self.cassette_to_write())
+        self._secrets_seen.update(self.config.secrets.scrub(cassette))  # redacted wherever shown
+        return cassette
 
     def save(self) -> bool:
         """Write the cassette when this session recorded anything; True when written."""

@@ -7,6 +7,8 @@ unwritable cache falls back to parsing, and a value JSON cannot hold exactly is 
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -221,3 +223,115 @@ def test_load_cassette_reads_an_unchanged_cassette_from_the_cache(
     changed = load_cassette(cassette)
     assert len(parsed) == 2  # any change misses the cache
     assert changed != first
+
+
+LEAKY = (
+    "version: 2\nexchanges:\n- at: 0\n  request:\n    method: POST\n    url: http://127.0.0.1:9/v1beta/interactions\n"
+    "    headers: {x-goog-api-key: AIzaSyKeptNowhere00042}\n  response: {status: 204}\nend: 1\n"
+)
+
+
+def _cache_holds(directory: Path, value: str) -> bool:
+    return any(value in entry.read_text() for entry in directory.glob("*.json"))
+
+
+def test_a_scrubbed_cassette_leaves_no_entry_holding_what_it_no_longer_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_interactions.cassette import _files, load_cassette
+    from pytest_interactions.cli import main
+
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(directory))
+    _files._parsed_cache.cache_clear()
+    try:
+        cassette = tmp_path / "leaky.yaml"
+        cassette.write_text(LEAKY)
+        load_cassette(cassette)  # a replay reads it, unscrubbed as it is
+        assert _cache_holds(directory, "AIzaSyKeptNowhere00042")
+        assert main(["scrub", str(cassette)]) == 0
+        assert "AIzaSyKeptNowhere00042" not in cassette.read_text()
+        assert not _cache_holds(directory, "AIzaSyKeptNowhere00042")
+        load_cassette(cassette)
+        assert list(directory.glob("*.json"))  # the scrubbed content is cached as usual
+    finally:
+        _files._parsed_cache.cache_clear()
+
+
+def test_no_entry_is_kept_for_a_cassette_holding_a_guarded_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_interactions.cassette import _files, load_cassette
+
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(directory))
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaSyKeptNowhere00042")
+    _files._parsed_cache.cache_clear()
+    try:
+        cassette = tmp_path / "leaky.yaml"
+        cassette.write_text(LEAKY)
+        assert load_cassette(cassette).exchanges
+        assert not _cache_holds(directory, "AIzaSyKeptNowhere00042")
+    finally:
+        _files._parsed_cache.cache_clear()
+
+
+def _fifo(entry: Path) -> None:
+    entry.unlink()
+    os.mkfifo(entry)
+
+
+def _symlink(entry: Path) -> None:
+    target = entry.with_name("elsewhere.json")
+    target.write_bytes(entry.read_bytes())
+    entry.unlink()
+    entry.symlink_to(target)
+
+
+def _foreign(entry: Path) -> None:
+    document = json.loads(entry.read_text())
+    document["key"] = "0" * 64  # an entry of other content, copied under this name
+    entry.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda entry: entry.write_bytes(b'{"format": 2, "key": "\xff\xfe"}'),
+        lambda entry: entry.write_text("[" * 100_000 + "]" * 100_000),
+        _fifo,
+        _symlink,
+        _foreign,
+    ],
+    ids=["bad-utf8", "deep-nesting", "fifo", "symlink", "foreign-content"],
+)
+def test_a_hostile_entry_falls_back_to_the_file_and_is_removed(
+    cassette_file: Path, tmp_path: Path, spoil: Callable[[Path], None]
+) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    data = cassette_file.read_bytes()
+    cache.load(cassette_file, data, load)
+    entry = cache.entry(data)
+    spoil(entry)
+    started = time.monotonic()
+    parse, calls = counting(load)
+    assert cache.load(cassette_file, data, parse) == every_kind_of_entry_as_loaded(cassette_file)
+    assert time.monotonic() - started < 5  # a FIFO is never waited on
+    assert calls == [cassette_file]
+    assert entry.is_file()
+    assert not entry.is_symlink()  # removed, then written anew from the file
+
+
+def test_entries_not_read_for_a_month_are_evicted(cassette_file: Path, tmp_path: Path) -> None:
+    cache = ParsedCache(tmp_path / "cache")
+    data = cassette_file.read_bytes()
+    cache.load(cassette_file, data, load)
+    stale = tmp_path / "cache" / f"{'f' * 64}.json"
+    stale.write_text("{}")
+    month_ago = time.time() - 31 * 86400
+    os.utime(stale, (month_ago, month_ago))
+    os.utime(cache.entry(data), (month_ago, month_ago))
+    assert cache.get(data) is not None  # read: kept
+    assert cache.evict_old() == 1
+    assert not stale.exists()
+    assert cache.entry(data).exists()

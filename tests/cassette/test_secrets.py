@@ -232,6 +232,38 @@ def test_configured_environment_variables_are_guarded_too(
     assert not cassette.exists()
 
 
+def test_the_openai_key_is_guarded_by_default(
+    raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leaked = "sk-proj-FailClosed0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", leaked)
+    url = raw_server.respond(
+        "/v1/responses", b'{"id":"resp_1"}', headers=[("content-type", "application/json")]
+    )
+    with httpx.Client() as http:
+        session = use_cassette(tmp_path / "openai.yaml", "once")
+        with pytest.raises(SecretLeakError, match=r"\$OPENAI_API_KEY appears in the cassette"), session:
+            http.post(url, json={"model": "gpt-4o", "input": f"my key is {leaked}"})
+    assert not (tmp_path / "openai.yaml").exists()
+
+
+def test_account_identifiers_and_url_passwords_are_scrubbed(raw_server: Any, tmp_path: Path) -> None:
+    """OpenAI-Organization / OpenAI-Project name an account; a URL's userinfo carries a password
+    as a Basic header does: none of them is for a repository."""
+    url = raw_server.respond(
+        "/v1/responses", b'{"id":"resp_1"}', headers=[("content-type", "application/json")]
+    )
+    host = url.split("://", 1)[1]
+    cassette = tmp_path / "account.yaml"
+    headers = {"OpenAI-Organization": "org-AccountSecret0001", "OpenAI-Project": "proj_AccountSecret0002"}
+    with httpx.Client(headers=headers) as http, use_cassette(cassette, "once"):
+        http.post(f"http://deploy:UrlPassword0003@{host}", json={"model": "gpt-4o", "input": "hi"})
+    text = cassette.read_text()
+    for secret in ("org-AccountSecret0001", "proj_AccountSecret0002", "UrlPassword0003"):
+        assert secret not in text
+    assert f"url: http://deploy:{REDACTED}@" in text
+
+
 def test_ini_filters_apply_to_the_plugin_s_cassettes(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

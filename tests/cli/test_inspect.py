@@ -80,3 +80,58 @@ def test_a_headless_browser_opens_the_page_and_shows_an_event(dropped: Path, tmp
         check=True,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_page_never_overwrites_a_cassette(
+    dropped: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassette = tmp_path / "session.yaml"
+    shutil.copy(dropped, cassette)
+    other = tmp_path / "other.yaml"
+    shutil.copy(dropped, other)
+    before = cassette.read_bytes()
+    assert main(["inspect", str(cassette), "--html", str(cassette)]) == 2
+    assert "is the cassette being inspected" in capsys.readouterr().err
+    assert main(["inspect", str(cassette), "--html", str(other)]) == 2
+    assert "exists and is not an HTML page" in capsys.readouterr().err
+    assert cassette.read_bytes() == before
+    assert other.read_bytes() == before
+    page = tmp_path / "page.html"
+    assert main(["inspect", str(cassette), "--html", str(page)]) == 0
+    assert main(["inspect", str(cassette), "--html", str(page)]) == 0  # its own page, written again
+
+
+HOSTILE = r"""version: 2
+exchanges:
+- at: 0
+  request: {method: GET, url: 'http://127.0.0.1:9/v1beta/interactions/v1_a?stream=true'}
+  response:
+    status: 200
+    headers: {content-type: text/event-stream}
+    events:
+    - {at: 0.01, event: interaction.created, data: {event_type: interaction.created, event_id: evt_1,
+       interaction: {id: v1_a, status: "\e]0;owned\a\e[2J"}}}
+    - {at: 0.02, event: "step\e[31m.red", data: {event_type: "step\e[31m.red", event_id: "evt\e[2J2"}}
+end: 1
+"""
+
+
+def test_recorded_control_characters_reach_no_terminal_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ESC, BEL and OSC sequences a server sent are shown escaped by inspect, validate and diff."""
+    cassette = tmp_path / "hostile.yaml"
+    cassette.write_text(HOSTILE)
+    other = tmp_path / "other.yaml"
+    other.write_text(HOSTILE.replace(r"step\e[31m.red", r"step\e[32m.green"))
+    for command in (
+        ["inspect", str(cassette)],
+        ["validate", str(cassette)],
+        ["diff", str(cassette), str(other)],
+    ):
+        main(command)
+        shown = capsys.readouterr()
+        for stream in (shown.out, shown.err):
+            assert "\x1b" not in stream, command
+            assert "\x07" not in stream, command
+        assert "\\x1b" in shown.out, command

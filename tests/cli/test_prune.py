@@ -105,3 +105,36 @@ def test_pytest_arguments_narrow_the_collection(
 ) -> None:
     assert main(["prune", "--", "test_api.py::test_marked"]) == 1
     assert capsys.readouterr().out.splitlines()[-1].endswith(": 1 used, 4 unused")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--", "test_api.py::test_marked"], "the collection was limited to test_api.py::test_marked"),
+        (["--", "-k", "marked"], "-k 'marked' selects tests"),
+        (["--", "-m", "slow"], "-m 'slow' selects tests"),
+        ([], "test_optional.py was skipped at collection"),
+    ],
+    ids=["paths", "keyword", "marker", "importorskip"],
+)
+def test_delete_refuses_a_collection_that_may_not_hold_every_test(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str], arguments: list[str], reason: str
+) -> None:
+    if not arguments:
+        project.makepyfile(test_optional="import pytest\npytest.importorskip('nowhere_to_be_found')\n")
+    project.makeini("[pytest]\nmarkers =\n    slow: slow\n")
+    assert main(["prune", "--delete", *arguments]) == 2
+    err = capsys.readouterr().err
+    assert "--delete needs the whole collection" in err
+    assert reason in err
+    assert len(list((project.path / "cassettes").rglob("*.yaml"))) == 5
+
+
+def test_yaml_that_is_not_a_cassette_is_never_touched(
+    project: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = project.path / "cassettes" / "settings.yaml"
+    settings.write_text("deploy:\n  region: eu\n")
+    assert main(["prune", "--delete"]) == 0
+    assert settings.read_text() == "deploy:\n  region: eu\n"
+    assert not (project.path / "cassettes" / "old.yaml").exists()

@@ -155,6 +155,22 @@ def test_past_max_connections_every_client_gets_503_never_a_reset() -> None:
     assert all(b"serves at most 4 connections" in answer for answer in answers)
 
 
+def test_a_burst_past_max_connections_gets_exactly_that_many_served() -> None:
+    """A limit of 10 and 20 connections at once: 10 answers and 10 refusals, never more refused."""
+    with Emulator(max_connections=10, idle_timeout=30) as api:
+        sockets = [socket.create_connection((api.host, api.port), timeout=GIVE_UP) for _ in range(20)]
+        try:
+            for sock in sockets:  # all connected before any sends: one burst
+                sock.sendall(
+                    b"GET /v1beta/interactions/nope HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\n\r\n"
+                )
+            statuses = sorted(status_of(sock.recv(65536)) for sock in sockets)
+        finally:
+            for sock in sockets:
+                sock.close()
+    assert statuses == [404] * 10 + [503] * 10
+
+
 CLIENTS = 200
 
 

@@ -319,3 +319,27 @@ def test_help_lists_the_options_and_the_fixture(pytester: pytest.Pytester) -> No
     pytester.makepyfile("def test_nothing():\n    pass\n")
     fixtures = run(pytester, "--fixtures")
     fixtures.stdout.fnmatch_lines(["interactions -- *", "*recording session*"])
+
+
+def test_two_tests_whose_names_become_one_cassette_name_are_stopped_at_collection(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_names="""
+        import pytest
+
+        @pytest.mark.interactions
+        @pytest.mark.parametrize("path", ["a/b", "a:b"])
+        def test_path(interactions, path):
+            pass
+        """
+    )
+    result = pytester.runpytest("--interactions-record-mode=once", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*test_names.py::test_path[[]a/b[]] and test_names.py::test_path[[]a:b[]] would both use the "
+            "cassette *test_path[[]a_b[]].yaml*cassette=...)*"
+        ]
+    )
+    assert not (pytester.path / "cassettes").exists()

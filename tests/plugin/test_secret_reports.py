@@ -72,3 +72,30 @@ def test_an_unmatched_request_shows_no_key_in_path_query_or_body(keyed: pytest.P
     assert "UnmatchedRequestError" in text
     assert "<REDACTED $GEMINI_API_KEY>" in text
     assert KEY not in text
+
+
+def test_the_html_page_of_a_failing_recording_shows_what_the_cassette_will_hold(
+    pytester: pytest.Pytester,
+) -> None:
+    """A key in a query parameter is scrubbed from the page as from the cassette, tooltips included."""
+    pytester.makepyfile(
+        test_page="""
+        import httpx
+        import pytest
+
+        @pytest.mark.interactions
+        def test_fails_while_recording(interactions):
+            with httpx.Client(base_url=interactions.base_url + "/v1beta") as http:
+                http.post("/interactions", params={"key": "QueryKeyOnThePage0042"},
+                          headers={"x-goog-api-key": "HeaderKeyOnThePage0043"},
+                          json={"model": "m", "input": "hi", "background": True})
+            assert False, "the test fails, so its page is written"
+        """
+    )
+    result = pytester.runpytest("--interactions-record-mode=once", "--interactions-html=pages", *QUIET)
+    result.assert_outcomes(failed=1)
+    (page,) = (pytester.path / "pages").glob("*.html")
+    text = page.read_text()
+    assert "/v1beta/interactions" in text
+    assert "QueryKeyOnThePage0042" not in text
+    assert "HeaderKeyOnThePage0043" not in text
