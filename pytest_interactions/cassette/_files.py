@@ -15,6 +15,7 @@ from typing import Any
 
 import filelock
 
+from pytest_interactions._processes import alive
 from pytest_interactions.cassette import _yaml
 from pytest_interactions.cassette._cache import ParsedCache
 from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
@@ -206,21 +207,9 @@ def _remove_stale_temp_files(target: Path) -> None:
             if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
                 continue
             pid_text = entry.name[len(prefix) :].split(".", 1)[0]
-            if pid_text.isdigit() and not _alive(int(pid_text)):
+            if pid_text.isdigit() and not alive(int(pid_text)):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end the process
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@ violations marked where they happened; the failure report names the file."""
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from pytest_interactions.plugin._keys import SESSION_KEY
-from pytest_interactions.plugin._naming import file_name
+from pytest_interactions.plugin._naming import MAX_NAME, file_name
 
 OPTION = "--interactions-html"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,9 +26,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def page_path(directory: Path, nodeid: str) -> Path:
-    """One file per test: its node id made safe for a file name the way a cassette's name is
-    (a long one keeps its start and gains a hash of the whole id)."""
-    return directory / (file_name(nodeid.replace("::", "_").strip("_"))[: -len(".yaml")] + ".html")
+    """One file per test: its node id made safe for a file name the way a cassette's name is (a
+    long one keeps its start and gains a hash). An id that loses more than its path separators on
+    the way gains a hash too, so that two ids never share a page."""
+    module, _, test = nodeid.partition("::")
+    plain = f"{module.replace('/', '_')}_{test.replace('::', '_')}".strip("_")
+    name = file_name(plain)[: -len(".yaml")]
+    if name == plain or len(plain) > MAX_NAME:
+        return directory / f"{name}.html"
+    return directory / f"{name}-{hashlib.sha1(nodeid.encode('utf-8')).hexdigest()[:10]}.html"
 
 
 @pytest.hookimpl(hookwrapper=True)

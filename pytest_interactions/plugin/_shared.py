@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from pytest_interactions._processes import alive
 from pytest_interactions.plugin._marker import FAULT_OPTIONS
 from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, has_marker, marker_kwargs, test_name
 
@@ -132,6 +133,19 @@ class SharedCassettes:
         temporary.write_text(outcome, encoding="utf-8")
         os.replace(temporary, marker)
 
+    def started(self, path: Path) -> None:
+        """Tell every process that this one is recording ``path`` now (so that its death is seen)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._marker(path).with_suffix(".started").write_text(str(os.getpid()), encoding="utf-8")
+
+    def _recorder_gone(self, path: Path) -> int | None:
+        """The process id of the recorder of ``path`` if it started and has died since."""
+        try:
+            pid = int(self._marker(path).with_suffix(".started").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return None if alive(pid) else pid
+
     def outcome(self, path: Path) -> str | None:
         """``written``, the reason the recorder wrote nothing, or ``None`` while it has not finished."""
         try:
@@ -148,6 +162,9 @@ class SharedCassettes:
             outcome = self.outcome(path)
             if outcome is not None:
                 return outcome
+            gone = self._recorder_gone(path)
+            if gone is not None and self.outcome(path) is None:
+                return f"its recorder {recorder} died (process {gone} is gone) before it finished"
             if real_monotonic() > deadline:
                 raise RecordingUnavailableError(
                     f"waited {self.wait_timeout:g}s for {recorder} to record {path}, in vain"
@@ -201,7 +218,10 @@ def role(shared: SharedCassettes | None, path: Path, nodeid: str, mode: str, fau
     if not needs_recording:
         return Role("none" if mode == "all" else mode)
     if group.recorder == nodeid:
-        return Role(mode, records_for_others=len(group.users) > 1 or mode == "all")
+        records_for_others = len(group.users) > 1 or mode == "all"
+        if records_for_others:
+            shared.started(path)
+        return Role(mode, records_for_others=records_for_others)
     if group.recorder is None:
         if not faults:
             return Role(mode)

@@ -63,3 +63,16 @@ def test_a_failing_test_gets_its_page(pytester: pytest.Pytester, name: str, resu
     marks = Marks(page.read_text())
     assert marks.checks == ["resume", "duplicates"]
     assert marks.events > 4
+
+
+def test_two_tests_never_share_a_page() -> None:
+    """Ids that differ only in characters a file name cannot hold get distinct pages; plain ids
+    keep plain names."""
+    from pytest_interactions.plugin._html_report import page_path
+
+    ids = ["tests/test_x.py::test_p[a/b]", "tests/test_x.py::test_p[a:b]", "tests/test_x.py::test_p[a_b]"]
+    pages = {page_path(Path("pages"), nodeid) for nodeid in ids}
+    assert len(pages) == 3
+    assert page_path(Path("pages"), "tests/test_x.py::test_p[a_b]") == Path(
+        "pages/tests_test_x.py_test_p[a_b].html"
+    )

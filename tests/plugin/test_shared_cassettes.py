@@ -3,6 +3,7 @@ replay it in the same run with their faults, whatever the order, selection or nu
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,48 @@ def test_a_live_run_touches_no_cassette(suite: pytest.Pytester) -> None:
     result.assert_outcomes(passed=4)
     assert writes(suite) == []
     assert not cassette(suite).exists()
+
+
+DYING = """
+import os
+import time
+
+import httpx
+import pytest
+
+SHARED = pytest.mark.interactions(cassette="shared.yaml")
+
+
+def ask(interactions):
+    with httpx.Client(base_url=interactions.base_url + "/v1beta", headers={"x-goog-api-key": "k"}) as http:
+        return http.post("/interactions", json={"model": "m", "input": "tides"}).json()
+
+
+@SHARED
+def test_records_then_dies(interactions):
+    ask(interactions)
+    if os.environ.get("RECORDER_DIES") and interactions.recording:
+        time.sleep(1.0)  # the other test is waiting by now
+        os._exit(1)  # the worker is killed mid-recording
+
+
+@SHARED
+def test_waits_for_it(interactions):
+    assert ask(interactions)["status"] == "completed"
+"""
+
+
+def test_a_recorder_that_dies_is_noticed_within_seconds(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The waiting test sees the recorder's process gone and records what it needs itself,
+    instead of waiting out interactions_wait_timeout."""
+    pytester.makepyfile(test_dying=DYING)
+    pytester.makeini("[pytest]\ninteractions_wait_timeout = 120\n")
+    monkeypatch.setenv("RECORDER_DIES", "1")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess("--interactions-record-mode=once", "-n", "2", *FAST)
+    assert time.monotonic() - started < 60
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 1, result.stdout.str()
+    assert "test_waits_for_it" not in "\\n".join(line for line in result.outlines if "FAILED" in line)
