@@ -7,6 +7,8 @@ ends, ``data:`` without a space, ``Set-Cookie`` headers) to go through the recor
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import threading
 from collections.abc import Iterator
@@ -14,6 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import green_versions
 import pytest
+
+# The client libraries are loaded before any in-process pytester run: such a run unloads what it
+# imported, and a library imported twice raises exceptions its other copy does not map (an httpx2
+# client meeting httpcore2's ReadTimeout of a second copy, say). Some are absent from the langchain
+# environment.
+for _client in ("httpcore._backends.anyio", "httpcore2._backends.anyio", "httpx2", "httpx_sse"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_client)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
