@@ -138,8 +138,9 @@ def save_cassette(
         # Raised afresh from a frame holding no secret: a traceback with locals (``-l``) shows none.
         del text, cassette, scrubbed, secrets_seen
         raise error.with_traceback(None) from None
-    try:
-        previous = path.read_bytes() if path.is_file() else None
+    cache = _parsed_cache()
+    try:  # the old content's cache entry goes with it (read only where a cache exists)
+        previous = path.read_bytes() if cache.directory.is_dir() and path.is_file() else None
     except OSError:
         previous = None
     data = text.encode("utf-8")
@@ -149,7 +150,7 @@ def save_cassette(
         cause = _cause(exc)
         raise CassetteError(path, f"could not be written: {cause}; the previous file is unchanged") from None
     if previous is not None and previous != data:
-        _parsed_cache().forget(previous)
+        cache.forget(previous)
 
 
 def _cause(exc: OSError) -> str:

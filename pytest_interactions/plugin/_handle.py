@@ -272,7 +272,7 @@ def open_session(request: pytest.FixtureRequest) -> Interactions:
         ignore_hosts=tuple(defaults.get("ignore_hosts", ())),
         allow_hosts=(*_options.allow_hosts(config), *defaults.get("allow_hosts", ())),
         keep_headers=tuple(config.getini("interactions_keep_headers")),
-        max_streams=int(config.getini("interactions_max_streams")),
+        max_streams=_options.max_streams(config),
     )
     try:
         session = Session(session_config)
@@ -300,7 +300,7 @@ def _from_vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
         return {}
     from pytest_interactions.plugin._vcr_config import VcrConfigWarning, translated
 
-    mapped, ignored = translated(value or {})
+    mapped, ignored = translated({} if value is None else value)
     warned = request.config.stash.setdefault(VCR_WARNED_KEY, set())
     for line in ignored:
         if line not in warned:

@@ -230,6 +230,14 @@ def record_mode(config: pytest.Config) -> str:
     return _option_or_ini(config, "--interactions-record-mode", "interactions_record_mode")
 
 
+def max_streams(config: pytest.Config) -> int:
+    """The ini key ``interactions_max_streams``: a whole number of at least 1."""
+    value = str(config.getini("interactions_max_streams")).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise pytest.UsageError(f"interactions_max_streams = {value!r}: give a whole number of at least 1")
+    return int(value)
+
+
 def cassette_layout(config: pytest.Config) -> str:
     """``module-path`` or ``pytest-recording``; anything else is a usage error naming both."""
     layout = str(config.getini("interactions_cassette_layout") or "module-path")

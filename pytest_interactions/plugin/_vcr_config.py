@@ -41,11 +41,13 @@ NOT_HONOURED = {
 }
 
 
-def translated(vcr_config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def translated(vcr_config: Any) -> tuple[dict[str, Any], list[str]]:
     """The ``interactions_config`` values a ``vcr_config`` stands for, and a line for each key
     left out (``name: why``)."""
     config: dict[str, Any] = {}
-    ignored = []
+    ignored: list[str] = []
+    if not isinstance(vcr_config, Mapping):
+        return config, [f"(the whole fixture): it returned {type(vcr_config).__name__}, not a dict"]
     for name, value in vcr_config.items():
         if name in MAPPED:
             config[MAPPED[name]] = _names(value) if name.startswith("filter_") else value

@@ -478,13 +478,14 @@ class ReplayServer:
                 cached = answers[key] = _Answer.of(*self._built(history, at))
             return cached
         # The run as it stood when it turned, with the injected ending.
-        status, headers, body, style = self._built(history, at)
+        status, headers, body, sent = self._built(history, at)
         before = _snapshot_as_of(history, injection[0] - 1e-9) if fault.on == "polls" else None
         body = copy.deepcopy(before.body.value if before is not None and before.body is not None else body)
         if isinstance(body, dict):
             body.update(history.api.fault_state(fault.kind, fault.message))
-        # A changed body cannot keep recorded bytes: it takes the layout of compact JSON.
-        return _Answer.of(status, headers, body, style if isinstance(style, str) else _COMPACT)
+        # A changed body keeps the recorded layout where it has one, else compact JSON's.
+        layout = sent.style if sent.kind == "json" else _COMPACT
+        return _Answer.of(status, headers, body, Body("json", body, layout))
 
     def _event_times(self, history: History) -> list[float]:
         """The times of the history's (faulted) events, in order; worked out once per event list."""
@@ -494,17 +495,19 @@ class ReplayServer:
             cached = self._times[history.interaction_id] = (events, [e.at for e in events])
         return cached[1]
 
-    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any, str | bytes]:
-        """Status, headers and body of the poll answer as of ``at``, and the JSON style its bytes
-        take: the recorded answer's own, so that it goes out as it came in."""
+    def _built(self, history: History, at: float) -> tuple[int, list[tuple[str, str]], Any, Body]:
+        """Status, headers and body of the poll answer as of ``at``, and the body as it goes out:
+        a recorded answer as it came in, a folded one in the layout of the recorded answers."""
         response = _snapshot_as_of(history, at)
-        if response is not None:
+        if response is not None and response.body is not None:
             # Shared, never changed: an answer that must differ copies it first.
             body = json_value(response.body)
-            return response.status, list(response.headers), {} if body is None else body, _style(response)
+            return response.status, list(response.headers), {} if body is None else body, response.body
+        if response is not None:
+            return response.status, list(response.headers), {}, Body("json", {}, _COMPACT)
         payloads = [p for e in self.events(history) if e.at <= at and (p := e.payload) is not None]
-        style = _style(history.snapshots[0][1]) if history.snapshots else _COMPACT
-        return 200, list(_JSON_HEADERS), history.api.fold(payloads), style
+        folded = history.api.fold(payloads)
+        return 200, list(_JSON_HEADERS), folded, Body("json", folded, _layout(history))
 
     def _poll(self, flavor: Flavor, request: Any, history: History, target: str, now: float) -> Any:
         injected = self.faults.take_poll()
@@ -689,16 +692,12 @@ class ReplayServer:
         return None
 
     def _position_after(self, history: History, event_id: str) -> int | None:
-        events = self.events(history)
-        for index, event in enumerate(events):
-            if event.event_id == event_id:
-                return index + 1
+        ids = [event.event_id for event in self.events(history)]
+        if event_id in ids:
+            return ids.index(event_id) + 1
         # A position the recording itself resumed after, whose event it never held.
         first = history.resume_points.get(event_id)
-        for index, event in enumerate(events):
-            if first is not None and event.event_id == first:
-                return index
-        return None
+        return ids.index(first) if first in ids else None
 
     def _serve_stream(
         self,
@@ -968,24 +967,18 @@ class _Answer:
     """The answer as the session's exchanges show it (shared: read, never changed)."""
 
     @classmethod
-    def of(
-        cls, status: int, headers: list[tuple[str, str]], body: Any, style: str | bytes = _COMPACT
-    ) -> _Answer:
-        """``style``: how the bytes lay the body out, or the recorded bytes themselves."""
+    def of(cls, status: int, headers: list[tuple[str, str]], body: Any, sent: Body) -> _Answer:
+        """``body``: the answer's JSON document; ``sent``: the body whose bytes go out."""
         shown = body.get("status") if isinstance(body, Mapping) else None
-        recorded = Body("json", body, style if isinstance(style, str) else _COMPACT)
-        data = style if isinstance(style, bytes) else body_to_bytes(recorded)
+        data = body_to_bytes(sent)
         shown_status = shown if isinstance(shown, str) else None
-        served = RecordedResponse(status, list(headers), body=None if body is None else recorded)
+        served = RecordedResponse(status, list(headers), body=None if body is None else sent)
         return cls(status, headers, body, data, shown_status, _wire_headers(headers, data), served)
 
 
-def _style(response: RecordedResponse) -> str | bytes:
-    """How a recorded JSON answer was laid out (``compact-ascii`` where it holds no JSON), or its
-    very bytes where it was kept as text (a layout no style writes back)."""
-    body = response.body
-    if body is not None and body.kind == "text":
-        return body_to_bytes(body)
+def _layout(history: History) -> str:
+    """The JSON layout of the history's recorded poll answers (compact where they show none)."""
+    body = history.snapshots[0][1].body if history.snapshots else None
     return body.style if body is not None and body.kind == "json" else _COMPACT
 
 

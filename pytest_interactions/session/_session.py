@@ -291,7 +291,8 @@ class Session:
 
     def loops(self) -> list[str]:
         """Reconnect loops stopped for opening too many streams of one interaction."""
-        return list(self.server.loops) if self.server is not None else []
+        found = self.server.loops if self.server is not None else []
+        return [self.redact(loop) for loop in found]
 
     def stalls(self) -> list[str]:
         """Planned stalls met by a client with no read timeout (it would have waited forever)."""

@@ -116,3 +116,23 @@ def test_exchanges_never_replayed_are_reported_or_fail(
             ["*pytest-interactions: unplayed exchanges*", "*test_ask: 1 recorded exchange(s)*never replayed*"]
         )
     result.stdout.fnmatch_lines(["*line *: POST http://*/v1beta/interactions"])
+
+
+def test_a_vcr_config_that_is_not_a_dict_is_named_not_crashed_on() -> None:
+    from pytest_interactions.plugin._vcr_config import translated
+
+    assert translated(["filter_headers"]) == ({}, ["(the whole fixture): it returned list, not a dict"])
+    assert translated({"filter_headers": [("X-Token", "XXX")], "serializer": "json"}) == (
+        {"filter_headers": ["X-Token"]},
+        ["serializer: cassettes are written in this plugin's YAML format (vcrpy cassettes are still read)"],
+    )
+
+
+def test_a_bad_max_streams_value_is_named(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ninteractions_max_streams = many\n")
+    pytester.makepyfile("def test_x(interactions):\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    assert result.ret != 0
+    assert "interactions_max_streams = 'many': give a whole number of at least 1" in (
+        result.stdout.str() + result.stderr.str()
+    )
