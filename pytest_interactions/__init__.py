@@ -8,10 +8,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+# Both small modules of their own, which every layer may import without the names below.
+from pytest_interactions._errors import Error
+from pytest_interactions._version import __version__
 
 _PUBLIC = {
-    "Interactions": "pytest_interactions.plugin._handle",
+    "Interactions": "pytest_interactions.plugin",
     "use_cassette": "pytest_interactions.session",
     "Emulator": "pytest_interactions.emulator",
     "FaultPlan": "pytest_interactions.faults",
@@ -25,7 +27,7 @@ _PUBLIC = {
     "ProtocolCheckError": "pytest_interactions.session",
     "FaultNotAppliedError": "pytest_interactions.faults",
     "FaultSpecError": "pytest_interactions.faults",
-    "RecordingUnavailableError": "pytest_interactions.plugin._shared",
+    "RecordingUnavailableError": "pytest_interactions.plugin",
     "NetworkBlockedError": "pytest_interactions.transport",
 }
 
@@ -33,6 +35,7 @@ __all__ = [
     "CassetteError",
     "CorruptCassetteError",
     "Emulator",
+    "Error",
     "FaultNotAppliedError",
     "FaultPlan",
     "FaultSpecError",
@@ -52,8 +55,7 @@ if TYPE_CHECKING:
     from pytest_interactions.cassette import CassetteError, CorruptCassetteError, SecretLeakError
     from pytest_interactions.emulator import Emulator
     from pytest_interactions.faults import FaultNotAppliedError, FaultPlan, FaultSpecError
-    from pytest_interactions.plugin._handle import Interactions
-    from pytest_interactions.plugin._shared import RecordingUnavailableError
+    from pytest_interactions.plugin import Interactions, RecordingUnavailableError
     from pytest_interactions.replay import ReconnectLoopError, StallWithoutTimeoutError, UnmatchedRequestError
     from pytest_interactions.session import ProtocolCheckError, use_cassette
     from pytest_interactions.transport import NetworkBlockedError

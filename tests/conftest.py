@@ -24,6 +24,10 @@ import pytest
 for _client in ("httpcore._backends.anyio", "httpcore2._backends.anyio", "httpx2", "httpx_sse"):
     with contextlib.suppress(ImportError):
         importlib.import_module(_client)
+# The same holds for the plugin's own lazily loaded modules: a package that cached a class of a
+# module such a run unloaded keeps using it, while a nested conftest patches the fresh copy.
+for _module in ("pytest_interactions.session._session", "pytest_interactions.plugin._handle"):
+    importlib.import_module(_module)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,7 +11,20 @@ from pytest_interactions.cassette._bodies import (
     json_value,
 )
 from pytest_interactions.cassette._errors import CassetteError, CorruptCassetteError, SecretLeakError
-from pytest_interactions.cassette._files import cassette_lock, load_cassette, save_cassette
+from pytest_interactions.cassette._files import (
+    cache_derived,
+    cached_cassette,
+    cached_derived,
+    cassette_key,
+    cassette_lock,
+    is_cached,
+    load_cassette,
+    parse_cassette,
+    read_cassette,
+    save_cassette,
+)
+from pytest_interactions.cassette._guard import find_leak
+from pytest_interactions.cassette._lines import CassetteLines, cassette_lines, line_of_key
 from pytest_interactions.cassette._model import (
     SCHEMA_VERSION,
     Body,
@@ -22,15 +35,17 @@ from pytest_interactions.cassette._model import (
     RecordedResponse,
     StreamEvent,
 )
-from pytest_interactions.cassette._secrets import REDACTED, SecretPolicy
+from pytest_interactions.cassette._secrets import DEFAULT_ENV_VARS, REDACTED, SecretPolicy
 from pytest_interactions.cassette._yaml import dump, load
 
 __all__ = [
+    "DEFAULT_ENV_VARS",
     "REDACTED",
     "SCHEMA_VERSION",
     "Body",
     "Cassette",
     "CassetteError",
+    "CassetteLines",
     "CorruptCassetteError",
     "Disconnect",
     "Exchange",
@@ -41,12 +56,22 @@ __all__ = [
     "StreamEvent",
     "body_from_bytes",
     "body_to_bytes",
+    "cache_derived",
+    "cached_cassette",
+    "cached_derived",
+    "cassette_key",
+    "cassette_lines",
     "cassette_lock",
     "dump",
     "event_from_sse",
     "event_to_bytes",
+    "find_leak",
+    "is_cached",
     "json_value",
+    "line_of_key",
     "load",
     "load_cassette",
+    "parse_cassette",
+    "read_cassette",
     "save_cassette",
 ]

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pytest_interactions import __version__
 from pytest_interactions._gc import paused
+from pytest_interactions._version import __version__
 from pytest_interactions.cassette._model import (
     SCHEMA_VERSION,
     Body,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytest_interactions._errors import Error
 
-class CassetteError(Exception):
+
+class CassetteError(Error):
     """A cassette could not be read or written."""
 
     def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:

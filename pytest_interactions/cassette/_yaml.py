@@ -1,42 +1,29 @@
-"""The YAML form of a cassette: readable on disk, loaded safely (libyaml when present)."""
+"""The YAML form of a cassette: read safely (libyaml when present) and checked line by line."""
 
 from __future__ import annotations
 
-import base64
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from pytest_interactions._gc import paused
-from pytest_interactions.cassette._bodies import compact_json, to_compact_json
 from pytest_interactions.cassette._errors import CorruptCassetteError
-from pytest_interactions.cassette._model import (
-    OLDEST_SCHEMA_VERSION,
-    SCHEMA_VERSION,
-    Body,
-    Cassette,
-    Disconnect,
-    Exchange,
-    RecordedRequest,
-    RecordedResponse,
-    StreamEvent,
-)
+from pytest_interactions.cassette._model import OLDEST_SCHEMA_VERSION, SCHEMA_VERSION, Cassette
 from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
 from pytest_interactions.cassette._yaml_events import NeedsFullReader, build_document, yaml_errors
+from pytest_interactions.cassette._yaml_model import DocumentReader, is_header_text
+from pytest_interactions.cassette._yaml_write import dump
+
+__all__ = ["dump", "load"]
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 MAX_DEPTH = 128
 """Deepest nesting of mappings and lists a cassette may hold (real ones stay under 20)."""
 MAX_EXPANSION = 8
 """How many times its own size a document may grow when its aliases are expanded."""
-MAX_SECONDS = 10_000_000.0
-"""Largest time offset a cassette may hold (about 115 days)."""
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -66,313 +53,6 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[misc]
-    """A safe dumper that writes multi-line text as block scalars, and never anchors or aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value and value == value.strip(" ") and "\r" not in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-#: Lines are never folded: a one-word change in a long prompt or delta is a one-line diff.
-NO_WRAP = 2**30
-
-
-# -- writing ------------------------------------------------------------------------------------
-
-
-def _headers_out(headers: list[tuple[str, str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in headers:
-        key = name.lower()
-        if key in out:
-            previous = out[key]
-            out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            out[key] = value
-    return out
-
-
-def _bytes_out(data: bytes) -> dict[str, str]:
-    try:
-        return {"text": data.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(data).decode("ascii")}
-
-
-def _body_out(body: Body | None, into: dict[str, Any]) -> None:
-    if body is None:
-        return
-    into[body.kind] = body.value
-    if body.kind == "json" and body.style != "compact":
-        into["json_style"] = body.style
-
-
-def _event_out(item: StreamEvent | Disconnect) -> dict[str, Any]:
-    if isinstance(item, Disconnect):
-        return _disconnect_out(item)
-    out: dict[str, Any] = {"at": round(item.at, 6)}
-    if item.event is not None:
-        out["event"] = item.event
-    if item.id is not None:
-        out["id"] = item.id
-    if item.retry is not None:
-        out["retry"] = item.retry
-    if item.comments:
-        out["comments"] = list(item.comments)
-    if item.data is not None:
-        out["data"] = _data_out(item.data)
-    if item.raw is not None:
-        out["raw"] = _bytes_out(item.raw)
-    return out
-
-
-def _data_out(data: str) -> Any:
-    """Data that is compact JSON of a mapping or list becomes YAML structure; else text."""
-    parsed = compact_json(data)
-    return data if parsed is None else parsed
-
-
-def _disconnect_out(item: Disconnect) -> dict[str, Any]:
-    out: dict[str, Any] = {"at": round(item.at, 6), "disconnect": item.error, "message": item.message}
-    if item.partial:
-        out["partial"] = _bytes_out(item.partial)
-    return out
-
-
-def _exchange_out(exchange: Exchange) -> dict[str, Any]:
-    request: dict[str, Any] = {"method": exchange.request.method, "url": exchange.request.url}
-    if exchange.request.headers:
-        request["headers"] = _headers_out(exchange.request.headers)
-    _body_out(exchange.request.body, request)
-    out: dict[str, Any] = {"at": round(exchange.at, 6), "request": request}
-    if exchange.response is not None:
-        response = exchange.response
-        resp: dict[str, Any] = {"status": response.status, "after": round(response.after, 6)}
-        resp["headers"] = _headers_out(response.headers)
-        _body_out(response.body, resp)
-        if response.events is not None:
-            resp["events"] = [_event_out(item) for item in response.events]
-        if response.disconnect is not None:
-            resp["disconnect"] = _disconnect_out(response.disconnect)
-        if response.closed_early:
-            resp["closed_early"] = True
-        out["response"] = resp
-    if exchange.error is not None:
-        out["error"] = _disconnect_out(exchange.error)
-    return out
-
-
-def dump(cassette: Cassette) -> str:
-    """Serialise a cassette to YAML text."""
-    document = {
-        "version": SCHEMA_VERSION,
-        "meta": dict(cassette.meta),
-        "exchanges": [_exchange_out(exchange) for exchange in cassette.exchanges],
-        "end": len(cassette.exchanges),
-    }
-    text: str = yaml.dump(
-        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=NO_WRAP, default_flow_style=False
-    )
-    return text
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-
-class _Reader:
-    """Turns the loaded YAML document into the model, naming the line of anything wrong."""
-
-    def __init__(self, path: Path, lines: dict[int, int]) -> None:
-        self.path = path
-        self.lines = lines
-
-    def fail(self, where: Mapping[str, Any] | None, message: str) -> CorruptCassetteError:
-        line = self.lines.get(id(where)) if where is not None else None
-        return CorruptCassetteError(self.path, message, line)
-
-    def mapping(self, value: Any, parent: Mapping[str, Any] | None, what: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.fail(parent, f"{what} must be a mapping, not {type(value).__name__}")
-        return value
-
-    def field(self, node: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
-        if key not in node:
-            raise self.fail(node, f"{what} lacks '{key}'")
-        value = node[key]
-        wrong_bool = isinstance(value, bool) and bool not in _as_tuple(kind)
-        if wrong_bool or not isinstance(value, kind):
-            raise self.fail(node, f"{what}.{key} has the wrong type ({type(value).__name__})")
-        return value
-
-    def optional(self, node: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
-        return self.field(node, key, kind, what) if key in node else None
-
-    def headers(self, node: Mapping[str, Any], what: str) -> list[tuple[str, str]]:
-        raw = node.get("headers") or {}
-        raw = self.mapping(raw, node, f"{what}.headers")
-        headers: list[tuple[str, str]] = []
-        for name, value in raw.items():
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if not isinstance(item, (str, int, float)) or isinstance(item, bool):
-                    raise self.fail(raw, f"{what}.headers.{name} must be text")
-                text = str(item)
-                if not _is_header_text(text):
-                    raise self.fail(
-                        raw, f"{what}.headers.{name} must be printable ASCII (HTTP cannot carry {text!r})"
-                    )
-                if not isinstance(name, str) or not name or not _is_header_text(name) or " " in name:
-                    raise self.fail(raw, f"{what}.headers has a name HTTP cannot carry: {name!r}")
-                headers.append((name, text))
-        return headers
-
-    def seconds(self, node: Mapping[str, Any], key: str, what: str, *, required: bool = True) -> float:
-        """A time offset: a finite number of seconds, not negative, within ``MAX_SECONDS``."""
-        if key not in node and not required:
-            return 0.0
-        value = self.field(node, key, (int, float), what)
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
-        if not math.isfinite(number) or not 0 <= number <= MAX_SECONDS:
-            raise self.fail(
-                node, f"{what}.{key} must be between 0 and {MAX_SECONDS:g} seconds, not {value!r}"[:300]
-            )
-        return number
-
-    def url(self, node: Mapping[str, Any], what: str, key: str = "url") -> str:
-        """An absolute http(s) URL with a host, without spaces or other characters HTTP cannot carry."""
-        value: str = self.field(node, key, str, what)
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError as exc:
-            raise self.fail(node, f"{what}.{key} is not a URL ({exc}): {value!r}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(value):
-            raise self.fail(node, f"{what}.{key} must be an absolute http(s) URL, not {value!r}")
-        return value
-
-    def data_bytes(self, value: Any, parent: Mapping[str, Any], what: str) -> bytes:
-        node = self.mapping(value, parent, what)
-        if "text" in node and isinstance(node["text"], str):
-            return node["text"].encode("utf-8")
-        if "base64" in node and isinstance(node["base64"], str):
-            try:
-                return base64.b64decode(node["base64"], validate=True)
-            except ValueError:
-                raise self.fail(node, f"{what}.base64 is not valid base64") from None
-        raise self.fail(node, f"{what} needs 'text' or 'base64'")
-
-    def body(self, node: Mapping[str, Any], what: str) -> Body | None:
-        if "json" in node:
-            style = self.optional(node, "json_style", str, what) or "compact"
-            return Body("json", node["json"], style)
-        if "text" in node:
-            return Body("text", self.field(node, "text", str, what))
-        if "base64" in node:
-            value = self.field(node, "base64", str, what)
-            try:
-                base64.b64decode(value, validate=True)
-            except ValueError:
-                raise self.fail(node, f"{what}.base64 is not valid base64") from None
-            return Body("base64", value)
-        return None
-
-    def disconnect(self, node: Mapping[str, Any], what: str) -> Disconnect:
-        return Disconnect(
-            at=self.seconds(node, "at", what),
-            error=self.field(node, "disconnect", str, what),
-            message=str(self.optional(node, "message", str, what) or ""),
-            partial=self.data_bytes(node["partial"], node, f"{what}.partial") if "partial" in node else b"",
-        )
-
-    def event(self, value: Any, parent: Mapping[str, Any], what: str) -> StreamEvent | Disconnect:
-        node = self.mapping(value, parent, what)
-        if "disconnect" in node:
-            return self.disconnect(node, what)
-        data = node.get("data")
-        if data is not None and not isinstance(data, str):
-            data = to_compact_json(data)
-        comments = self.optional(node, "comments", list, what) or []
-        return StreamEvent(
-            at=self.seconds(node, "at", what),
-            event=self.optional(node, "event", str, what),
-            data=data,
-            id=_text_or_none(node.get("id")),
-            retry=self.optional(node, "retry", int, what),
-            comments=tuple(str(c) for c in comments),
-            raw=self.data_bytes(node["raw"], node, f"{what}.raw") if "raw" in node else None,
-        )
-
-    def exchange(self, value: Any, parent: Mapping[str, Any], index: int) -> Exchange:
-        what = f"exchanges[{index}]"
-        node = self.mapping(value, parent, what)
-        req = self.mapping(node.get("request"), node, f"{what}.request")
-        request = RecordedRequest(
-            method=self.field(req, "method", str, f"{what}.request"),
-            url=self.url(req, f"{what}.request"),
-            headers=self.headers(req, f"{what}.request"),
-            body=self.body(req, f"{what}.request"),
-        )
-        response = None
-        if "response" in node:
-            resp = self.mapping(node["response"], node, f"{what}.response")
-            events = None
-            if "events" in resp:
-                items = self.field(resp, "events", list, f"{what}.response")
-                events = [
-                    self.event(item, resp, f"{what}.response.events[{i}]") for i, item in enumerate(items)
-                ]
-            response = RecordedResponse(
-                status=self.field(resp, "status", int, f"{what}.response"),
-                headers=self.headers(resp, f"{what}.response"),
-                after=self.seconds(resp, "after", f"{what}.response", required=False),
-                body=self.body(resp, f"{what}.response"),
-                events=events,
-                disconnect=self.disconnect(
-                    self.mapping(resp["disconnect"], resp, f"{what}.response.disconnect"),
-                    f"{what}.response.disconnect",
-                )
-                if "disconnect" in resp
-                else None,
-                closed_early=bool(resp.get("closed_early", False)),
-            )
-        error = None
-        if "error" in node:
-            error = self.disconnect(self.mapping(node["error"], node, f"{what}.error"), f"{what}.error")
-        if response is None and error is None:
-            raise self.fail(node, f"{what} has neither 'response' nor 'error'")
-        at = self.seconds(node, "at", what, required=False)
-        return Exchange(at, request, response, error, line=self.lines.get(id(node)))
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _text_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _is_header_text(text: str) -> bool:
-    """Printable ASCII or tabs."""
-    return text.isascii() and (text.isprintable() or text.replace("\t", " ").isprintable())
-
-
-def _is_url_text(text: str) -> bool:
-    """Printable ASCII without spaces."""
-    return text.isascii() and text.isprintable() and " " not in text
 
 
 def _check_shape(text: str, path: Path) -> None:
@@ -436,7 +116,7 @@ def load(text: str, path: Path) -> Cassette:
             document, lines = build_document(text, path, MAX_DEPTH)
         except NeedsFullReader:
             document, lines = _read_document(text, path)
-    reader = _Reader(path, lines)
+    reader = DocumentReader(path, lines)
     if document is None:
         raise CorruptCassetteError(path, "the file is empty")
     root = reader.mapping(document, None, "the cassette")
@@ -485,7 +165,7 @@ def _read_document(text: str, path: Path) -> tuple[Any, dict[int, int]]:
         loader.dispose()
 
 
-def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:
+def _check_vcrpy(reader: DocumentReader, root: Mapping[str, Any]) -> list[int | None]:
     """Check a vcrpy cassette's shape with file, line and field before vcrpy reads it.
 
     Returns the line of each interaction.
@@ -517,18 +197,18 @@ def _check_vcrpy(reader: _Reader, root: Mapping[str, Any]) -> list[int | None]:
     return lines
 
 
-def _check_vcrpy_headers(reader: _Reader, node: Mapping[str, Any], what: str) -> None:
+def _check_vcrpy_headers(reader: DocumentReader, node: Mapping[str, Any], what: str) -> None:
     headers = node.get("headers")
     if headers is None:
         return
     headers = reader.mapping(headers, node, f"{what}.headers")
     for name, values in headers.items():
         for item in values if isinstance(values, list) else [values]:
-            if not isinstance(item, (str, int)) or isinstance(item, bool) or not _is_header_text(str(item)):
+            if not isinstance(item, (str, int)) or isinstance(item, bool) or not is_header_text(str(item)):
                 raise reader.fail(headers, f"{what}.headers.{name} must be printable ASCII text")
 
 
-def _check_end(reader: _Reader, root: Mapping[str, Any], count: int, text: str) -> None:
+def _check_end(reader: DocumentReader, root: Mapping[str, Any], count: int, text: str) -> None:
     """A version 2 file closes with ``end: <count>``; anything else means it was cut short."""
     last_line = text.count("\n", 0, len(text.rstrip())) + 1
     if "end" not in root:

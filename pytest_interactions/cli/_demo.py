@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from pytest_interactions import protocol
+from pytest_interactions._errors import Error
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.session import use_cassette
 
@@ -61,7 +62,7 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-class DemoFailure(AssertionError):
+class DemoFailure(Error, AssertionError):
     """The session did not behave as the protocol says it must."""
 
 

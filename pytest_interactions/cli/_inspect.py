@@ -10,8 +10,7 @@ from typing import Any
 from pytest_interactions._terminal import terminal_safe
 from pytest_interactions.cassette import CassetteError, load_cassette
 from pytest_interactions.contract import cassette_transcript, summarise
-from pytest_interactions.protocol import render_timeline
-from pytest_interactions.protocol._timeline_html import render_html
+from pytest_interactions.protocol import render_html, render_timeline
 
 EPILOG = """\
 examples:

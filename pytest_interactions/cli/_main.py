@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pytest_interactions import __version__
+from pytest_interactions._version import __version__
 from pytest_interactions.cli import (
     _conform,
     _convert,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_interactions._errors import Error
+
 SUFFIXES = (".yaml", ".yml")
 
 
-class PathError(Exception):
+class PathError(Error):
     """A path given on the command line that does not exist."""
 
 

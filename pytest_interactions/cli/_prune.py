@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._errors import Error
 from pytest_interactions.cassette import CassetteError, load_cassette
 from pytest_interactions.cli._paths import cassette_files
 
@@ -59,7 +60,7 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-class CollectionError(Exception):
+class CollectionError(Error):
     """pytest could not collect the tests."""
 
 

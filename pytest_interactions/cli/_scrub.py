@@ -7,12 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_interactions.cassette import CassetteError, SecretPolicy, load_cassette, save_cassette
-from pytest_interactions.cassette._lines import cassette_lines
-from pytest_interactions.cassette._secrets import DEFAULT_ENV_VARS
+from pytest_interactions.cassette import (
+    DEFAULT_ENV_VARS,
+    CassetteError,
+    SecretPolicy,
+    cassette_lines,
+    load_cassette,
+    save_cassette,
+)
 from pytest_interactions.cli._paths import PathError, cassette_files
 from pytest_interactions.cli._progress import Progress
-from pytest_interactions.contract._secrets import leaked_values, secrets_in
+from pytest_interactions.contract import leaked_values, secrets_in
 
 EPILOG = """\
 Scrubbed: the headers x-goog-api-key, authorization, proxy-authorization, cookie, set-cookie,

@@ -6,7 +6,7 @@ import argparse
 import threading
 from typing import Any
 
-from pytest_interactions.emulator import Emulator, Exchange
+from pytest_interactions.emulator import AnsweredRequest, Emulator
 
 
 def add_parser(commands: Any) -> None:
@@ -35,7 +35,7 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _log(exchange: Exchange) -> None:
+def _log(exchange: AnsweredRequest) -> None:
     kind = f" stream {exchange.outcome}" if exchange.streamed else ""
     print(f"{exchange.status} {exchange.method} {exchange.target}{kind}", flush=True)
 

@@ -14,8 +14,7 @@ from pytest_interactions.cli._paths import PathError, cassette_files
 from pytest_interactions.cli._progress import Progress
 from pytest_interactions.cli._scrub import add_secret_env_var
 from pytest_interactions.contract import RULES, Problem, Validation, validate_cassette
-from pytest_interactions.protocol import APIS
-from pytest_interactions.protocol._grammars import ERROR_SEVERITY
+from pytest_interactions.protocol import APIS, ERROR_SEVERITY
 
 EPILOG = """\
 rules:

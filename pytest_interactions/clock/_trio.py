@@ -15,6 +15,8 @@ import sys
 from collections.abc import Hashable
 from typing import Any, Protocol
 
+from pytest_interactions._errors import Error
+
 #: Real seconds a trio run waits for its sockets before asking again whether time may jump.
 _WAIT_FOR_SOCKETS = 0.01
 
@@ -22,7 +24,7 @@ _WAIT_FOR_SOCKETS = 0.01
 _ROUNDING = 1e-6
 
 
-class VirtualTimeError(RuntimeError):
+class VirtualTimeError(Error, RuntimeError):
     """Virtual time cannot drive the event loop the session runs in."""
 
 

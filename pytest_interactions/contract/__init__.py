@@ -8,6 +8,7 @@ from pytest_interactions.contract._diff import (
     diff_cassettes,
     diff_shapes,
 )
+from pytest_interactions.contract._secrets import SecretFound, leaked_values, secrets_in
 from pytest_interactions.contract._shape import SessionShape, session_shape
 from pytest_interactions.contract._summary import summarise
 from pytest_interactions.contract._transcript import cassette_transcript
@@ -28,12 +29,15 @@ __all__ = [
     "Conformance",
     "Drift",
     "Problem",
+    "SecretFound",
     "SessionShape",
     "Validation",
     "cassette_transcript",
     "conform",
     "diff_cassettes",
     "diff_shapes",
+    "leaked_values",
+    "secrets_in",
     "session_shape",
     "summarise",
     "validate_cassette",

@@ -21,8 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from pytest_interactions.cassette import Cassette, Disconnect, Exchange, StreamEvent, load_cassette
-from pytest_interactions.cassette._secrets import REDACTED
+from pytest_interactions.cassette import REDACTED, Cassette, Disconnect, Exchange, StreamEvent, load_cassette
 from pytest_interactions.contract._diff import Drift, diff_cassettes
 from pytest_interactions.contract._session import STREAM, Step, read_session
 from pytest_interactions.emulator import Emulator

@@ -6,9 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_interactions.cassette import Body, Cassette, SecretPolicy
-from pytest_interactions.cassette._guard import find_leak
-from pytest_interactions.cassette._lines import CassetteLines, line_of_key
+from pytest_interactions.cassette import Body, Cassette, CassetteLines, SecretPolicy, find_leak, line_of_key
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from typing import Any
 
 from pytest_interactions.cassette import Cassette, StreamEvent
 from pytest_interactions.contract._session import OTHER, STREAM, Step, json_answer, read_session
-from pytest_interactions.protocol import ApiDefinition
-from pytest_interactions.protocol._grammars import event_id_key
+from pytest_interactions.protocol import ApiDefinition, event_id_key
 
 #: How an event is named in a shape: its type, and the step, delta or error type it carries.
 Token = str

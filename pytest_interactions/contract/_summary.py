@@ -4,8 +4,7 @@ ids, the statuses it went through, and its stream positions (event ids, sequence
 from __future__ import annotations
 
 from pytest_interactions.contract._shape import collapse
-from pytest_interactions.protocol import API_NAMES, GEMINI_INTERACTIONS, Transcript
-from pytest_interactions.protocol._grammars import event_id_key
+from pytest_interactions.protocol import API_NAMES, GEMINI_INTERACTIONS, Transcript, event_id_key
 
 
 def summarise(transcript: Transcript) -> list[str]:

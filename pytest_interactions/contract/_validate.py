@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_interactions._terminal import terminal_safe
-from pytest_interactions.cassette import CassetteError, SecretPolicy
-from pytest_interactions.cassette._lines import CassetteLines, cassette_lines
-from pytest_interactions.cassette._yaml import load
+from pytest_interactions.cassette import CassetteError, CassetteLines, SecretPolicy, cassette_lines, load
 from pytest_interactions.contract._secrets import leaked_values, secrets_in
 from pytest_interactions.contract._session import STREAM, Step, json_answer, read_session
-from pytest_interactions.protocol import APIS, ApiDefinition
-from pytest_interactions.protocol._grammars import (
+from pytest_interactions.protocol import (
+    APIS,
     ERROR_SEVERITY,
     WARNING_SEVERITY,
+    ApiDefinition,
     Finding,
     Message,
     StreamChecker,

@@ -5,18 +5,25 @@ It knows nothing of sockets: the HTTP server hands it a request and writes what 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from typing import Any
 
 from pytest_interactions import protocol
-from pytest_interactions.emulator._activity import Activity
+from pytest_interactions.emulator._answers import (
+    JSON_HEADERS,
+    Answer,
+    ApiError,
+    Endpoints,
+    JsonAnswer,
+    Request,
+    StreamAnswer,
+    retry_after_headers,
+)
 from pytest_interactions.emulator._clock import EmulatorClock
-from pytest_interactions.emulator._faults import FaultPlan, Rejection
+from pytest_interactions.emulator._create_checks import check_call_ids, check_types, managed_agent, parse_body
+from pytest_interactions.emulator._faults import Rejection, ServerFaults
+from pytest_interactions.emulator._notifier import Notifier
 from pytest_interactions.emulator._runs import Run, RunStore
 from pytest_interactions.emulator._scenarios import (
     SCENARIO_HEADER,
@@ -26,136 +33,7 @@ from pytest_interactions.emulator._scenarios import (
 )
 from pytest_interactions.sse import encode_event
 
-#: Agents whose chained requests must name their ``environment`` too.
-MANAGED_AGENT_PREFIXES: tuple[str, ...] = ("antigravity",)
-
-_JSON = [("content-type", "application/json; charset=UTF-8")]
-_SSE = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
 DONE_BYTES = encode_event(event=protocol.DONE_EVENT, data=protocol.DONE_DATA)
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]
-    body: bytes
-
-    def param(self, name: str) -> str | None:
-        for key, value in parse_qsl(self.query, keep_blank_values=True):
-            if key == name:
-                return value
-        return None
-
-
-@dataclass
-class JsonAnswer:
-    status: int
-    body: Any
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-    def encode(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
-
-
-@dataclass
-class StreamAnswer:
-    """An SSE answer: the run's events from ``start`` on, as they happen."""
-
-    run: Run
-    start: int
-    headers: list[tuple[str, str]] = field(default_factory=lambda: list(_SSE))
-    frames: Callable[[StreamAnswer], AsyncGenerator[bytes, None]] | None = None
-    """Writes the run in another API's grammar (``None``: the Interactions API's events)."""
-    ending: Callable[[], None] | None = field(default=None, repr=False, compare=False)
-    """Called just before the stream's last event is written: the server frees the stream's slot
-    then, so that a client opening its next stream as soon as it reads the end is served."""
-
-    def last_event(self) -> None:
-        """Tell the server that the event written next is the stream's last (once)."""
-        if self.ending is not None:
-            ending, self.ending = self.ending, None
-            ending()
-
-
-Answer = JsonAnswer | StreamAnswer
-
-
-class Endpoints(Protocol):
-    """Another API served over the same runs: answers the requests its definition routes."""
-
-    async def handle(self, request: Request, route: protocol.Route) -> Answer: ...
-
-
-class ApiError(Exception):
-    """An error the API answers with its JSON error shape (``protocol``'s one definition)."""
-
-    def __init__(
-        self,
-        kind: protocol.ErrorKind | int,
-        message: str,
-        headers: list[tuple[str, str]] | None = None,
-    ) -> None:
-        super().__init__(message)
-        kind = kind if isinstance(kind, protocol.ErrorKind) else protocol.error_kind(kind)
-        self.answer = JsonAnswer(kind.code, kind.body(message), [*_JSON, *(headers or [])])
-
-
-def error(kind: protocol.ErrorKind | int, message: str) -> JsonAnswer:
-    return ApiError(kind, message).answer
-
-
-def managed_agent(body: Mapping[str, Any]) -> str | None:
-    """The managed agent a create names, in ``agent`` or in ``model`` alike, else ``None``."""
-    for key in ("agent", "model"):
-        name = body.get(key)
-        if isinstance(name, str) and name.startswith(MANAGED_AGENT_PREFIXES):
-            return name
-    return None
-
-
-class Notifier:
-    """Wakes stream writers when something changes (time advanced, a cancel, a delete)."""
-
-    def __init__(self, activity: Activity | None = None) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
-        self.activity = activity or Activity()
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        """Safe from any thread."""
-        if self._loop is not None and not self._loop.is_closed():
-            self.activity.waking()
-            self._loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        self.activity.woke()
-        if self._event is not None:
-            self._event.set()
-            self._event = asyncio.Event()
-
-    def waiter(self) -> asyncio.Event:
-        """The event the next notification sets: take it *before* reading the state waited on,
-        so that a notification arriving in between is not lost."""
-        assert self._event is not None
-        return self._event
-
-    async def wait(self, timeout: float | None, waiter: asyncio.Event | None = None) -> None:
-        event = waiter if waiter is not None else self.waiter()
-        with self.activity.waiting(woken=event.is_set()), contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
-
-
-def _retry_headers(seconds: float | None, clock: EmulatorClock) -> list[tuple[str, str]]:
-    if seconds is None:
-        return []
-    real = clock.real_seconds(seconds)
-    return protocol.retry_headers(seconds if real is None else real)
 
 
 class EmulatorApp:
@@ -166,7 +44,7 @@ class EmulatorApp:
         clock: EmulatorClock,
         store: RunStore,
         scenarios: ScenarioBook,
-        faults: FaultPlan,
+        faults: ServerFaults,
         notifier: Notifier,
         *,
         api_keys: frozenset[str] | None = None,
@@ -224,14 +102,16 @@ class EmulatorApp:
             snapshot = run.snapshot(self.clock.now(), self.clock)
             if run.cancelled_at is not None:
                 snapshot["status"] = protocol.CANCELLED
-            return JsonAnswer(200, snapshot, list(_JSON))
+            return JsonAnswer(200, snapshot, list(JSON_HEADERS))
         self.store.delete(run)
         self.notifier.notify()
-        return JsonAnswer(200, {}, list(_JSON))
+        return JsonAnswer(200, {}, list(JSON_HEADERS))
 
     def _rejected(self, rejection: Rejection) -> ApiError:
         message = rejection.message or protocol.default_message(rejection.status)
-        return ApiError(rejection.status, message, headers=_retry_headers(rejection.retry_after, self.clock))
+        return ApiError(
+            rejection.status, message, headers=retry_after_headers(rejection.retry_after, self.clock)
+        )
 
     def _authenticate(self, request: Request) -> None:
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -248,48 +128,6 @@ class EmulatorApp:
             raise ApiError(protocol.INVALID_ARGUMENT, "API key not valid. Please pass a valid API key.")
 
     # -- create -----------------------------------------------------------------------------
-
-    def _parse_body(self, request: Request) -> dict[str, Any]:
-        try:
-            body = json.loads(request.body or b"null")
-        except ValueError as exc:
-            raise ApiError(
-                protocol.INVALID_ARGUMENT, f"Invalid JSON payload received. {exc.__class__.__name__}: {exc}"
-            ) from None
-        if not isinstance(body, dict):
-            raise ApiError(
-                protocol.INVALID_ARGUMENT, "Invalid JSON payload received. The body must be a JSON object."
-            )
-        return body
-
-    def _check_types(self, body: Mapping[str, Any]) -> None:
-        expected: dict[str, tuple[type, ...]] = {
-            "model": (str,),
-            "agent": (str,),
-            "input": (str, list),
-            "background": (bool,),
-            "stream": (bool,),
-            "store": (bool,),
-            "previous_interaction_id": (str,),
-            "continuation_token": (str,),
-            "tools": (list,),
-            "generation_config": (dict,),
-            "agent_config": (dict,),
-            "environment": (str, dict),
-            "system_instruction": (str, dict, list),
-        }
-        for name, types in expected.items():
-            value = body.get(name)
-            if value is not None and not isinstance(value, types):
-                wanted = " or ".join("object" if t is dict else t.__name__ for t in types)
-                raise ApiError(
-                    protocol.INVALID_ARGUMENT,
-                    f"Invalid value at '{name}' ({type(value).__name__}): expected {wanted}.",
-                )
-        if bool(body.get("model")) == bool(body.get("agent")):
-            raise ApiError(protocol.INVALID_ARGUMENT, "Exactly one of 'model' or 'agent' must be set.")
-        if body.get("input") in (None, "", []) and not body.get("continuation_token"):
-            raise ApiError(protocol.INVALID_ARGUMENT, "'input' is required.")
 
     def _previous(self, body: Mapping[str, Any]) -> Run | None:
         previous_id = body.get("previous_interaction_id")
@@ -314,38 +152,9 @@ class EmulatorApp:
             )
         return previous
 
-    def _check_call_ids(self, body: Mapping[str, Any], previous: Mapping[str, Any] | None) -> None:
-        """Each ``function_result`` must answer a function call of the interaction it continues."""
-        items = body.get("input")
-        if not isinstance(items, list):
-            return
-        results = [
-            (n, item)
-            for n, item in enumerate(items)
-            if isinstance(item, Mapping) and item.get("type") == "function_result"
-        ]
-        # Calls sent back in the input itself count too (a client replaying the history).
-        calls = [s.get("id") for s in items if isinstance(s, Mapping) and s.get("type") == "function_call"]
-        if previous is None and not calls:
-            return  # nothing to answer to is known: a stateless request is taken as it is
-        if previous is not None:
-            calls += [s.get("id") for s in previous.get("steps", []) if s.get("type") == "function_call"]
-        known = [c for c in calls if isinstance(c, str)]
-        for n, result in results:
-            call_id = result.get("call_id")
-            if call_id in known:
-                continue
-            where = f"interaction '{previous['id']}'" if previous is not None else "the input"
-            listed = ", ".join(repr(c) for c in known) or "none"
-            raise ApiError(
-                protocol.INVALID_ARGUMENT,
-                f"function_result call_id {call_id!r} (input[{n}]) matches no function call of "
-                f"{where}; its function calls: {listed}.",
-            )
-
     async def _create(self, request: Request) -> Answer:
-        body = self._parse_body(request)
-        self._check_types(body)
+        body = parse_body(request)
+        check_types(body)
         if body.get("background") and not _stored(body):
             raise ApiError(protocol.INVALID_ARGUMENT, "Background execution requires 'store' to be true.")
         previous = self._previous(body)
@@ -353,7 +162,7 @@ class EmulatorApp:
         headers = {k.lower(): v for k, v in request.headers.items()}
         run_id = self.store.new_id()
         snapshot = previous.snapshot(self.clock.now(), self.clock) if previous else None
-        self._check_call_ids(body, snapshot)
+        check_call_ids(body, snapshot)
 
         def mint(state: Any) -> str:
             token = f"ct_{run_id[3:11]}_{len(self._tokens) + 1:04d}"
@@ -393,13 +202,13 @@ class EmulatorApp:
             await self._until(lambda: self.store.find(run.id) is None or self._finished(run))
             snapshot = run.snapshot(self.clock.now(), self.clock)
             snapshot.pop("id", None)  # nothing can fetch it again: the live API names no id
-            return JsonAnswer(200, snapshot, list(_JSON))
+            return JsonAnswer(200, snapshot, list(JSON_HEADERS))
         if body.get("background"):
             # Answered "at once": as the interaction was when created, however fast scenario
             # time runs (at high speed a whole run can pass before this line is reached).
-            return JsonAnswer(200, run.snapshot(run.created_at, self.clock), list(_JSON))
+            return JsonAnswer(200, run.snapshot(run.created_at, self.clock), list(JSON_HEADERS))
         await self._until(lambda: self.store.find(run.id) is None or self._finished(run))
-        return JsonAnswer(200, run.snapshot(self.clock.now(), self.clock), list(_JSON))
+        return JsonAnswer(200, run.snapshot(self.clock.now(), self.clock), list(JSON_HEADERS))
 
     def _continuation(self, body: Mapping[str, Any]) -> tuple[Any, str | None]:
         token = body.get("continuation_token")
@@ -442,7 +251,7 @@ class EmulatorApp:
             snapshot = run.snapshot(self.clock.now(), self.clock)
             if _flag(request, "include_input"):
                 snapshot["steps"].insert(0, _user_input(run.request))
-            return JsonAnswer(200, snapshot, list(_JSON))
+            return JsonAnswer(200, snapshot, list(JSON_HEADERS))
         last_event_id = request.param("last_event_id")
         if last_event_id is None:
             return StreamAnswer(run, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from pytest_interactions.clock._real import real_monotonic
+from pytest_interactions.clock import real_monotonic
 
 DEFAULT_EPOCH = datetime(2026, 5, 20, 12, 0, 0, tzinfo=UTC)
 

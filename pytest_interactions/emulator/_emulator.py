@@ -14,16 +14,17 @@ from typing import Any
 from pytest_interactions import protocol
 from pytest_interactions.clock import on_real_time, real_monotonic
 from pytest_interactions.emulator._activity import Activity
-from pytest_interactions.emulator._app import EmulatorApp, Notifier, Request
+from pytest_interactions.emulator._answers import AnsweredRequest, Request
+from pytest_interactions.emulator._app import EmulatorApp
 from pytest_interactions.emulator._clock import EmulatorClock
-from pytest_interactions.emulator._faults import FaultPlan
+from pytest_interactions.emulator._faults import ServerFaults
 from pytest_interactions.emulator._http import (
     IDLE_TIMEOUT,
     REQUEST_TIMEOUT,
     WRITE_TIMEOUT,
-    Exchange,
     HttpServer,
 )
+from pytest_interactions.emulator._notifier import Notifier
 from pytest_interactions.emulator._openai import ResponsesEndpoints
 from pytest_interactions.emulator._runs import RunStore
 from pytest_interactions.emulator._scenarios import ScenarioBook
@@ -75,7 +76,7 @@ class Emulator:
         max_streams: int = 256,
         max_connections: int = 1024,
         epoch: datetime | None = None,
-        on_exchange: Callable[[Exchange], None] | None = None,
+        on_exchange: Callable[[AnsweredRequest], None] | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         idle_timeout: float = IDLE_TIMEOUT,
         write_timeout: float = WRITE_TIMEOUT,
@@ -85,9 +86,9 @@ class Emulator:
         self.clock = EmulatorClock(speed=speed, manual=manual, epoch=epoch)
         self.store = RunStore(self.clock, seed=seed, cancel_delay=cancel_delay)
         self.scenarios = ScenarioBook()
-        self.faults = FaultPlan()
+        self.faults = ServerFaults()
         self.requests: list[Request] = []
-        self.exchanges: list[Exchange] = []
+        self.exchanges: list[AnsweredRequest] = []
         self._on_exchange = on_exchange
         self.activity = Activity()
         self._notifier = Notifier(self.activity)
@@ -248,7 +249,7 @@ class Emulator:
             request = dataclasses.replace(request, body=request.body[:KEPT_BODY_BYTES])
         self.requests.append(request)
 
-    def _record_exchange(self, exchange: Exchange) -> None:
+    def _record_exchange(self, exchange: AnsweredRequest) -> None:
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)

@@ -28,7 +28,7 @@ class Rejection:
     message: str = ""
 
 
-class FaultPlan:
+class ServerFaults:
     """Faults queued by a test; each applies to the next matching connection or request.
 
     ``drop_stream`` closes the TCP connection without the terminating chunk, exactly as a

@@ -8,19 +8,19 @@ from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from pytest_interactions import protocol
-from pytest_interactions.emulator._app import (
+from pytest_interactions.emulator._answers import (
     Answer,
     ApiError,
-    EmulatorApp,
     JsonAnswer,
     Request,
     StreamAnswer,
-    _retry_headers,
+    retry_after_headers,
 )
+from pytest_interactions.emulator._app import EmulatorApp
 from pytest_interactions.emulator._openai_render import render
 from pytest_interactions.emulator._runs import Run
 from pytest_interactions.emulator._scenarios import SCENARIO_HEADER, ScenarioRequest
-from pytest_interactions.protocol import _openai as oa
+from pytest_interactions.protocol import openai as oa
 from pytest_interactions.sse import encode_event
 
 _API = protocol.OPENAI_RESPONSES
@@ -91,7 +91,7 @@ class ResponsesEndpoints:
         if rejection is not None:
             message = rejection.message or protocol.default_message(rejection.status)
             raise openai_error(
-                rejection.status, message, _retry_headers(rejection.retry_after, self.app.clock)
+                rejection.status, message, retry_after_headers(rejection.retry_after, self.app.clock)
             )
         if route.operation is protocol.Operation.CREATE:
             return await self._create(request)

@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from pytest_interactions.protocol import _openai as oa
-from pytest_interactions.protocol._events import apply_delta, finish_step
+from pytest_interactions.protocol import apply_delta, finish_step
+from pytest_interactions.protocol import openai as oa
 
 
 class Sink(Protocol):

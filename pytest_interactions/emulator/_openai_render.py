@@ -15,8 +15,8 @@ from pytest_interactions import protocol
 from pytest_interactions.emulator._clock import EmulatorClock
 from pytest_interactions.emulator._openai_items import ITEMS, RESULTS, StepItem, ToolCallItem
 from pytest_interactions.emulator._runs import Run
-from pytest_interactions.protocol import _openai as oa
-from pytest_interactions.protocol._events import apply_delta, finish_step
+from pytest_interactions.protocol import apply_delta, finish_step
+from pytest_interactions.protocol import openai as oa
 
 
 def epoch_seconds(clock: EmulatorClock, at: float) -> int:

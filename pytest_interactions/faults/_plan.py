@@ -1,7 +1,8 @@
 """Fault plans for replay: where to cut streams, what reconnects and polls get, protocol faults.
 
 A plan is declared on the marker (``disconnect="after:3"``) or on the fixture
-(``interactions.faults.disconnect("every:2")``) and applied by the replay server.
+(``interactions.faults.disconnect("every:2")``) and applied by the replay server, which keeps what
+fired in the session that replays it: a plan is a declaration, never changed by replaying it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from pytest_interactions._errors import Error
 
 #: What httpx and httpx2 raise when a peer drops a chunked body (the real message).
 DROP_ERROR = (
@@ -35,11 +38,11 @@ _SPEC = re.compile(
 )
 
 
-class FaultSpecError(ValueError):
+class FaultSpecError(Error, ValueError):
     """A fault specification that cannot be understood; the message shows the accepted forms."""
 
 
-class FaultNotAppliedError(AssertionError):
+class FaultNotAppliedError(Error, AssertionError):
     """A planned fault could not apply to the recording, or never happened in the replay.
 
     Either way the test did not exercise what it declares, so it must not pass.
@@ -139,15 +142,15 @@ def parse_disconnect(spec: str) -> CutRule:
     return rule
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Answer:
-    """An injected answer instead of the real one: an HTTP error, or a refused connection."""
+    """An injected answer instead of the real one, ``times`` times: an HTTP error, or a refused
+    connection. Each declared answer is its own (two alike are used up one after the other)."""
 
     status: int | None
     retry_after: float | None = None
     times: int = 1
     label: str = ""
-    used: int = 0
 
     @property
     def refuses(self) -> bool:
@@ -179,23 +182,19 @@ PROTOCOL_FAULTS = ("failure", "cancellation", "requires_action")
 
 @dataclass
 class FaultPlan:
-    """The faults of one test. Stream cuts fire once each; answers are used up ``times`` times."""
+    """The faults a test declares. Each stream cut fires once per session; each answer is given
+    ``times`` times. Declaring adds to the plan; replaying it changes nothing in it."""
 
     rules: list[CutRule] = field(default_factory=list)
     interaction_id: str | None = None
     reconnects: list[Answer] = field(default_factory=list)
     polls: list[Answer] = field(default_factory=list)
     protocol: ProtocolFault | None = None
-    fired: set[tuple[str, int, bool]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     planned: bool = False
-    cuts_fired: int = 0
-    """Planned cuts that happened (recorded drops replayed again are not counted)."""
-    fired_rules: set[str] = field(default_factory=set)
-    """The specs of the rules that cut a stream at least once."""
     answers: list[Answer] = field(default_factory=list)
-    """Every injected answer declared, used up or not."""
+    """Every injected answer declared, in order."""
     gives_up_after: int | None = None
     """The client is meant to stop after this many failed reconnects in a row (None: never)."""
 
@@ -293,32 +292,3 @@ class FaultPlan:
             (cut for rule in self.rules for cut in rule.cuts(event_types)),
             key=lambda c: (c.position, not c.mid_event),
         )
-
-    def take_cut(self, interaction_id: str, cut: Cut) -> bool:
-        """True the first time this cut is reached (a resumed stream passes it untouched)."""
-        key = (interaction_id, cut.position, cut.mid_event)
-        with self._lock:
-            if key in self.fired:
-                return False
-            self.fired.add(key)
-            if cut.label != "recorded":
-                self.cuts_fired += 1
-                self.fired_rules.add(cut.label)
-            return True
-
-    def _take(self, answers: list[Answer]) -> Answer | None:
-        with self._lock:
-            if not answers:
-                return None
-            answer = answers[0]
-            answer.times -= 1
-            answer.used += 1
-            if answer.times <= 0:
-                answers.pop(0)
-            return answer
-
-    def take_reconnect(self) -> Answer | None:
-        return self._take(self.reconnects)
-
-    def take_poll(self) -> Answer | None:
-        return self._take(self.polls)

@@ -1,4 +1,11 @@
-"""pytest glue: options, ini keys, markers and fixtures (registered through ``pytest11``)."""
+"""pytest glue: options, ini keys, markers and fixtures (registered through ``pytest11``).
+
+``Interactions`` (the fixture's type) is loaded on first use, so that the plugin's start does not
+import the session layers.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,11 +33,14 @@ from pytest_interactions.plugin._hooks import (  # noqa: E402
     pytest_unconfigure,
 )
 from pytest_interactions.plugin._options import pytest_addoption  # noqa: E402
+from pytest_interactions.plugin._shared import RecordingUnavailableError  # noqa: E402
 
 #: Optional modes, each a plugin of its own.
 pytest_plugins = ["pytest_interactions.plugin._contract", "pytest_interactions.plugin._html_report"]
 
 __all__ = [
+    "Interactions",
+    "RecordingUnavailableError",
     "_interactions_marker",
     "_interactions_network",
     "interactions",
@@ -47,3 +57,16 @@ __all__ = [
     "pytest_terminal_summary",
     "pytest_unconfigure",
 ]
+
+if TYPE_CHECKING:
+    from pytest_interactions.plugin._handle import Interactions
+
+_LAZY = {"Interactions": "pytest_interactions.plugin._handle"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pytest_interactions.plugin' has no attribute {name!r}")

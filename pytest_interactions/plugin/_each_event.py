@@ -25,7 +25,7 @@ class CutPoint:
 
 def cut_points(path: Path) -> list[CutPoint]:
     """Every place a recorded stream in the cassette can be cut: after each of its events."""
-    from pytest_interactions.session._loaded import load_for_replay
+    from pytest_interactions.session import load_for_replay
 
     try:
         histories = load_for_replay(path).histories()  # its tests replay the same compiled cassette

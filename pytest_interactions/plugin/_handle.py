@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import os
-import warnings
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_interactions import protocol
-from pytest_interactions.cassette import Exchange, SecretPolicy
-from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
+from pytest_interactions.cassette import Exchange
+from pytest_interactions.faults import FaultPlan
 from pytest_interactions.plugin import _options
-from pytest_interactions.plugin._each_event import PARAM, CutPoint
-from pytest_interactions.plugin._keys import FAILED_KEY, SHARED_KEY, VCR_WARNED_KEY
-from pytest_interactions.plugin._marker import OPTIONS, check_config, parse_marker
-from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
-from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
+from pytest_interactions.plugin._config import settings_for
+from pytest_interactions.plugin._keys import FAILED_KEY
+from pytest_interactions.plugin._shared import Role, SharedCassettes
 from pytest_interactions.protocol import Transcript, Violation
-from pytest_interactions.replay import compile_histories
-from pytest_interactions.session import Session, SessionConfig, parse_mode
+from pytest_interactions.replay import History, compile_histories
+from pytest_interactions.session import Session
 
 if TYPE_CHECKING:
     from pytest_interactions.emulator import Emulator
@@ -147,14 +142,15 @@ class Interactions:
 
     def recorded_text(self, interaction_id: str) -> str:
         """The output text the recording shows for an interaction (what a correct client ends with)."""
-        streamed, polled = self._recorded(interaction_id)
-        text = protocol.output_text(streamed) if streamed is not None else ""
-        return text or (protocol.output_text(polled) if polled is not None else "")
+        history = self._history(interaction_id)
+        streamed, polled = _recorded_states(history)
+        text = history.api.output_text(streamed) if streamed is not None else ""
+        return text or (history.api.output_text(polled) if polled is not None else "")
 
     def recorded_calls(self, interaction_id: str) -> list[dict[str, Any]]:
         """The function calls the recording shows for an interaction: ``id``, ``name`` and the
         ``arguments`` its ``arguments_delta`` pieces join into (what a correct client ends with)."""
-        for interaction in self._recorded(interaction_id):
+        for interaction in _recorded_states(self._history(interaction_id)):
             steps = interaction.get("steps") if interaction is not None else None
             calls = [
                 {"id": step.get("id"), "name": step.get("name"), "arguments": step.get("arguments")}
@@ -165,8 +161,8 @@ class Interactions:
                 return calls
         return []
 
-    def _recorded(self, interaction_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The interaction as its recorded stream tells it, and as its last recorded poll shows it."""
+    def _history(self, interaction_id: str) -> History:
+        """The recorded history of an interaction (of what is recorded so far, while recording)."""
         server = self.session.server
         histories = server.histories if server is not None else {}
         if interaction_id not in histories:
@@ -181,15 +177,7 @@ class Interactions:
             raise KeyError(
                 f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"
             )
-        history = histories[interaction_id]
-        streamed = None
-        if history.events:
-            streamed = (
-                protocol.InteractionFold().extend(e.payload for e in history.events if e.payload).snapshot()
-            )
-        snapshots = [r.body.value for _, r in history.snapshots if r.body is not None]
-        polled = snapshots[-1] if snapshots and isinstance(snapshots[-1], dict) else None
-        return streamed, polled
+        return histories[interaction_id]
 
     def close(self) -> None:
         """Stop scenario time, then write what was recorded (unless the test failed and such
@@ -213,106 +201,30 @@ class Interactions:
                     self._emulator.stop()
 
 
+def _recorded_states(history: History) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The interaction as its recorded stream tells it (folded in its API's grammar), and as its
+    last recorded poll shows it."""
+    streamed = history.api.fold(e.payload for e in history.events if e.payload) if history.events else None
+    snapshots = [r.body.value for _, r in history.snapshots if r.body is not None]
+    polled = snapshots[-1] if snapshots and isinstance(snapshots[-1], dict) else None
+    return streamed, polled
+
+
 def open_session(request: pytest.FixtureRequest) -> Interactions:
-    config = request.config
-    defaults = {**_from_vcr_config(request), **(request.getfixturevalue("interactions_config") or {})}
-    kwargs = marker_kwargs(request.node)
-    failure: str | None = None
+    """The test's session, opened with the settings merged for it."""
+    settings = settings_for(request)
     try:
-        check_config(defaults)
-        options = parse_marker({**{k: v for k, v in defaults.items() if k in OPTIONS}, **kwargs})
-    except ValueError as exc:
-        failure = str(exc)
-    if failure is not None:  # the marker's own words, without a traceback through the fixture
-        pytest.fail(failure, pytrace=False)
-    policy = SecretPolicy().extended(
-        headers=[*config.getini("interactions_filter_headers"), *defaults.get("filter_headers", ())],
-        query_parameters=[
-            *config.getini("interactions_filter_query_parameters"),
-            *defaults.get("filter_query_parameters", ()),
-        ],
-        json_keys=[*config.getini("interactions_filter_json_keys"), *defaults.get("filter_json_keys", ())],
-        env_vars=config.getini("interactions_secret_env_vars"),
-    )
-    mode = parse_mode(options.record_mode or _options.record_mode(config)).value
-    path = cassette_path(config, request.node, kwargs)
-    live = bool(config.getoption("--interactions-disable-recording"))
-    no_faults = live or bool(config.getoption("--interactions-no-faults"))
-    if no_faults:
-        options.faults = FaultPlan()
-    shared = config.stash.get(SHARED_KEY, None)
-    duty = role(
-        shared if not live else None,
-        path,
-        request.node.nodeid,
-        mode,
-        plans_faults(request.node, kwargs) and not no_faults,
-    )
-    match_on = options.match_on or tuple(config.getini("interactions_match_on"))
-    point = getattr(getattr(request.node, "callspec", None), "params", {}).get(PARAM)
-    if isinstance(point, CutPoint) and point.cut is None:
-        raise FaultNotAppliedError(
-            f"disconnect='each-event' cannot apply to {path}: the cassette has no recorded stream "
-            "to cut (record a test that streams, or remove disconnect='each-event')"
-        )
-    if isinstance(point, CutPoint) and point.cut is not None and not no_faults:
-        options.faults.disconnect(point.cut, interaction_id=point.interaction_id)
-    session_config = SessionConfig(
-        path,
-        duty.mode,
-        match_on,
-        policy,
-        faults=options.faults,
-        checks=options.checks,
-        virtual_time=options.virtual_time,
-        replay=options.replay,
-        live=live,
-        before_record_request=defaults.get("before_record_request"),
-        before_record_response=defaults.get("before_record_response"),
-        ignore_hosts=tuple(defaults.get("ignore_hosts", ())),
-        allow_hosts=(*_options.allow_hosts(config), *defaults.get("allow_hosts", ())),
-        keep_headers=tuple(config.getini("interactions_keep_headers")),
-        max_streams=_options.max_streams(config),
-    )
-    try:
-        session = Session(session_config)
+        session = Session(settings.session)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     return Interactions(
         session,
-        base_url=_options.base_url(config),
-        speed=_options.emulator_speed(config),
-        seed=_emulator_seed(request.node),
-        virtual_time=options.virtual_time,
+        base_url=settings.base_url,
+        speed=settings.speed,
+        seed=settings.seed,
+        virtual_time=settings.virtual_time,
         node=request.node,
-        shared=shared,
-        role=duty,
-        contract=bool(config.getoption("--interactions-contract", default=False)),
+        shared=settings.shared,
+        role=settings.duty,
+        contract=settings.contract,
     )
-
-
-def _from_vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """A ``vcr_config`` fixture's settings (a suite moving from pytest-recording), as far as they
-    map; each key that does not is named once, in a warning."""
-    try:
-        value = request.getfixturevalue("vcr_config")
-    except pytest.FixtureLookupError:
-        return {}
-    from pytest_interactions.plugin._vcr_config import VcrConfigWarning, translated
-
-    mapped, ignored = translated({} if value is None else value)
-    warned = request.config.stash.setdefault(VCR_WARNED_KEY, set())
-    for line in ignored:
-        if line not in warned:
-            warned.add(line)
-            message = f"vcr_config key not honoured by pytest-interactions: {line}"
-            warnings.warn(VcrConfigWarning(message), stacklevel=2)
-    return mapped
-
-
-def _emulator_seed(node: pytest.Item | Any) -> int:
-    """The embedded emulator's seed: fixed for a test, so that re-recording it gives the same ids
-    (from any checkout: the file is named as the node id names it, relative to the rootdir), and
-    different between tests, so that tests sharing a cassette never share an id."""
-    module = str(getattr(node, "nodeid", "")).split("::", 1)[0] or str(node.path)
-    return zlib.crc32(f"{module}::{test_name(node)}".encode())

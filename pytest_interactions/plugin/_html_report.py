@@ -48,7 +48,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not report.failed:
         return
     from pytest_interactions.contract import cassette_transcript
-    from pytest_interactions.protocol._timeline_html import render_html
+    from pytest_interactions.protocol import render_html
 
     transcript = handle.transcript
     if not transcript.requests:  # recording: the session's story is what the cassette will hold

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pytest_interactions.session._mode_names import ALIAS_NAMES, DESCRIPTIONS
+from pytest_interactions.session import ALIAS_NAMES, DESCRIPTIONS
 
 SERVER_MARKER = "interactions_server"
 MARKER = "interactions"

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from pytest_interactions._errors import Error
 from pytest_interactions._processes import alive
 from pytest_interactions.plugin._marker import FAULT_OPTIONS
 from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, has_marker, marker_kwargs, test_name
@@ -28,7 +29,7 @@ DEFAULT_WAIT = 300.0
 _RUNS = Path(tempfile.gettempdir()) / "pytest-interactions-runs"
 
 
-class RecordingUnavailableError(AssertionError):
+class RecordingUnavailableError(Error, AssertionError):
     """A test needs a recording that no test of this run makes (or its recorder failed)."""
 
 
@@ -155,7 +156,7 @@ class SharedCassettes:
 
     def wait(self, path: Path, recorder: str) -> str:
         """Wait for the recorder of ``path`` to finish (in another process, or earlier here)."""
-        from pytest_interactions.clock._real import real_monotonic, real_sleep
+        from pytest_interactions.clock import real_monotonic, real_sleep
 
         deadline = real_monotonic() + self.wait_timeout
         while True:

@@ -3,6 +3,7 @@
 The emulator, the replay server and the validator all read the protocol from here.
 """
 
+from pytest_interactions.protocol import _openai as openai
 from pytest_interactions.protocol._apis import (
     API_NAMES,
     APIS,
@@ -14,6 +15,7 @@ from pytest_interactions.protocol._apis import (
     resource_of_event,
     route_of,
 )
+from pytest_interactions.protocol._chains import ChainRule
 from pytest_interactions.protocol._errors import (
     EARLY_CHAIN,
     INVALID_ARGUMENT,
@@ -42,12 +44,22 @@ from pytest_interactions.protocol._events import (
     STEP_STOP,
     STEP_TYPES,
     InteractionFold,
+    apply_delta,
     ends_stream,
     event_type_of,
+    finish_step,
     output_text,
     status_carried,
 )
 from pytest_interactions.protocol._faults import FaultWithoutForm
+from pytest_interactions.protocol._grammars import (
+    ERROR_SEVERITY,
+    WARNING_SEVERITY,
+    Finding,
+    Message,
+    StreamChecker,
+    event_id_key,
+)
 from pytest_interactions.protocol._resume import DIALECTS, GEMINI, OPENAI, WHATWG, ResumeDialect
 from pytest_interactions.protocol._routes import METHODS, Operation, Route, parse_route
 from pytest_interactions.protocol._status import (
@@ -70,10 +82,12 @@ from pytest_interactions.protocol._status import (
     is_terminal,
 )
 from pytest_interactions.protocol._timeline import render_report, render_timeline
+from pytest_interactions.protocol._timeline_html import render_html
 from pytest_interactions.protocol._transcript import (
     ChainRecord,
     Connection,
     Delivery,
+    DeliveryRun,
     RequestRecord,
     StatusSeen,
     Transcript,
@@ -93,6 +107,7 @@ __all__ = [
     "DONE_EVENT",
     "EARLY_CHAIN",
     "ERROR",
+    "ERROR_SEVERITY",
     "EVENT_TYPES",
     "FAILED",
     "GEMINI",
@@ -123,33 +138,44 @@ __all__ = [
     "TRANSITIONS",
     "UNAVAILABLE",
     "WAITING",
+    "WARNING_SEVERITY",
     "WHATWG",
     "ApiDefinition",
     "ChainRecord",
+    "ChainRule",
     "Connection",
     "Delivery",
+    "DeliveryRun",
     "ErrorKind",
     "FaultWithoutForm",
+    "Finding",
     "IllegalTransition",
     "InteractionFold",
+    "Message",
     "Operation",
     "RequestRecord",
     "ResumeDialect",
     "Route",
     "StatusSeen",
+    "StreamChecker",
     "Transcript",
     "Violation",
     "api_of_stream",
+    "apply_delta",
     "can_follow",
     "default_message",
     "ends_stream",
     "error_body",
     "error_kind",
+    "event_id_key",
     "event_type_of",
+    "finish_step",
     "first_illegal_transition",
     "is_terminal",
+    "openai",
     "output_text",
     "parse_route",
+    "render_html",
     "render_report",
     "render_timeline",
     "resource_of_event",

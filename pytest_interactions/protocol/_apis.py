@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_interactions.protocol import _events, _openai, _status
+from pytest_interactions.protocol._chains import ChainRule
+from pytest_interactions.protocol._errors import EARLY_CHAIN
 from pytest_interactions.protocol._errors import error_body as _google_error_body
 from pytest_interactions.protocol._faults import FaultWithoutForm
 from pytest_interactions.protocol._grammar import GEMINI_GRAMMAR
@@ -56,8 +58,12 @@ class ApiDefinition:
     """The fields a poll of the run shows once a protocol fault (kind, message) turned it."""
     grammar: Grammar
     """The rules its recordings follow and how its events are named in a session's shape."""
+    output_text: Callable[[Payload], str]
+    """The text a resource's output reads as (what the SDKs' ``output_text`` gives)."""
     done_data: str | None = None
     """The data of a sentinel message after the last event, when the API sends one."""
+    chain: ChainRule | None = None
+    """How a create continues an earlier run, where the API lets one do so."""
 
     @property
     def noun(self) -> str:
@@ -76,6 +82,20 @@ class ApiDefinition:
     def resume_param(self) -> str:
         """The name a client puts the resume position under."""
         return self.resume.query_param or self.resume.header or "last_event_id"
+
+    def event_identity(
+        self, event_id: str | None, event_type: str, sse_event: str | None, data: str | None
+    ) -> tuple[str, str | None, str | None]:
+        """What makes two deliveries of an event the same event (a resumed stream may repeat one).
+
+        Where the API puts ids in its payloads (``event_id``, ``sequence_number``) they name one
+        event of a run, so the id and type are the event (a repeat may be re-serialised, keys in
+        another order); where ids are SSE ``id:`` fields, which a stream may repeat or leave out,
+        the data is part of it.
+        """
+        if self.resume.json_field is not None and event_id is not None:
+            return (event_id, event_type, None)
+        return (event_id or "", sse_event, data)
 
     def can_follow(self, previous: str, current: str) -> bool:
         """``current`` may be observed after ``previous``; unknown statuses are tolerated."""
@@ -137,7 +157,19 @@ GEMINI_INTERACTIONS = ApiDefinition(
     fault_events=_gemini_fault_events,
     grammar=GEMINI_GRAMMAR,
     fault_state=_gemini_fault_state,
+    output_text=_events.output_text,
     done_data=_events.DONE_DATA,
+    chain=ChainRule(
+        previous_field="previous_interaction_id",
+        refused_while=frozenset({_status.IN_PROGRESS}),
+        unless_field="continuation_token",
+        refusal_reason=EARLY_CHAIN.status,
+        result_type="function_result",
+        call_type="function_call",
+        call_id_key="id",
+        step_key="step",
+        steps_key="steps",
+    ),
 )
 
 OPENAI_RESPONSES = ApiDefinition(
@@ -156,6 +188,7 @@ OPENAI_RESPONSES = ApiDefinition(
     fault_events=_openai.fault_events,
     grammar=OPENAI_GRAMMAR,
     fault_state=_openai.fault_state,
+    output_text=_openai.output_text,
 )
 
 _MCP_PATH = re.compile(r"^/(?P<version>mcp)/?$")
@@ -195,6 +228,7 @@ MCP_STREAMABLE_HTTP = ApiDefinition(
     grammar=MCP_GRAMMAR,
     fault_events=lambda kind, resource_id, message: [_mcp_fault_state(kind, message)],
     fault_state=_mcp_fault_state,
+    output_text=lambda resource: "",
 )
 
 #: Every definition, in the order a recorded stream is matched against them (the first wins).

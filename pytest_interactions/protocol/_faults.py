@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pytest_interactions._errors import Error
 
-class FaultWithoutForm(ValueError):
+
+class FaultWithoutForm(Error, ValueError):
     """A protocol fault that means nothing in an API: the message names the API, the fault and why."""

@@ -157,6 +157,19 @@ def fold(payloads: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return response
 
 
+def output_text(response: Mapping[str, Any]) -> str:
+    """The text of a Response's message items, as the SDK's ``output_text`` joins it."""
+    output = response.get("output")
+    items = output if isinstance(output, list) else []
+    return "".join(
+        str(part.get("text", ""))
+        for item in items
+        if isinstance(item, Mapping) and item.get("type") == "message"
+        for part in item.get("content") or []
+        if isinstance(part, Mapping) and part.get("type") == "output_text"
+    )
+
+
 def fault_events(kind: str, resource_id: str, message: str) -> list[dict[str, Any]]:
     """The events a run that turns ``kind`` ends with, without their sequence numbers.
 

@@ -117,112 +117,130 @@ class Recorder:
         exchange.response = recorded
         return Tee(recorded, began, self.clock)
 
-    @staticmethod
-    def _blocking(traffic: Traffic | None) -> contextlib.AbstractContextManager[None]:
-        return traffic.blocking() if traffic is not None else contextlib.nullcontext()
-
-    @staticmethod
-    def _answered(traffic: Traffic | None, response: Any) -> Any:
-        if traffic is None:
-            return None
-        connection = connection_of(response) if response is not None else None
-        traffic.answered(connection)
-        return connection
-
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
-        self._going_elsewhere(request)
-        traffic = self.traffic
-        if traffic is not None:
-            traffic.sending(str(request.method), str(request.url))
-        exchange, began = self._begin(request, read_request(request))
-        if traffic is not None:
-            traffic.sent()
+        flight = _InFlight(self, request, read_request(request))
         try:
-            with self._blocking(traffic):
+            with flight.blocking():
                 response = send(request)
-        except Exception as exc:
-            self._answered(traffic, None)
-            self._failed(exchange, began, exc)
+        except BaseException as exc:
+            flight.failed(exc)
             raise
-        except BaseException:
-            self._answered(traffic, None)
-            self._abandoned(exchange)
-            raise
-        connection = self._answered(traffic, response)
-        tee = self._response(exchange, began, response)
+        flight.answered(response)
         original = response.stream
 
         def chunks() -> Iterator[bytes]:
             try:
                 iterator = iter(original)
                 while True:
-                    with self._blocking(traffic):
+                    with flight.blocking():
                         chunk = next(iterator, None)
                     if chunk is None:
-                        if traffic is not None:
-                            traffic.ended(connection)
                         break
-                    if traffic is not None:
-                        traffic.read(connection, len(chunk))
-                    tee.feed(chunk)
+                    flight.read(chunk)
                     yield chunk
             except Exception as exc:
-                tee.fail(exc)
+                flight.broke(exc)
                 raise
-            tee.finish(early=False)
+            flight.ended()
 
         def close() -> None:
-            tee.finish(early=True)
+            flight.closed()
             original.close()
 
         response.stream = sync_stream(flavor, chunks, close)
         return response
 
     async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
-        self._going_elsewhere(request)
-        traffic = self.traffic
-        if traffic is not None:
-            traffic.sending(str(request.method), str(request.url))
-        exchange, began = self._begin(request, await aread_request(request))
-        if traffic is not None:
-            traffic.sent()
+        flight = _InFlight(self, request, await aread_request(request))
         try:
-            with traffic.awaiting() if traffic is not None else contextlib.nullcontext():
+            with flight.awaiting():
                 response = await send(request)
-        except Exception as exc:
-            self._answered(traffic, None)
-            self._failed(exchange, began, exc)
+        except BaseException as exc:
+            flight.failed(exc)
             raise
-        except BaseException:
-            self._answered(traffic, None)
-            self._abandoned(exchange)
-            raise
-        connection = self._answered(traffic, response)
-        tee = self._response(exchange, began, response)
+        flight.answered(response)
         original = response.stream
 
         async def chunks() -> AsyncIterator[bytes]:
             try:
                 iterator = original.__aiter__()
                 while True:
-                    with traffic.awaiting() if traffic is not None else contextlib.nullcontext():
+                    with flight.awaiting():
                         chunk = await anext(iterator, None)
                     if chunk is None:
                         break
-                    if traffic is not None:
-                        traffic.read(connection, len(chunk))
-                    tee.feed(chunk)
+                    flight.read(chunk)
                     yield chunk
             except Exception as exc:
-                tee.fail(exc)
+                flight.broke(exc)
                 raise
-            if traffic is not None:
-                traffic.ended(connection)
-            tee.finish(early=False)
+            flight.ended()
 
         async def close() -> None:
-            tee.finish(early=True)
+            flight.closed()
             await original.aclose()
 
         response.stream = async_stream(flavor, chunks, close)
         return response
+
+
+class _InFlight:
+    """One request being recorded: its exchange, its timing, and the traffic it makes.
+
+    What sync and async clients have in common; they differ only in how they wait.
+    """
+
+    def __init__(self, recorder: Recorder, request: Any, content: bytes) -> None:
+        recorder._going_elsewhere(request)
+        self._recorder = recorder
+        self._traffic = traffic = recorder.traffic
+        if traffic is not None:
+            traffic.sending(str(request.method), str(request.url))
+        self._exchange, self._began = recorder._begin(request, content)
+        if traffic is not None:
+            traffic.sent()
+        self._connection: Any = None
+        self._tee: Tee | None = None
+
+    def blocking(self) -> contextlib.AbstractContextManager[None]:
+        """Around a wait of a sync client (the traffic knows it blocks)."""
+        return self._traffic.blocking() if self._traffic is not None else contextlib.nullcontext()
+
+    def awaiting(self) -> contextlib.AbstractContextManager[None]:
+        """Around a wait of an async client."""
+        return self._traffic.awaiting() if self._traffic is not None else contextlib.nullcontext()
+
+    def failed(self, exc: BaseException) -> None:
+        """No answer came: an error is recorded; a client that gave up waiting records nothing."""
+        if self._traffic is not None:
+            self._traffic.answered(None)
+        if isinstance(exc, Exception):
+            self._recorder._failed(self._exchange, self._began, exc)
+        else:
+            self._recorder._abandoned(self._exchange)
+
+    def answered(self, response: Any) -> None:
+        if self._traffic is not None:
+            self._connection = connection_of(response)
+            self._traffic.answered(self._connection)
+        self._tee = self._recorder._response(self._exchange, self._began, response)
+
+    def read(self, chunk: bytes) -> None:
+        if self._traffic is not None:
+            self._traffic.read(self._connection, len(chunk))
+        assert self._tee is not None
+        self._tee.feed(chunk)
+
+    def broke(self, exc: Exception) -> None:
+        assert self._tee is not None
+        self._tee.fail(exc)
+
+    def ended(self) -> None:
+        if self._traffic is not None:
+            self._traffic.ended(self._connection)
+        assert self._tee is not None
+        self._tee.finish(early=False)
+
+    def closed(self) -> None:
+        assert self._tee is not None
+        self._tee.finish(early=True)

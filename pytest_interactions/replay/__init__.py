@@ -1,23 +1,31 @@
 """Replaying: intercepted requests answered from a cassette, with no network."""
 
-from pytest_interactions.replay._history import History, compile_histories
-from pytest_interactions.replay._matching import DEFAULT_MATCH_ON, resolve_matchers
-from pytest_interactions.replay._replayer import (
+from pytest_interactions.replay._call import Call
+from pytest_interactions.replay._errors import (
     ReconnectLoopError,
-    Replayer,
     StallWithoutTimeoutError,
     UnmatchedRequestError,
 )
+from pytest_interactions.replay._faulted import FaultedHistory
+from pytest_interactions.replay._history import History, compile_histories
+from pytest_interactions.replay._index import CassetteIndex
+from pytest_interactions.replay._matching import DEFAULT_MATCH_ON, Matcher, resolve_matchers
+from pytest_interactions.replay._replayer import Replayer, recorded_answer
 from pytest_interactions.replay._server import ReplayServer
 
 __all__ = [
     "DEFAULT_MATCH_ON",
+    "Call",
+    "CassetteIndex",
+    "FaultedHistory",
     "History",
+    "Matcher",
     "ReconnectLoopError",
     "ReplayServer",
     "Replayer",
     "StallWithoutTimeoutError",
     "UnmatchedRequestError",
     "compile_histories",
+    "recorded_answer",
     "resolve_matchers",
 ]

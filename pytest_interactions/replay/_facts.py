@@ -8,10 +8,7 @@ reads every stream again. Plain JSON, like the rest of the cache.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 FORMAT = 1
@@ -77,22 +74,3 @@ class CassetteFacts:
 def _texts(values: Any) -> bool:
     """A list of strings and ``None``s, as every column but ``ends`` is."""
     return isinstance(values, list) and all(v is None or type(v) is str for v in values)
-
-
-@functools.cache
-def facts_name() -> str | None:
-    """The cache name for facts worked out by this code: it changes whenever the code does.
-
-    ``None`` when the code's sources cannot be read (then nothing is kept).
-    """
-    from pytest_interactions import protocol
-    from pytest_interactions.replay import _history
-
-    digest = hashlib.sha256(f"facts {FORMAT}\n".encode())
-    try:
-        sources = sorted(Path(protocol.__file__).parent.glob("*.py"))
-        for source in [*sources, Path(__file__), Path(_history.__file__)]:
-            digest.update(source.read_bytes())
-    except (OSError, TypeError):
-        return None
-    return f"facts-{digest.hexdigest()[:16]}"

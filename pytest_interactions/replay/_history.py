@@ -26,7 +26,7 @@ from pytest_interactions.cassette import (
     json_value,
 )
 from pytest_interactions.faults import Cut
-from pytest_interactions.protocol import GEMINI_INTERACTIONS, ApiDefinition, ResumeDialect
+from pytest_interactions.protocol import ApiDefinition, ResumeDialect
 from pytest_interactions.replay._facts import CassetteFacts, StreamFacts
 
 
@@ -81,13 +81,13 @@ class History:
     """What the recording shows of one interaction."""
 
     interaction_id: str
+    api: ApiDefinition
+    """The API the recorded streams speak: their event grammar, statuses and resume dialect."""
     snapshots: list[tuple[float, RecordedResponse]] = field(default_factory=list)
     events: list[HistoryEvent] = field(default_factory=list)
     done: StreamEvent | None = None
     tail_error: Disconnect | None = None
     stream_headers: list[tuple[str, str]] = field(default_factory=list)
-    api: ApiDefinition = GEMINI_INTERACTIONS
-    """The API the recorded streams speak: their event grammar, statuses and resume dialect."""
     recorded_cuts: list[Cut] = field(default_factory=list)
     """Where recorded streams really dropped; replay drops there again (once each)."""
     created: list[tuple[float, str]] = field(default_factory=list)
@@ -98,8 +98,7 @@ class History:
     _moments: tuple[tuple[int, int, int], list[tuple[float, str]], list[float]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
-    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """What replay works out from the history once, for every session that replays it."""
+    _snapshot_times: list[float] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def dialect(self) -> ResumeDialect:
@@ -139,9 +138,9 @@ class History:
 
     def snapshot_times(self) -> list[float]:
         """The times of the recorded poll answers, in order (worked out once)."""
-        times = self.derived.get("snapshot_times")
-        if not isinstance(times, list) or len(times) != len(self.snapshots):
-            times = self.derived["snapshot_times"] = [when for when, _ in self.snapshots]
+        times = self._snapshot_times
+        if times is None or len(times) != len(self.snapshots):
+            times = self._snapshot_times = [when for when, _ in self.snapshots]
         return times
 
 
@@ -177,6 +176,13 @@ def _api(events: list[StreamEvent]) -> ApiDefinition:
     first = (_payload(event) for event in events[:_RECOGNISED_FROM])
     payloads = [payload for payload in first if payload is not None]
     return protocol.api_of_stream(payloads, any(e.id for e in events))
+
+
+def _api_of(route: tuple[ApiDefinition, Any] | None, response: RecordedResponse) -> ApiDefinition:
+    """The API a history speaks before its streams tell: its paths', else its stream's."""
+    if route is not None:
+        return route[0]
+    return _api([item for item in response.events or () if isinstance(item, StreamEvent)])
 
 
 def interaction_of(exchange: Exchange) -> str | None:
@@ -231,9 +237,11 @@ def _compile(cassette: Cassette, facts: CassetteFacts | None) -> dict[str, Histo
             interaction_id = urlsplit(exchange.request.url).path
         if interaction_id is None or response is None:
             continue
-        history = histories.setdefault(interaction_id, History(interaction_id))
         route = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
-        if route is not None and not history.stream_headers:
+        history = histories.get(interaction_id)
+        if history is None:
+            history = histories[interaction_id] = History(interaction_id, _api_of(route, response))
+        elif route is not None and not history.stream_headers:
             history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
         if response.events is not None:
@@ -259,16 +267,11 @@ def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, A
 
 
 _Key = tuple[str, str | None, str | None]
-"""An event as a later connection may repeat it. Where the API puts ids in its payloads
-(``event_id``, ``sequence_number``) they name one event of a run, so the id and type are the
-event (the live API re-serialises a repeat, keys in another order); where ids are SSE ``id:``
-fields, which a stream may repeat or leave out, the data is part of it."""
+"""An event as a later connection may repeat it (see :meth:`ApiDefinition.event_identity`)."""
 
 
-def _key(event: HistoryEvent, by_id: bool) -> _Key:
-    if by_id and event.event_id is not None:
-        return (event.event_id, event.event_type, None)
-    return (event.event_id or "", event.record.event, event.record.data)
+def _key(event: HistoryEvent, api: ApiDefinition) -> _Key:
+    return api.event_identity(event.event_id, event.event_type, event.record.event, event.record.data)
 
 
 def _add_stream(
@@ -292,10 +295,10 @@ def _add_stream(
     # A resumed connection may repeat events an earlier one delivered: those are dropped, once per
     # earlier delivery. Within one connection a repeated id is legal SSE and kept, and an event is
     # a repeat only when its id and content both match, so dialects whose ids repeat lose nothing.
-    by_id = history.dialect.json_field is not None
+    api = history.api
     counted = delivered.get(history.interaction_id)
     if counted is None and history.events:  # the first connection repeats nothing: no counting
-        counted = delivered[history.interaction_id] = Counter(_key(event, by_id) for event in history.events)
+        counted = delivered[history.interaction_id] = Counter(_key(event, api) for event in history.events)
     repeated: Counter[_Key] = Counter()
     added = len(history.events)
     first_id: str | None = None
@@ -336,13 +339,13 @@ def _add_stream(
         if first_id is None:
             first_id = event_id
         if counted is not None:
-            key = _key(event, by_id)
+            key = _key(event, api)
             if repeated[key] < counted[key]:
                 repeated[key] += 1
                 continue
         history.events.append(event)
     if counted is not None:
-        counted.update(_key(event, by_id) for event in history.events[added:])
+        counted.update(_key(event, api) for event in history.events[added:])
     parts = urlsplit(exchange.request.url)
     resumed = history.dialect.resume_from(parts.query, dict(exchange.request.headers))
     if resumed is not None and first_id is not None and resumed not in history.resume_points:

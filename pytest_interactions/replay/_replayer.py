@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,23 +26,8 @@ from pytest_interactions.replay._matching import (
     resolve_matchers,
     to_vcr,
 )
-from pytest_interactions.transport import Flavor, async_stream, sync_stream
-
-_DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
-
-
-class UnmatchedRequestError(Exception):
-    """A request that no recorded exchange answers (replay never reaches the network)."""
-
-
-class ReconnectLoopError(Exception):
-    """A replaying client opened more streams of one interaction than any correct loop needs
-    (``interactions_max_streams``): raised in the client, and again when the test ends."""
-
-
-class StallWithoutTimeoutError(Exception):
-    """A planned stall (``disconnect="stall:N"``) met a client with no read timeout: against a
-    real server it would wait forever, so replay fails the test instead of hanging it."""
+from pytest_interactions.replay._snapshots import DROPPED_HEADERS
+from pytest_interactions.transport import Answer, Refused, Streamed, TransportFailure
 
 
 @dataclass
@@ -170,39 +155,29 @@ class Replayer:
             details.extend(f"        {line.rstrip()}" for line in lines[1:12])
         return "\n".join([head, *details])
 
-    # -- responses --------------------------------------------------------------------------
 
-    def response(self, flavor: Flavor, request: Any, exchange: Exchange, *, asynchronous: bool) -> Any:
-        """An ordinary httpx / httpx2 response replaying ``exchange``; raises its recorded error."""
-        if exchange.error is not None:
-            raise flavor.exception(exchange.error.error, exchange.error.message)
-        recorded = exchange.response
-        assert recorded is not None
-        pieces = _pieces(exchange)
-        headers = [(k, v) for k, v in recorded.headers if k.lower() not in _DROPPED_HEADERS]
-        if not recorded.is_stream and recorded.disconnect is None:
-            headers.append(("content-length", str(sum(len(p) for p in pieces if isinstance(p, bytes)))))
+def recorded_answer(exchange: Exchange) -> Answer:
+    """``exchange``'s recorded answer as it came: its body, each event, then any recorded drop."""
+    if exchange.error is not None:
+        return Refused(exchange.error.error, exchange.error.message)
+    recorded = exchange.response
+    assert recorded is not None
+    pieces = _pieces(exchange)
+    headers = [(k, v) for k, v in recorded.headers if k.lower() not in DROPPED_HEADERS]
+    if not recorded.is_stream and recorded.disconnect is None:
+        # Read by the client as a server's body is (``iter_raw`` included), not handed over read.
+        headers.append(("content-length", str(sum(len(p) for p in pieces if isinstance(p, bytes)))))
 
-        def chunks() -> Iterator[bytes]:
-            for piece in pieces:
-                if isinstance(piece, Disconnect):
-                    if piece.partial:
-                        yield piece.partial
-                    raise flavor.exception(piece.error, piece.message)
-                yield piece
+    def chunks() -> Generator[bytes, None, None]:
+        for piece in pieces:
+            if isinstance(piece, Disconnect):
+                if piece.partial:
+                    yield piece.partial
+                raise TransportFailure(piece.error, piece.message)
+            yield piece
 
-        async def achunks() -> AsyncIterator[bytes]:
-            for chunk in chunks():
-                yield chunk
-
-        def close() -> None:
-            return None
-
-        async def aclose() -> None:
-            return None
-
-        stream = async_stream(flavor, achunks, aclose) if asynchronous else sync_stream(flavor, chunks, close)
-        return flavor.response(recorded.status, headers, stream, request)
+    stream = chunks()
+    return Streamed(recorded.status, headers, stream, stream.close)
 
 
 def _pieces(exchange: Exchange) -> list[bytes | Disconnect]:

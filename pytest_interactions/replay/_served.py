@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import cast
 
 from pytest_interactions.cassette import Disconnect, RecordedResponse, StreamEvent, event_to_bytes
-from pytest_interactions.protocol._transcript import DeliveryRun
-from pytest_interactions.replay._history import History, HistoryEvent
+from pytest_interactions.protocol import DeliveryRun
+from pytest_interactions.replay._history import HistoryEvent
 
 CHUNK_WINDOW = 0.001
 """Seconds: events recorded closer together than this are handed to the client in one chunk."""
@@ -38,18 +38,6 @@ class StreamPlan:
             end = self.chunk_end(index, frozenset())
             self._chunks[index] = b"".join(event_to_bytes(event.record) for event in events[index:end])
             index = end
-
-    @classmethod
-    def of(cls, history: History, events: list[HistoryEvent]) -> StreamPlan:
-        """The plan of ``events`` (the history's own events are planned once, for every session)."""
-        if events is history.events:
-            plan = history.derived.get("plan")
-            if isinstance(plan, StreamPlan) and plan.events is events and len(plan.times) == len(events):
-                return plan
-        plan = cls(events)
-        if events is history.events:
-            history.derived["plan"] = plan
-        return plan
 
     def chunk_end(self, index: int, breaks: frozenset[int]) -> int:
         """Where the chunk that starts at ``index`` ends (exclusive); a chunk starts at every break."""

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 _PUBLIC = {
     "ALIASES": "pytest_interactions.session._modes",
+    "ALIAS_NAMES": "pytest_interactions.session._mode_names",
     "DESCRIPTIONS": "pytest_interactions.session._mode_names",
     "SUPPORTED": "pytest_interactions.session._modes",
     "parse_mode": "pytest_interactions.session._modes",
     "FaultNotAppliedError": "pytest_interactions.faults",
     "Session": "pytest_interactions.session._session",
-    "SessionConfig": "pytest_interactions.session._session",
+    "SessionConfig": "pytest_interactions.session._config",
+    "Answering": "pytest_interactions.session._config",
+    "load_for_replay": "pytest_interactions.session._loaded",
     "ProtocolCheckError": "pytest_interactions.session._use",
     "raise_for_session": "pytest_interactions.session._use",
     "session_findings": "pytest_interactions.session._use",
@@ -28,14 +31,17 @@ _PUBLIC = {
 
 __all__ = [
     "ALIASES",
+    "ALIAS_NAMES",
     "DESCRIPTIONS",
     "EMULATOR_BASE_URL",
     "SUPPORTED",
+    "Answering",
     "FaultNotAppliedError",
     "ProtocolCheckError",
     "ScenarioTime",
     "Session",
     "SessionConfig",
+    "load_for_replay",
     "parse_mode",
     "raise_for_session",
     "record_on_emulator",
@@ -46,10 +52,12 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pytest_interactions.faults import FaultNotAppliedError
-    from pytest_interactions.session._mode_names import DESCRIPTIONS
+    from pytest_interactions.session._config import Answering, SessionConfig
+    from pytest_interactions.session._loaded import load_for_replay
+    from pytest_interactions.session._mode_names import ALIAS_NAMES, DESCRIPTIONS
     from pytest_interactions.session._modes import ALIASES, SUPPORTED, parse_mode
     from pytest_interactions.session._scenario_time import EMULATOR_BASE_URL, ScenarioTime, record_on_emulator
-    from pytest_interactions.session._session import Session, SessionConfig
+    from pytest_interactions.session._session import Session
     from pytest_interactions.session._use import (
         ProtocolCheckError,
         raise_for_session,

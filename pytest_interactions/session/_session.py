@@ -6,90 +6,50 @@ import contextlib
 import copy
 import dataclasses
 import threading
-from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from vcr.record_mode import RecordMode
 
-from pytest_interactions import __version__
+from pytest_interactions._version import __version__
 from pytest_interactions.cassette import (
     Cassette,
     CassetteError,
     Exchange,
     RecordedRequest,
-    RecordedResponse,
     SecretLeakError,
-    SecretPolicy,
     cassette_lock,
     load_cassette,
     save_cassette,
 )
 from pytest_interactions.clock import VirtualClock, real_monotonic
-from pytest_interactions.faults import FaultNotAppliedError, FaultPlan
+from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.protocol import CHECKS, Transcript, Violation, validate
 from pytest_interactions.record import Recorder
-from pytest_interactions.replay import DEFAULT_MATCH_ON, Replayer, ReplayServer, UnmatchedRequestError
-from pytest_interactions.replay._matching import Matcher
-from pytest_interactions.session._loaded import Loaded, load_for_replay
+from pytest_interactions.replay import (
+    Call,
+    CassetteIndex,
+    Replayer,
+    ReplayServer,
+    UnmatchedRequestError,
+    recorded_answer,
+)
+from pytest_interactions.session._config import REPLAY_STYLES, Answering, SessionConfig
+from pytest_interactions.session._loaded import load_for_replay
 from pytest_interactions.session._modes import parse_mode
 from pytest_interactions.transport import (
+    Answer,
     Blocking,
     Flavor,
     aread_request,
     block_network,
     intercept,
     read_request,
+    read_timeout,
     request_record,
 )
-
-REPLAY_STYLES = ("server", "tape")
-
-
-@dataclass
-class SessionConfig:
-    """How a session records and replays.
-
-    ``replay="server"`` answers from the compiled cassette (state over time, resume from any
-    event, faults); ``"tape"`` answers each request with the next matching recording, in order.
-    ``checks=None`` runs every check when a fault is planned; ``True``/``False`` force them on
-    or off; a collection names the checks to run. ``recording_clock`` times what is recorded
-    (seconds, any origin; default: the real monotonic clock): give it a simulated server's
-    clock, such as an emulator's in manual mode (``emulator.clock.now``), to record a long
-    session at that clock's pace instead of waiting through it for real. ``keep_headers`` names
-    transport headers to record although they vary between runs (``user-agent``, ``host``, ...:
-    see :data:`pytest_interactions.record.VOLATILE_HEADERS`).
-    """
-
-    cassette_path: Path
-    record_mode: RecordMode | str = RecordMode.NONE
-    match_on: Sequence[str | Matcher] = DEFAULT_MATCH_ON
-    secrets: SecretPolicy = field(default_factory=SecretPolicy)
-    block_network: bool = True
-    meta: dict[str, Any] = field(default_factory=dict)
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    checks: bool | Collection[str] | None = None
-    virtual_time: bool = True
-    replay: str = "server"
-    recording_clock: Callable[[], float] | None = None
-    live: bool = False
-    """Pass requests through to the server without touching the cassette: nothing is replayed,
-    recorded or written (a live run of a recorded suite)."""
-    before_record_request: Callable[[RecordedRequest], RecordedRequest | None] | None = None
-    """Called on each recorded request before it is written: return it (changed or not), or
-    ``None`` to leave the whole exchange out of the cassette."""
-    before_record_response: Callable[[RecordedResponse], RecordedResponse | None] | None = None
-    """Called on each recorded response before it is written: return it, or ``None`` to drop it."""
-    ignore_hosts: Collection[str] = ()
-    """Hosts whose requests are neither recorded nor replayed: they go to the network as they are."""
-    allow_hosts: Collection[str] = ()
-    """Hosts a replaying test may still reach (loopback always may)."""
-    keep_headers: Collection[str] = ()
-    max_streams: int = 200
-    """Streams of one interaction a replaying client may open; the next one fails the test as a
-    reconnect loop that never ends (one that reconnects after the end, say)."""
 
 
 class Session:
@@ -110,24 +70,23 @@ class Session:
         # Captured now: a test may change the environment before the cassette is written.
         self._secrets_seen = config.secrets.secret_values()
         exists = self.path.exists()
-        self.cassette: Cassette | None = None
-        loaded: Loaded | None = None
-        if config.live:
-            pass
-        elif exists and self.mode is not RecordMode.ALL:
-            loaded = load_for_replay(self.path)
-            self.cassette = loaded.cassette
-            self.meta = {**self.cassette.meta, **self.meta}
-        elif self.mode is RecordMode.NONE:
+        if config.replay not in REPLAY_STYLES:
+            raise ValueError(
+                f"unknown replay style {config.replay!r}; choose one of: {', '.join(REPLAY_STYLES)}"
+            )
+        if not exists and self.mode is RecordMode.NONE and not config.live:
             raise CassetteError(
                 self.path,
                 "no such cassette, and record mode 'none' only replays; record it with "
                 "--interactions-record-mode=once",
             )
-        if config.replay not in REPLAY_STYLES:
-            raise ValueError(
-                f"unknown replay style {config.replay!r}; choose one of: {', '.join(REPLAY_STYLES)}"
-            )
+        self.answering = Answering.choose(config, self.mode, exists)
+        self.cassette: Cassette | None = None
+        index: CassetteIndex | None = None
+        if self.answering.replay is not None:
+            index = load_for_replay(self.path)
+            self.cassette = index.cassette
+            self.meta = {**self.cassette.meta, **self.meta}
         self.replayer = Replayer(self.cassette, self.path, config.match_on) if self.cassette else None
         self.faults = config.faults
         self.transcript = Transcript()
@@ -135,7 +94,7 @@ class Session:
         self.server = (
             ReplayServer(
                 self.replayer,
-                histories=loaded.histories() if loaded is not None else None,
+                index=index,
                 now=self.now,
                 reach=self._reach,
                 faults=self.faults,
@@ -143,7 +102,7 @@ class Session:
                 on_exchange=self._note,
                 max_streams=config.max_streams,
             )
-            if self.replayer is not None and config.replay == "server"
+            if self.replayer is not None and self.answering.replay == "server"
             else None
         )
         if self.server is not None:
@@ -153,14 +112,11 @@ class Session:
                     f"the faults planned for {self.path} cannot apply to its recording, so the test "
                     "would not exercise them:\n  " + "\n  ".join(inapplicable)
                 )
-        records = (
-            config.live
-            or self.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES)
-            or (self.mode is RecordMode.ONCE and not exists)
-        )
         clock = config.recording_clock or real_monotonic
         self.recorder = (
-            Recorder(clock, clock(), self._note, keep_headers=config.keep_headers) if records else None
+            Recorder(clock, clock(), self._note, keep_headers=config.keep_headers)
+            if self.answering.records
+            else None
         )
 
     def now(self) -> float:
@@ -182,20 +138,9 @@ class Session:
     @property
     def recording(self) -> bool:
         """True when requests the cassette does not answer go to the network."""
-        return self.recorder is not None
+        return self.answering.records
 
     # -- answering --------------------------------------------------------------------------
-
-    def _scrubbed(self, request: RecordedRequest) -> RecordedRequest:
-        return self.config.secrets.scrub_request(request)
-
-    def _replayed(self, request: RecordedRequest) -> Exchange | None:
-        if self.replayer is None or self.server is not None:
-            return None
-        exchange = self.replayer.take(self.config.secrets.scrub_request(request))
-        if exchange is not None:
-            self._note(exchange)
-        return exchange
 
     def _note(self, exchange: Exchange) -> None:
         with self._lock:
@@ -214,37 +159,46 @@ class Session:
     def _ignored(self, request: Any) -> bool:
         return bool(self.config.ignore_hosts) and str(request.url.host) in self.config.ignore_hosts
 
+    def replay(self, request: RecordedRequest, timeout: float | None = None) -> Answer | None:
+        """The cassette's answer to ``request``; ``None`` when it has none and the session records.
+
+        Raises :class:`UnmatchedRequestError` when the session only replays and the cassette has
+        no answer.
+        """
+        __tracebackhide__ = True
+        if self.answering.replay is not None:
+            assert self.replayer is not None
+            scrubbed = self.config.secrets.scrub_request(request)
+            if self.server is not None:
+                answer = self.server.answer(Call.of(scrubbed, self.now(), timeout))
+                if answer is not None:
+                    return answer
+            else:
+                exchange = self.replayer.take(scrubbed)
+                if exchange is not None:
+                    self._note(exchange)
+                    return recorded_answer(exchange)
+        if self.recorder is None:
+            raise self._unmatched(request)
+        return None
+
     def handle(self, flavor: Flavor, request: Any, send: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
         if self._ignored(request):
             return send(request)
-        incoming = request_record(request, read_request(request))
-        if self.server is not None:
-            response = self.server.answer(flavor, request, self._scrubbed(incoming), asynchronous=False)
-            if response is not None:
-                return response
-        exchange = self._replayed(incoming)
-        if exchange is not None:
-            assert self.replayer is not None
-            return self.replayer.response(flavor, request, exchange, asynchronous=False)
-        if self.recorder is None:
-            raise self._unmatched(incoming)
+        answer = self.replay(request_record(request, read_request(request)), read_timeout(request))
+        if answer is not None:
+            return flavor.respond(answer, request, asynchronous=False)
+        assert self.recorder is not None
         return self.recorder.handle(flavor, request, send)
 
     async def handle_async(self, flavor: Flavor, request: Any, send: Callable[[Any], Awaitable[Any]]) -> Any:
         if self._ignored(request):
             return await send(request)
-        incoming = request_record(request, await aread_request(request))
-        if self.server is not None:
-            response = self.server.answer(flavor, request, self._scrubbed(incoming), asynchronous=True)
-            if response is not None:
-                return response
-        exchange = self._replayed(incoming)
-        if exchange is not None:
-            assert self.replayer is not None
-            return self.replayer.response(flavor, request, exchange, asynchronous=True)
-        if self.recorder is None:
-            raise self._unmatched(incoming)
+        answer = self.replay(request_record(request, await aread_request(request)), read_timeout(request))
+        if answer is not None:
+            return flavor.respond(answer, request, asynchronous=True)
+        assert self.recorder is not None
         return await self.recorder.handle_async(flavor, request, send)
 
     def bypassed(self, message: str) -> None:

@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pytest_interactions._errors import Error
 from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.protocol import render_report
 from pytest_interactions.replay import ReconnectLoopError, StallWithoutTimeoutError, UnmatchedRequestError
-from pytest_interactions.session._session import Session, SessionConfig
+from pytest_interactions.session._config import SessionConfig
+from pytest_interactions.session._session import Session
 from pytest_interactions.transport import NetworkBlockedError
 
 
-class ProtocolCheckError(AssertionError):
+class ProtocolCheckError(Error, AssertionError):
     """The client under test broke the protocol (a wrong resume, a lost event, an illegal state)."""
 
 

@@ -1,6 +1,13 @@
 """Interception of HTTP clients per context: httpx and httpx2 transports, aiohttp and requests bridged
 to them, other libraries refused while a session is active."""
 
+from pytest_interactions.transport._answers import (
+    Answer,
+    Complete,
+    Refused,
+    Streamed,
+    TransportFailure,
+)
 from pytest_interactions.transport._flavors import Flavor, available
 from pytest_interactions.transport._guard import UninterceptedRequestError
 from pytest_interactions.transport._intercept import Handler, current, intercept, is_installed
@@ -8,6 +15,7 @@ from pytest_interactions.transport._messages import (
     aread_request,
     async_stream,
     read_request,
+    read_timeout,
     request_record,
     sync_stream,
 )
@@ -19,10 +27,15 @@ from pytest_interactions.transport._network import (
 )
 
 __all__ = [
+    "Answer",
     "Blocking",
+    "Complete",
     "Flavor",
     "Handler",
     "NetworkBlockedError",
+    "Refused",
+    "Streamed",
+    "TransportFailure",
     "UninterceptedRequestError",
     "aread_request",
     "async_stream",
@@ -33,6 +46,7 @@ __all__ = [
     "intercept",
     "is_installed",
     "read_request",
+    "read_timeout",
     "request_record",
     "sync_stream",
 ]

@@ -20,15 +20,16 @@ from typing import Any
 
 import httpx
 
+from pytest_interactions._errors import Error
 from pytest_interactions.transport import _bridge
-from pytest_interactions.transport._bridge import TransportFailure
+from pytest_interactions.transport._answers import TransportFailure
 
 FLAVOR = _bridge.flavor("aiohttp")
 _READ_LIMIT = 2**16
 _Patch = tuple[Any, str, Any]
 
 
-class UnsupportedRequestError(RuntimeError):
+class UnsupportedRequestError(Error, RuntimeError):
     """A request through aiohttp that a session can neither record nor replay."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from pytest_interactions.transport._answers import TransportFailure
 from pytest_interactions.transport._flavors import Flavor
 
 #: Headers that describe the bytes on the wire, not the (decoded) body handed on.
@@ -39,21 +40,15 @@ TIMEOUTS = frozenset(
 )
 
 
-class TransportFailure(Exception):
-    """A failure to be raised as the bridged library's own exception (class ``name``, ``message``)."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(name, message)
-        self.name = name
-        self.message = message
-
-
 @dataclass(frozen=True)
 class BridgedFlavor(Flavor):
     """A library answered through httpx objects: responses and streams are httpx's."""
 
     def exception(self, name: str, message: str) -> Exception:
         return TransportFailure(name, message)
+
+    def translate(self, failure: TransportFailure) -> Exception:
+        return failure  # the bridge turns it into the library's own exception
 
 
 def flavor(name: str) -> BridgedFlavor:

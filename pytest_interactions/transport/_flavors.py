@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+
+from pytest_interactions.transport._answers import Answer, Complete, Refused, Streamed, TransportFailure
 
 LIBRARIES: tuple[str, ...] = ("httpx", "httpx2")
 
@@ -34,6 +38,20 @@ class Flavor:
         error: Exception = cls(message)
         return error
 
+    def translate(self, failure: TransportFailure) -> Exception:
+        """The library's own exception for ``failure``."""
+        return self.exception(failure.name, failure.message)
+
+    def respond(self, answer: Answer, request: Any, *, asynchronous: bool) -> Any:
+        """The library's response for ``answer`` (read by a sync or an async client); raises the
+        library's exception for a refusal, and for a stream's failure when it is read."""
+        if isinstance(answer, Complete):
+            return self.complete_response(answer.status, answer.headers, answer.data, request)
+        if isinstance(answer, Refused):
+            raise self.exception(answer.name, answer.message)
+        cls = _async_answer_stream(self.module) if asynchronous else _sync_answer_stream(self.module)
+        return self.response(answer.status, answer.headers, cls(answer, self.translate), request)
+
     def response(self, status: int, headers: list[tuple[str, str]], stream: Any, request: Any) -> Any:
         """A response whose body is read from ``stream`` as the client reads."""
         return self._response(status, headers, request, stream=stream)
@@ -41,7 +59,8 @@ class Flavor:
     def complete_response(
         self, status: int, headers: list[tuple[str, str]], data: bytes, request: Any
     ) -> Any:
-        """A response whose whole body is ``data`` (sync and async clients read it alike)."""
+        """A response whose whole body is ``data``, already read (as httpx's ``MockTransport``
+        answers; sync and async clients read it alike)."""
         return self._response(status, headers, request, content=data)
 
     def _response(self, status: int, headers: list[tuple[str, str]], request: Any, **body: Any) -> Any:
@@ -61,3 +80,46 @@ def available() -> list[Flavor]:
         except ImportError:
             continue
     return flavors
+
+
+@functools.cache
+def _sync_answer_stream(module: ModuleType) -> type:
+    class AnswerStream(module.SyncByteStream):  # type: ignore[name-defined,misc]
+        """A streamed answer's chunks as the library's sync body; failures as its exceptions."""
+
+        def __init__(self, answer: Streamed, translate: Any) -> None:
+            self._answer = answer
+            self._translate = translate
+
+        def __iter__(self) -> Iterator[bytes]:
+            try:
+                yield from self._answer.chunks
+            except TransportFailure as failure:
+                raise self._translate(failure) from None
+
+        def close(self) -> None:
+            self._answer.close()
+
+    return AnswerStream
+
+
+@functools.cache
+def _async_answer_stream(module: ModuleType) -> type:
+    class AsyncAnswerStream(module.AsyncByteStream):  # type: ignore[name-defined,misc]
+        """A streamed answer's chunks as the library's async body; failures as its exceptions."""
+
+        def __init__(self, answer: Streamed, translate: Any) -> None:
+            self._answer = answer
+            self._translate = translate
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            try:
+                for chunk in self._answer.chunks:
+                    yield chunk
+            except TransportFailure as failure:
+                raise self._translate(failure) from None
+
+        async def aclose(self) -> None:
+            self._answer.close()
+
+    return AsyncAnswerStream

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
+from pytest_interactions._errors import Error
+
 _Patch = tuple[Any, str, Any]
 
 #: Module prefixes of the HTTP machinery between the caller and the socket, outermost name first.
@@ -30,7 +32,7 @@ _MACHINERY = ("pytest_interactions.transport", "functools", "contextlib")
 _passing: contextvars.ContextVar[bool] = contextvars.ContextVar("pytest_interactions_passing", default=False)
 
 
-class UninterceptedRequestError(RuntimeError):
+class UninterceptedRequestError(Error, RuntimeError):
     """An HTTP request, made while a session is active, through a library it does not intercept."""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -18,6 +18,13 @@ def request_record(request: Any, content: bytes) -> RecordedRequest:
     headers = [(name.lower().decode(encoding), value.decode(encoding)) for name, value in request.headers.raw]
     content_type = ", ".join(value for name, value in headers if name == "content-type") or None
     return RecordedRequest(request.method, str(request.url), headers, body_from_bytes(content, content_type))
+
+
+def read_timeout(request: Any) -> float | None:
+    """The read timeout (seconds) the client set on ``request``, if any."""
+    timeout = getattr(request, "extensions", {}).get("timeout")
+    value = timeout.get("read") if isinstance(timeout, Mapping) else None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def read_request(request: Any) -> bytes:

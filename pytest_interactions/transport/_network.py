@@ -20,8 +20,10 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_interactions._errors import Error
 
-class NetworkBlockedError(ConnectionRefusedError):
+
+class NetworkBlockedError(Error, ConnectionRefusedError):
     """A replaying test tried to reach the network."""
 
 

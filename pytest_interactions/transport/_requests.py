@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from pytest_interactions.transport import _bridge, _guard
-from pytest_interactions.transport._bridge import TransportFailure
+from pytest_interactions.transport._answers import TransportFailure
 
 FLAVOR = _bridge.flavor("requests")
 _CHUNK = 8192

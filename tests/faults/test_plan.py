@@ -56,28 +56,10 @@ def test_each_event_belongs_on_the_marker() -> None:
         FaultPlan().disconnect("each-event")
 
 
-def test_a_cut_fires_once_so_a_resumed_stream_passes_it() -> None:
-    plan = FaultPlan().disconnect("after:2")
-    (cut,) = plan.cuts_for("v1_a", TYPES)
-    assert plan.take_cut("v1_a", cut) is True
-    assert plan.take_cut("v1_a", cut) is False
-    assert plan.take_cut("v1_b", cut) is True  # another interaction has its own cut
-
-
 def test_cuts_can_target_one_interaction() -> None:
     plan = FaultPlan().disconnect("after:1", interaction_id="v1_a")
     assert plan.cuts_for("v1_a", TYPES)
     assert plan.cuts_for("v1_b", TYPES) == []
-
-
-def test_injected_answers_are_used_up() -> None:
-    plan = FaultPlan().refuse_reconnects(2).fail_reconnects(503, times=1, retry_after=2.0)
-    answers = [plan.take_reconnect() for _ in range(4)]
-    assert [a.refuses if a else None for a in answers] == [True, True, False, None]
-    assert answers[2] is not None
-    assert answers[2].status == 503
-    assert answers[2].retry_after == 2.0
-    assert plan.active
 
 
 def test_protocol_faults_are_checked() -> None:

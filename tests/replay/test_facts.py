@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from pytest_interactions.cassette import _files, load_cassette
-from pytest_interactions.replay import History, _facts, compile_histories
-from pytest_interactions.replay._facts import CassetteFacts, facts_name
+from pytest_interactions.replay import History, _facts, _index, compile_histories
+from pytest_interactions.replay._facts import CassetteFacts
+from pytest_interactions.replay._index import facts_name
 from pytest_interactions.session import _loaded
 from pytest_interactions.session._loaded import load_for_replay
 
@@ -28,7 +29,7 @@ RECORDED = sorted(
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A parsed-cassette cache of this test's own, and no cassette kept in the process."""
     monkeypatch.setenv("INTERACTIONS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_loaded, "FACTS_FROM", 0)  # the streams here are short
+    monkeypatch.setattr(_index, "FACTS_FROM", 0)  # the streams here are short
     _files._parsed_cache.cache_clear()
     _loaded.forget_loaded()
     yield tmp_path / "cache"
@@ -94,10 +95,10 @@ def test_a_short_stream_keeps_no_facts(
     path = tmp_path / "bursts.yaml"
     shutil.copyfile(Path(__file__).with_name("bursts.yaml"), path)
     events = sum(len(e.response.events or ()) for e in load_cassette(path).exchanges if e.response)
-    monkeypatch.setattr(_loaded, "FACTS_FROM", events + 1)
+    monkeypatch.setattr(_index, "FACTS_FROM", events + 1)
     first = summary(load_for_replay(path).histories())
     assert list(own_cache.glob("*.facts-*.json")) == []
-    monkeypatch.setattr(_loaded, "FACTS_FROM", events)
+    monkeypatch.setattr(_index, "FACTS_FROM", events)
     _loaded.forget_loaded()
     assert summary(load_for_replay(path).histories()) == first
     assert len(list(own_cache.glob("*.facts-*.json"))) == 1
