@@ -14,10 +14,16 @@ from pytest_interactions.cli import (
     _diff,
     _inspect,
     _prune,
+    _record,
+    _replay,
     _scrub,
     _serve,
+    _sweep,
     _validate,
 )
+
+CLIENT_COMMANDS = frozenset({"replay", "sweep", "record"})
+"""The commands that run a client program given after ``--``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and exit status.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
     _serve.add_parser(commands)
+    _record.add_parser(commands)
+    _replay.add_parser(commands)
+    _sweep.add_parser(commands)
     _demo.add_parser(commands)
     _validate.add_parser(commands)
     _diff.add_parser(commands)
@@ -44,7 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    name = next((word for word in words if not word.startswith("-")), None)
+    # Everything after `--` is the client command of replay, sweep and record, options and all.
+    command: list[str] | None = None
+    if name in CLIENT_COMMANDS and "--" in words:
+        command, words = words[words.index("--") + 1 :], words[: words.index("--")]
+    args = parser.parse_args(words)
+    if command is not None:
+        args.command = command
     try:
         status: int = args.run(args)
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """Fault plans: where replayed streams are cut, what reconnects and polls get, protocol faults."""
 
+from pytest_interactions.faults._options import plan_from_options
 from pytest_interactions.faults._plan import (
     CUT_KINDS,
     DROP_ERROR,
@@ -32,4 +33,5 @@ __all__ = [
     "FaultSpecError",
     "ProtocolFault",
     "parse_disconnect",
+    "plan_from_options",
 ]

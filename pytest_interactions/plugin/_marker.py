@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_interactions.faults import PROTOCOL_FAULTS, FaultPlan, FaultSpecError
+from pytest_interactions.faults import FaultPlan, plan_from_options
 
 #: Every option the marker takes, with what it does (shown when an unknown one is used).
 OPTIONS: dict[str, str] = {
@@ -74,46 +74,6 @@ class MarkerOptions:
     replay: str = "server"
 
 
-def _faults(options: Mapping[str, Any]) -> tuple[FaultPlan, bool]:
-    plan = FaultPlan()
-    each_event = False
-    target = options.get("interaction")
-    disconnect = options.get("disconnect")
-    for spec in [disconnect] if isinstance(disconnect, str) else list(disconnect or []):
-        if spec == "each-event":
-            each_event = True
-        else:
-            plan.disconnect(spec, interaction_id=target)
-    retry_after = float(options.get("retry_after", 1.0))
-    reconnect = options.get("reconnect")
-    times = int(options.get("reconnect_times", 1))
-    if reconnect == "refuse":
-        plan.refuse_reconnects(times)
-    elif reconnect is not None:
-        plan.fail_reconnects(int(reconnect), times=times, retry_after=retry_after)
-    if options.get("polls") is not None:
-        plan.fail_polls(
-            int(options["polls"]), times=int(options.get("poll_times", 1)), retry_after=retry_after
-        )
-    inject = options.get("inject")
-    if inject is not None:
-        kind, _, count = str(inject).partition(":")
-        on = "events"
-        if count.startswith("poll:"):
-            on, count = "polls", count[len("poll:") :]
-        if kind not in PROTOCOL_FAULTS or not count.isdigit():
-            raise FaultSpecError(
-                f"inject={inject!r}: use 'failure:N', 'cancellation:N' or 'requires_action:N' "
-                "(N: stream events kept before the injected ending), or 'failure:poll:N' "
-                "(N: recorded polls kept)"
-            )
-        plan.inject(kind, after_events=int(count), on=on)
-    gives_up = options.get("gives_up_after")
-    if gives_up is not None:
-        plan.expect_give_up(int(gives_up))
-    return plan, each_event
-
-
 def parse_marker(kwargs: Mapping[str, Any]) -> MarkerOptions:
     """Check the marker's options; a mistake raises ``ValueError`` naming it and the choices."""
     unknown = sorted(set(kwargs) - set(OPTIONS))
@@ -122,7 +82,7 @@ def parse_marker(kwargs: Mapping[str, Any]) -> MarkerOptions:
         raise ValueError(
             f"@pytest.mark.interactions got unknown option(s) {', '.join(unknown)}; it takes:\n{choices}"
         )
-    plan, each_event = _faults(kwargs)
+    plan, each_event = plan_from_options(kwargs)
     checks = kwargs.get("checks")
     match_on = kwargs.get("match_on")
     return MarkerOptions(

@@ -195,9 +195,9 @@ class StreamResponder:
                         connection.unread = 0
                     yield partial
                     raise TransportFailure(*inside.error)
+                end = plan.chunk_end(index, breaks)
+                now = reach(plan.times[end - 1])  # unlocked: served at a real pace, it waits
                 with lock:
-                    end = plan.chunk_end(index, breaks)
-                    now = reach(plan.times[end - 1])
                     times.extend([now] * (end - index))
                     if closes[end - 1]:  # only such an event closes a chunk, so only the last can be one
                         last = events[end - 1]

@@ -19,6 +19,8 @@ _PUBLIC = {
     "SessionConfig": "pytest_interactions.session._config",
     "Answering": "pytest_interactions.session._config",
     "load_for_replay": "pytest_interactions.session._loaded",
+    "CutPoint": "pytest_interactions.session._cut_points",
+    "cut_points": "pytest_interactions.session._cut_points",
     "ProtocolCheckError": "pytest_interactions.session._use",
     "raise_for_session": "pytest_interactions.session._use",
     "session_findings": "pytest_interactions.session._use",
@@ -36,11 +38,13 @@ __all__ = [
     "EMULATOR_BASE_URL",
     "SUPPORTED",
     "Answering",
+    "CutPoint",
     "FaultNotAppliedError",
     "ProtocolCheckError",
     "ScenarioTime",
     "Session",
     "SessionConfig",
+    "cut_points",
     "load_for_replay",
     "parse_mode",
     "raise_for_session",
@@ -53,6 +57,7 @@ __all__ = [
 if TYPE_CHECKING:
     from pytest_interactions.faults import FaultNotAppliedError
     from pytest_interactions.session._config import Answering, SessionConfig
+    from pytest_interactions.session._cut_points import CutPoint, cut_points
     from pytest_interactions.session._loaded import load_for_replay
     from pytest_interactions.session._mode_names import ALIAS_NAMES, DESCRIPTIONS
     from pytest_interactions.session._modes import ALIASES, SUPPORTED, parse_mode

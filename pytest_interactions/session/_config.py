@@ -58,6 +58,10 @@ class SessionConfig:
     max_streams: int = 200
     """Streams of one interaction a replaying client may open; the next one fails the test as a
     reconnect loop that never ends (one that reconnects after the end, say)."""
+    speed: float | None = None
+    """Replay off the virtual clock at this many recorded seconds per real second, waiting for real
+    (a replay served to another process, which no virtual clock reaches); ``None``: without the
+    virtual clock, replayed time jumps ahead instead of waiting."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pytest_interactions.cassette import (
     load_cassette,
     save_cassette,
 )
-from pytest_interactions.clock import VirtualClock, real_monotonic
+from pytest_interactions.clock import VirtualClock, real_monotonic, real_sleep
 from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.protocol import CHECKS, Transcript, Violation, validate
 from pytest_interactions.record import Recorder
@@ -123,7 +123,13 @@ class Session:
         """Seconds since the session started: virtual while replaying on the virtual clock."""
         if self.clock is not None:
             return self.clock.now()
-        return real_monotonic() - self.started + self._skipped
+        return (real_monotonic() - self.started) * (self.config.speed or 1.0) + self._skipped
+
+    def start_clock(self) -> None:
+        """Count the session's time from now: a session served to another process starts when its
+        server does, not when its cassette was read."""
+        self.started = real_monotonic()
+        self._skipped = 0.0
 
     def _reach(self, moment: float) -> float:
         """Let replay time reach ``moment`` (a stream event's time, a poll's next state); the time then."""
@@ -131,7 +137,9 @@ class Session:
         if clock is not None:
             return clock.reach(moment)
         ahead = moment - self.now()
-        if ahead > 0:
+        if ahead > 0 and self.config.speed:
+            real_sleep(ahead / self.config.speed)
+        elif ahead > 0:
             self._skipped += ahead
         return self.now()
 

@@ -15,11 +15,14 @@ from pytest_interactions.cli._main import build_parser
 from pytest_interactions.cli._progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["serve", "demo", "validate", "diff", "inspect", "scrub", "convert", "conform", "prune"]
+COMMANDS = [
+    "serve", "demo", "validate", "diff", "inspect", "scrub", "convert", "conform", "prune",
+    "record", "replay", "sweep",
+]  # fmt: skip
 
 
 def test_every_command_is_registered() -> None:
-    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    commands = next(a for a in build_parser()._actions if a.dest == "command_name")
     assert sorted(commands.choices) == sorted(COMMANDS)  # type: ignore[arg-type]
 
 
