@@ -93,6 +93,10 @@ class SecretPolicy:
         )
 
     def scrub_url(self, url: str, found: dict[str, str] | None = None) -> str:
+        if "@" not in url:  # no credentials: only the query can hold a secret (every request asks)
+            raw = url.partition("?")[2].partition("#")[0]
+            if not raw or self._scrub_pairs(raw, self.query_parameters, "query parameter", None) is None:
+                return url
         parts = urlsplit(url)
         if parts.password:  # http://user:pw@host/: the credentials of a Basic header, in the URL
             _remember(found, "the password in the URL", parts.password)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_interactions._processes import alive
 from pytest_interactions.cassette import CassetteError, load_cassette
 from pytest_interactions.faults import FaultPlan, FaultSpecError, plan_from_options
 from pytest_interactions.front import FINISH_PATH, Front
@@ -108,21 +109,11 @@ def wait_for_client(front: Front, watch: int | None) -> str:
     Ctrl-C. Says which."""
     try:
         while not front.finished.wait(0.1):
-            if watch is not None and not _alive(watch):
+            if watch is not None and not alive(watch):
                 return f"process {watch} exited"
     except KeyboardInterrupt:
         return "interrupted"
     return f"{FINISH_PATH} was called"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def settle(seconds: float = 0.05) -> None:

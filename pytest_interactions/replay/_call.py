@@ -36,8 +36,8 @@ class Call(NamedTuple):
 
     @classmethod
     def of(cls, request: RecordedRequest, now: float, read_timeout: float | None = None) -> Call:
-        parts = urlsplit(request.url)
-        path, query, method = parts.path, parts.query, request.method.upper()
+        path, query = _path_and_query(request.url)
+        method = request.method.upper()
         found = protocol.route_of(request.method, path)
         api, route = found if found is not None else (None, None)
         return cls(
@@ -54,3 +54,18 @@ class Call(NamedTuple):
             route.interaction_id if route is not None else None,
             method == "GET" and "stream=true" in query.lower(),
         )
+
+
+def _path_and_query(url: str) -> tuple[str, str]:
+    """The path and query of an absolute URL, as ``urlsplit`` reads them (made for every request:
+    the plain cases are read without it)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "#" in rest or "\\" in rest or not scheme.isalpha():
+        parts = urlsplit(url)
+        return parts.path, parts.query
+    slash, mark = rest.find("/"), rest.find("?")
+    start = slash if mark < 0 or (0 <= slash < mark) else mark
+    if start < 0:
+        return "", ""
+    path, _, query = rest[start:].partition("?")
+    return path, query

@@ -196,18 +196,21 @@ class StreamResponder:
                     yield partial
                     raise TransportFailure(*inside.error)
                 end = plan.chunk_end(index, breaks)
-                now = reach(plan.times[end - 1])  # unlocked: served at a real pace, it waits
-                with lock:
-                    times.extend([now] * (end - index))
-                    if closes[end - 1]:  # only such an event closes a chunk, so only the last can be one
-                        last = events[end - 1]
-                        if last.status is not None:
+                # What a chunk changes is its own connection's; the session's state is locked only
+                # where it is written (a status seen, a cut), and time passes unlocked (served at a
+                # real pace, it waits).
+                now = reach(plan.times[end - 1])
+                times.extend([now] * (end - index))
+                if closes[end - 1]:  # only such an event closes a chunk, so only the last can be one
+                    last = events[end - 1]
+                    if last.status is not None:
+                        with lock:
                             transcript.saw_status(now, interaction_id, last.status, "stream")
-                        if last.ends_stream:
-                            connection.read_terminal = True
-                    if ends and end == count:
-                        connection.reached_end = True
-                    connection.unread = end - index - 1
+                    if last.ends_stream:
+                        connection.read_terminal = True
+                if ends and end == count:
+                    connection.reached_end = True
+                connection.unread = end - index - 1
                 yield plan.chunk(index, end)
                 connection.unread = 0
                 index = end

@@ -60,8 +60,10 @@ class Flavor:
         self, status: int, headers: list[tuple[str, str]], data: bytes, request: Any
     ) -> Any:
         """A response whose whole body is ``data``, already read (as httpx's ``MockTransport``
-        answers; sync and async clients read it alike)."""
-        return self._response(status, headers, request, content=data)
+        answers; sync and async clients read it alike). ``headers`` say its length."""
+        response = self._response(status, headers, request, stream=self.module.ByteStream(data))
+        response.read()  # as content= would, without working out headers the answer already has
+        return response
 
     def _response(self, status: int, headers: list[tuple[str, str]], request: Any, **body: Any) -> Any:
         extensions = {"http_version": b"HTTP/1.1"}

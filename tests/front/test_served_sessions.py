@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pytest_interactions.cassette import load_cassette
+from pytest_interactions.cassette import Disconnect, load_cassette
 from pytest_interactions.session import EMULATOR_BASE_URL, use_cassette
 from tests.front.conftest import cli, rest_client
 from tests.front.rest_client import BODY, Reader
@@ -162,3 +162,35 @@ def test_the_guides_curl_flow_is_recorded_and_passes_every_cut(tmp_path: Path) -
     swept = cli("sweep", str(path), "--jobs", "2", "--", *script)
     assert swept.returncode == 0, swept.stdout
     assert "10 of 10 cuts passed" in swept.stdout
+
+
+def test_a_real_drop_is_recorded_through_the_proxy_and_the_client_meets_it_too(tmp_path: Path) -> None:
+    from pytest_interactions.emulator import Emulator
+
+    path = tmp_path / "dropped.yaml"
+    with Emulator(speed=50) as api:
+        api.faults.drop_stream(after_events=4)
+        done = cli("record", "--cassette", str(path), "--upstream", api.base_url, "--", *rest_client())
+    assert done.returncode == 0, done.stdout + done.stderr
+    first, resumed = load_cassette(path).exchanges
+    assert first.response is not None
+    *events, drop = first.response.events or []
+    assert isinstance(drop, Disconnect)  # the drop, recorded where it happened
+    assert drop.error == "RemoteProtocolError"
+    assert len(events) == 4
+    assert "last_event_id=evt_000004" in resumed.request.url  # the client met the drop and resumed
+    replayed = cli("replay", str(path), "--", *rest_client())
+    assert replayed.returncode == 0, replayed.stdout  # the recorded drop is replayed, and coped with
+
+
+def test_the_watched_process_ends_the_session(recorded_rest: Path) -> None:
+    import subprocess
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
+    try:
+        done = cli("replay", str(recorded_rest), "--watch", str(sleeper.pid), "--report", "json", timeout=60)
+    finally:
+        sleeper.wait()
+    report = json.loads(done.stdout.split("\n", 1)[1])
+    assert report["ended"] == f"process {sleeper.pid} exited"
+    assert report["passed"] is True

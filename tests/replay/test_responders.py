@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from pytest_interactions.cassette import (
     Body,
@@ -208,3 +211,18 @@ def test_a_chain_onto_a_running_interaction_is_refused_as_the_api_does() -> None
     # A continuation (the SDK's own resume of a long run) is accepted at any time.
     body = Body("json", {**body.value, "continuation_token": "tok"})
     assert replay.answer(Call.of(RecordedRequest("POST", BASE, body=body), clock.now())) is None
+
+
+@given(
+    st.from_regex(
+        r"https?://[a-z0-9.:@%-]{1,20}(/[a-zA-Z0-9_.%/-]{0,20})?(\?[a-z0-9=&%?/]{0,20})?", fullmatch=True
+    )
+)
+@example("http://h")
+@example("http://h?a=1")
+@example("http://u:p@h/p?x")
+@example("http://h/p#f?x")
+def test_a_request_is_read_as_urlsplit_reads_its_url(url: str) -> None:
+    call = Call.of(RecordedRequest("GET", url), 0.0)
+    parts = urlsplit(url)
+    assert (call.path, call.query) == (parts.path, parts.query)
