@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
+FAST_CLIENTS = {"INTERACTIONS_BACKOFF": "0.01", "INTERACTIONS_BACKOFF_MS": "10"}
+"""The clients' waits before reconnecting, shortened: served sessions run on real time."""
 REST_CLIENT = [sys.executable, str(HERE / "rest_client.py")]
 
 
@@ -18,6 +21,7 @@ def cli(
 ) -> subprocess.CompletedProcess[str]:
     """``pytest-interactions ARGS...`` in a process of its own."""
     command = [sys.executable, "-m", "pytest_interactions.cli._main", *args]
+    env = {**FAST_CLIENTS, **(os.environ if env is None else env)}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 

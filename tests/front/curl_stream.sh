@@ -17,7 +17,7 @@ while ! grep -q '"interaction.completed"' "$OUT"; do
   tries=$((tries + 1))
   [ -n "$ID" ] && [ "$tries" -le 5 ] || { echo "gave up" >&2; exit 3; }
   LAST="$(sed -n 's/.*"event_id": *"\([^"]*\)".*/\1/p' "$OUT" | tail -n 1)"
-  sleep 0.1
+  sleep "${INTERACTIONS_BACKOFF:-0.1}"
   curl -sSN "$BASE/v1beta/interactions/$ID?stream=true&last_event_id=$LAST" \
     -H "x-goog-api-key: $KEY" >> "$OUT" 2>/dev/null
 done

@@ -58,7 +58,7 @@ def main(mode: str) -> int:
         for attempt in range(5):
             if reader.done or reader.interaction is None:
                 break
-            time.sleep(0.1 * 2**attempt)
+            time.sleep(float(os.environ.get("INTERACTIONS_BACKOFF", "0.1")) * 2**attempt)
             after = reader.before_last if mode == "previous" else reader.last
             query = f"&last_event_id={after}" if after and mode != "restart" else ""
             path = f"/v1beta/interactions/{reader.interaction}?stream=true{query}"

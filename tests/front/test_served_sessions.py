@@ -186,7 +186,7 @@ def test_a_real_drop_is_recorded_through_the_proxy_and_the_client_meets_it_too(t
 def test_the_watched_process_ends_the_session(recorded_rest: Path) -> None:
     import subprocess
 
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
     try:
         done = cli("replay", str(recorded_rest), "--watch", str(sleeper.pid), "--report", "json", timeout=60)
     finally:

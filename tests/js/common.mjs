@@ -176,9 +176,9 @@ export function noteEarlyEnd(outcome) {
  * that ends before `interaction.completed` or a terminal status, it asks for the stream again with
  * `interactions.get(id, { stream: true, last_event_id })`, which continues after the last event
  * received. At most `maxReconnects` reconnects in a row without a new event, waiting `backoffMs`
- * first and twice as long each time after.
+ * first (200 ms, or $INTERACTIONS_BACKOFF_MS) and twice as long each time after.
  */
-export async function streamToEnd(ai, open, { maxReconnects = 5, backoffMs = 200 } = {}) {
+export async function streamToEnd(ai, open, { maxReconnects = 5, backoffMs = Number(process.env.INTERACTIONS_BACKOFF_MS ?? 200) } = {}) {
   const state = newState();
   let opening = open;
   let failures = 0;
