@@ -9,6 +9,7 @@ from typing import Any
 
 from pytest_interactions.cassette import SecretLeakError
 from pytest_interactions.cli._sessions import BASE_URL_VARIABLE, run_client, settle, wait_for_client
+from pytest_interactions.emulator import Emulator
 from pytest_interactions.front import FINISH_PATH, Front
 from pytest_interactions.session import EMULATOR_BASE_URL, Session, SessionConfig
 
@@ -45,8 +46,6 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_interactions.emulator import Emulator
-
     command = list(args.command)
     session = Session(SessionConfig(args.cassette, "all", block_network=False))
     emulator = Emulator(speed=args.emulator_speed).start() if args.upstream is None else None
