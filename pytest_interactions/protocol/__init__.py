@@ -81,7 +81,7 @@ from pytest_interactions.protocol._status import (
     first_illegal_transition,
     is_terminal,
 )
-from pytest_interactions.protocol._timeline import render_report, render_timeline
+from pytest_interactions.protocol._timeline import REAL_TIME_TITLE, render_report, render_timeline
 from pytest_interactions.protocol._timeline_html import render_html
 from pytest_interactions.protocol._transcript import (
     ChainRecord,
@@ -125,6 +125,7 @@ __all__ = [
     "OPENAI_RESPONSES",
     "PERMISSION_DENIED",
     "QUEUED",
+    "REAL_TIME_TITLE",
     "REQUIRES_ACTION",
     "REQUIRES_CONTINUATION",
     "RESOURCE_EXHAUSTED",

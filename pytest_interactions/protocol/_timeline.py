@@ -85,8 +85,15 @@ def render_timeline(
     return "\n".join(terminal_safe(line) for line in lines)
 
 
-def render_report(transcript: Transcript, violations: Sequence[Violation], cassette: str) -> str:
-    """The failure message: the mistakes first, then the timeline."""
+def render_report(
+    transcript: Transcript, violations: Sequence[Violation], cassette: str, *, virtual: bool = True
+) -> str:
+    """The failure message: the mistakes first, then the timeline (``virtual``: on virtual time)."""
     head = [f"pytest-interactions found {len(violations)} protocol mistake(s) (cassette {cassette}):"]
     head += [terminal_safe(f"  {n}. {violation}") for n, violation in enumerate(violations, start=1)]
-    return "\n".join([*head, "", render_timeline(transcript, violations)])
+    title = "timeline (virtual time since the test started):" if virtual else REAL_TIME_TITLE
+    return "\n".join([*head, "", render_timeline(transcript, violations, title)])
+
+
+REAL_TIME_TITLE = "timeline (seconds since the session started):"
+"""The timeline's title for a session off the virtual clock (served to another process, say)."""

@@ -144,6 +144,11 @@ class Session:
         return self.now()
 
     @property
+    def virtual_time(self) -> bool:
+        """True when the session's time is the virtual clock's (replaying, unless turned off)."""
+        return self.clock is not None
+
+    @property
     def recording(self) -> bool:
         """True when requests the cassette does not answer go to the network."""
         return self.answering.records

@@ -47,7 +47,8 @@ def session_report(session: Session) -> str | None:
     violations = session.violations()
     if not violations:
         return None
-    return session.redact(render_report(session.transcript, violations, str(session.path)))
+    report = render_report(session.transcript, violations, str(session.path), virtual=session.virtual_time)
+    return session.redact(report)
 
 
 def session_findings(session: Session, *, besides: str = "") -> str | None:

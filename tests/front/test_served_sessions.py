@@ -57,6 +57,7 @@ def test_a_wrong_resume_is_named_and_fails_the_run(recorded_rest: Path, mode: st
     assert "[resume]" in done.stdout
     assert named in done.stdout
     assert "[duplicates]" in done.stdout
+    assert "timeline (seconds since the session started):" in done.stdout  # real time, not virtual
 
 
 def test_the_json_report_is_for_tools(recorded_rest: Path) -> None:
