@@ -14,6 +14,7 @@ from pytest_interactions.cli._sessions import (
     add_fault_options,
     fault_plan,
     origin_of,
+    replaying,
     run_client,
     settle,
     wait_for_client,
@@ -66,13 +67,13 @@ def serve(
     path: Path, plan: FaultPlan, args: argparse.Namespace, port: int | None = None
 ) -> tuple[Session, Front]:
     """A replaying session of ``path`` under ``plan``, and its front, started."""
-    if not path.is_file():
-        raise SystemExit(f"pytest-interactions: no such cassette: {path}")
     config = SessionConfig(
         path, "none", faults=plan, checks=True, virtual_time=False, speed=args.speed, block_network=False
     )
-    session = Session(config)
-    front = Front(session, origin=origin_of(path), host=args.host, port=args.port if port is None else port)
+    session = replaying(path, config)
+    front = Front(
+        session, origin=origin_of(session), host=args.host, port=args.port if port is None else port
+    )
     return session, front.start()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_interactions._processes import alive
-from pytest_interactions.cassette import CassetteError, load_cassette
+from pytest_interactions.cassette import CassetteError
 from pytest_interactions.faults import FaultPlan, FaultSpecError, plan_from_options
 from pytest_interactions.front import FINISH_PATH, Front
+from pytest_interactions.session import Session, SessionConfig
+
+
+class UsageError(SystemExit):
+    """Bad usage or input that cannot be read: the message on stderr, exit status 2."""
+
+    def __init__(self, message: str) -> None:
+        print(f"pytest-interactions: {message}", file=sys.stderr)
+        super().__init__(2)
+
 
 BASE_URL_VARIABLE = "INTERACTIONS_BASE_URL"
 """Where a client command finds the server it is to use."""
@@ -61,21 +72,30 @@ def fault_plan(args: argparse.Namespace) -> FaultPlan:
     try:
         plan, each_event = plan_from_options({k: v for k, v in options.items() if v is not None})
     except (FaultSpecError, ValueError) as exc:
-        raise SystemExit(f"pytest-interactions: {exc}") from None
+        raise UsageError(f"{exc}") from None
     if each_event:
-        raise SystemExit("pytest-interactions: --disconnect each-event is what `sweep` does; run it instead")
+        raise UsageError("--disconnect each-event is what `sweep` does; run it instead")
     return plan
 
 
-def origin_of(path: Path) -> str:
-    """The ``scheme://host[:port]`` the cassette's first request was made to."""
+def replaying(path: Path, config: SessionConfig) -> Session:
+    """A session replaying ``path``; a missing or corrupt cassette exits with status 2, naming it
+    (and the line at fault)."""
+    if not path.is_file():
+        raise UsageError(f"no such cassette: {path}")
     try:
-        exchanges = load_cassette(path).exchanges
+        session = Session(config)
     except CassetteError as exc:
-        raise SystemExit(f"pytest-interactions: {exc}") from None
-    if not exchanges:
-        raise SystemExit(f"pytest-interactions: {path} holds no exchanges to replay")
-    parts = urlsplit(exchanges[0].request.url)
+        raise UsageError(f"{exc}") from None
+    if session.cassette is None or not session.cassette.exchanges:
+        raise UsageError(f"{path} holds no exchanges to replay")
+    return session
+
+
+def origin_of(session: Session) -> str:
+    """The ``scheme://host[:port]`` the replayed cassette's first request was made to."""
+    assert session.cassette is not None
+    parts = urlsplit(session.cassette.exchanges[0].request.url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -100,7 +120,7 @@ def run_client(command: Sequence[str], base_url: str, timeout: float | None) -> 
         out = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         return None, out[-2000:]
     except OSError as exc:
-        raise SystemExit(f"pytest-interactions: cannot run {command[0]!r}: {exc}") from None
+        raise UsageError(f"cannot run {command[0]!r}: {exc}") from None
     return done.returncode, (done.stdout + done.stderr)[-2000:]
 
 

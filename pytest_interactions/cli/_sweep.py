@@ -14,13 +14,15 @@ from typing import Any
 from pytest_interactions.cli._replay import add_server_options, serve
 from pytest_interactions.cli._sessions import (
     BASE_URL_VARIABLE,
+    UsageError,
     add_fault_options,
     fault_plan,
+    replaying,
     run_client,
     settle,
 )
 from pytest_interactions.front import verdict
-from pytest_interactions.session import CutPoint, cut_points
+from pytest_interactions.session import CutPoint, SessionConfig, cut_points
 
 
 def add_parser(commands: Any) -> None:
@@ -61,14 +63,15 @@ class CutResult:
 def run(args: argparse.Namespace) -> int:
     command = list(args.command)
     if not command:
-        raise SystemExit("pytest-interactions: sweep needs a client command after --")
-    if not args.cassette.is_file():
-        raise SystemExit(f"pytest-interactions: no such cassette: {args.cassette}")
+        raise UsageError("sweep needs a client command after --")
+    fault_plan(args)  # the flags are checked once, before any cut runs
+    # A cassette that cannot be read is named here, not mistaken for one without a stream; the
+    # cuts below reuse what this parsed.
+    replaying(args.cassette, SessionConfig(args.cassette, "none", block_network=False))
     points = [p for p in cut_points(args.cassette) if p.cut is not None]
     if not points:
         print(f"pytest-interactions: {args.cassette} has no recorded stream to cut", file=sys.stderr)
         return 2
-    fault_plan(args)  # the flags are checked once, before any cut runs
     args.port = 0  # each cut has its own server
 
     def one(point: CutPoint) -> CutResult:

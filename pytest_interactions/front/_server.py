@@ -14,6 +14,7 @@ import json
 import socket
 import struct
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ from pytest_interactions.session import Session
 from pytest_interactions.transport import Complete, Refused, Streamed, TransportFailure, available
 
 FINISH_PATH = "/__interactions__/finish"
+_UPSTREAM_TIMEOUT = httpx.Timeout(30.0, read=None).as_dict()
+"""A streamed answer may pause for as long as the upstream's run takes."""
 """The reserved path a client (or a script around it) calls to end the session."""
 
 _HOP_BY_HOP = frozenset(
@@ -55,7 +58,8 @@ class Front:
         self.origin = origin.rstrip("/")
         self.upstream = upstream.rstrip("/") if upstream else None
         self.finished = threading.Event()
-        self._client = httpx.Client(timeout=httpx.Timeout(30.0, read=None)) if upstream else None
+        self._upstream = httpx.HTTPTransport() if upstream else None
+        """The upstream's connection pool (recording): connections are reused between requests."""
         self._flavor = next(f for f in available() if f.name == "httpx")
         handler = type("Handler", (_Handler,), {"front": self})
         self._server = _QuietServer((host, port), handler)
@@ -84,8 +88,8 @@ class Front:
         self.finished.set()
         self._server.shutdown()
         self._server.server_close()
-        if self._client is not None:
-            self._client.close()
+        if self._upstream is not None:
+            self._upstream.close()
 
     def __enter__(self) -> Front:
         return self.start()
@@ -95,7 +99,9 @@ class Front:
 
     # -- answering --------------------------------------------------------------------------
 
-    def recorded_request(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Any:
+    def recorded_request(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> RecordedRequest:
         """The request as the cassette knows it: made to the origin."""
         content_type = next((v for k, v in headers if k == "content-type"), None)
         kept = [(k, v) for k, v in headers if k not in ("host", "content-length", "connection")]
@@ -103,12 +109,12 @@ class Front:
 
     def forward(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Any:
         """Send the request on to the upstream through the session's recorder; the tee'd response."""
-        assert self._client is not None
+        assert self._upstream is not None
         assert self.upstream is not None
         sent = [(k, v) for k, v in headers if k not in _HOP_BY_HOP]
-        request = self._client.build_request(method, self.upstream + target, headers=sent, content=body)
-        transport = self._client._transport  # the client's own pool: connections are reused
-        return self.session.handle(self._flavor, request, transport.handle_request)
+        request = httpx.Request(method, self.upstream + target, headers=sent, content=body)
+        request.extensions["timeout"] = _UPSTREAM_TIMEOUT
+        return self.session.handle(self._flavor, request, self._upstream.handle_request)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -174,6 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _stream(self, answer: Streamed) -> None:
+        """A streamed answer as a chunked body; its failure as the connection's end."""
         self._start_chunked(answer.status, answer.headers)
         try:
             for chunk in answer.chunks:
@@ -187,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer.close()
             self.close_connection = True
             return
+        answer.close()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
@@ -197,20 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()  # recorded as the upstream's failure; the client meets one too
             return
         sent = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _HOP_BY_HOP]
-        self._start_chunked(response.status_code, sent)
-        try:
-            for chunk in response.iter_raw():
-                self._chunk(chunk)
-        except httpx.TransportError:
-            self._reset()
-            return
-        except OSError:
-            response.close()
-            self.close_connection = True
-            return
-        response.close()
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        self._stream(Streamed(response.status_code, sent, _upstream(response), response.close))
 
     def _start_chunked(self, status: int, headers: list[tuple[str, str]]) -> None:
         self.send_response(status)
@@ -244,6 +239,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+
+
+def _upstream(response: httpx.Response) -> Iterator[bytes]:
+    """The upstream's body as it arrives; its failure as the one a replayed stream raises."""
+    try:
+        yield from response.iter_raw()
+    except httpx.TransportError as exc:
+        raise TransportFailure(type(exc).__name__, str(exc)) from exc
 
 
 def _refusal(status: int, message: str) -> Complete:

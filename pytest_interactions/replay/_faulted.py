@@ -148,8 +148,6 @@ class Views:
     def of(self, history: History) -> FaultedHistory:
         fault = self.plan.protocol
         view = self._views.get(history.interaction_id)
-        if view is not None and view.fault is fault:
-            return view
         if view is None or view.fault is not fault:
             view = self._views[history.interaction_id] = FaultedHistory(history, fault, self.index)
         return view

@@ -91,11 +91,3 @@ def facts_name() -> str | None:
     except (OSError, TypeError):
         return None
     return f"facts-{digest.hexdigest()[:16]}"
-
-
-def index_of(cassette: Cassette) -> CassetteIndex:
-    """An index of a cassette read some other way (nothing is kept between runs)."""
-    return CassetteIndex(cassette)
-
-
-__all__ = ["FACTS_FROM", "CassetteIndex", "facts_name", "index_of"]

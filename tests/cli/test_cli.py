@@ -18,7 +18,7 @@ import pytest
 from pytest_interactions.cli import main
 
 SCRIPT = Path(sys.executable).with_name("pytest-interactions")
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "pytest_interactions.cli._main"]
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "pytest_interactions.cli"]
 
 
 class Output:

@@ -20,7 +20,7 @@ def cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """``pytest-interactions ARGS...`` in a process of its own."""
-    command = [sys.executable, "-m", "pytest_interactions.cli._main", *args]
+    command = [sys.executable, "-m", "pytest_interactions.cli", *args]
     env = {**FAST_CLIENTS, **(os.environ if env is None else env)}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 

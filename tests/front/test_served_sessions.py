@@ -96,7 +96,7 @@ def test_the_reserved_path_ends_a_session_served_to_a_client_started_elsewhere(r
     command = [
         sys.executable,
         "-m",
-        "pytest_interactions.cli._main",
+        "pytest_interactions.cli",
         "replay",
         str(recorded_rest),
         "--report",
@@ -195,3 +195,15 @@ def test_the_watched_process_ends_the_session(recorded_rest: Path) -> None:
     report = json.loads(done.stdout.split("\n", 1)[1])
     assert report["ended"] == f"process {sleeper.pid} exited"
     assert report["passed"] is True
+
+
+@pytest.mark.parametrize("command", ["replay", "sweep"])
+def test_a_corrupt_cassette_is_named_with_its_line_and_nothing_is_served(
+    tmp_path: Path, command: str
+) -> None:
+    path = tmp_path / "corrupt.yaml"
+    path.write_text("version: 1\nexchanges:\n- at: 0.0\n  request: [not, a, mapping]\n")
+    done = cli(command, str(path), "--", *rest_client())
+    assert done.returncode == 2
+    assert done.stderr == f"pytest-interactions: {path}:3: exchanges[0].request must be a mapping, not list\n"
+    assert done.stdout == ""

@@ -28,7 +28,7 @@ pytestmark = [
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pytest_interactions.cli._main", *args]
+    command = [sys.executable, "-m", "pytest_interactions.cli", *args]
     env = {**os.environ, "INTERACTIONS_BACKOFF_MS": "10"}  # served sessions run on real time
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
 

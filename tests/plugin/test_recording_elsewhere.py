@@ -63,7 +63,7 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
         [
             sys.executable,
             "-m",
-            "pytest_interactions.cli._main",
+            "pytest_interactions.cli",
             "serve",
             "--port",
             "0",
