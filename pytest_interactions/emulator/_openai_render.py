@@ -30,12 +30,13 @@ class ResponseRenderer:
     def __init__(self, run: Run, clock: EmulatorClock) -> None:
         self.clock = clock
         request = run.request
+        background = bool(request.get("background"))
         self.response: dict[str, Any] = {
             "id": run.id,
             "object": "response",
             "created_at": epoch_seconds(clock, run.created_at),
-            "status": oa.QUEUED,
-            "background": bool(request.get("background")),
+            "status": oa.QUEUED if background else oa.IN_PROGRESS,
+            "background": background,
             "error": None,
             "incomplete_details": None,
             "instructions": request.get("instructions"),
@@ -69,8 +70,14 @@ class ResponseRenderer:
         """Render one run event (the run store's own grammar) as Responses events."""
         kind = protocol.event_type_of(payload)
         if kind == protocol.INTERACTION_CREATED:
-            self._lifecycle(at, oa.CREATED, oa.QUEUED)
-            self._lifecycle(at, oa.QUEUED_EVENT, oa.QUEUED)
+            # Live recordings: only background mode queues (created and queued, both
+            # ``queued``); a foreground response is created ``in_progress`` and says so at once.
+            if self.response["background"]:
+                self._lifecycle(at, oa.CREATED, oa.QUEUED)
+                self._lifecycle(at, oa.QUEUED_EVENT, oa.QUEUED)
+            else:
+                self._lifecycle(at, oa.CREATED, oa.IN_PROGRESS)
+                self._lifecycle(at, oa.IN_PROGRESS_EVENT, oa.IN_PROGRESS)
             return
         status = protocol.status_carried(payload)
         if self.response["status"] == oa.QUEUED and status not in oa.TERMINAL:

@@ -31,6 +31,10 @@ def plan_from_options(options: Mapping[str, Any]) -> tuple[FaultPlan, bool]:
         plan.fail_polls(
             int(options["polls"]), times=int(options.get("poll_times", 1)), retry_after=retry_after
         )
+    if options.get("creates") is not None:
+        plan.fail_creates(
+            options["creates"], times=int(options.get("create_times", 1)), retry_after=retry_after
+        )
     inject = options.get("inject")
     if inject is not None:
         kind, _, count = str(inject).partition(":")

@@ -22,6 +22,8 @@ DROP_ERROR = (
 )
 #: What they raise when a reconnect is refused.
 REFUSED_ERROR = ("ConnectError", "[Errno 111] Connection refused")
+#: What they raise when the server closes the connection before answering at all.
+UNANSWERED_ERROR = ("RemoteProtocolError", "Server disconnected without sending a response.")
 #: What they raise when a stream stops sending for longer than the client's read timeout.
 STALL_ERROR = ("ReadTimeout", "timed out")
 
@@ -151,6 +153,8 @@ class Answer:
     retry_after: float | None = None
     times: int = 1
     label: str = ""
+    drops: bool = False
+    """No answer after the request was sent: the server closed the connection (not a refusal)."""
 
     @property
     def refuses(self) -> bool:
@@ -189,6 +193,7 @@ class FaultPlan:
     interaction_id: str | None = None
     reconnects: list[Answer] = field(default_factory=list)
     polls: list[Answer] = field(default_factory=list)
+    creates: list[Answer] = field(default_factory=list)
     protocol: ProtocolFault | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -201,7 +206,9 @@ class FaultPlan:
     @property
     def active(self) -> bool:
         """True when any fault was planned, used up or not (checks then run by default)."""
-        return self.planned or bool(self.rules or self.reconnects or self.polls or self.protocol)
+        return self.planned or bool(
+            self.rules or self.reconnects or self.polls or self.creates or self.protocol
+        )
 
     # -- declaring ---------------------------------------------------------------------------
 
@@ -239,6 +246,30 @@ class FaultPlan:
         """The next ``times`` polls (GETs without stream) are answered ``status``."""
         return self._answer(self.polls, Answer(status, retry_after, times, f"polls {status} x{times}"))
 
+    def fail_creates(
+        self, status: int | str = 503, *, times: int = 1, retry_after: float | None = 1.0
+    ) -> FaultPlan:
+        """The next ``times`` creates (any create, continuation hops included) get ``status``
+        (429, 5xx, or a 4xx that must not be retried), ``"refuse"`` (``ConnectError``: the
+        request never left) or ``"drop"`` (the server closed the connection before answering)."""
+        if status == "refuse":
+            return self._answer(self.creates, Answer(None, None, times, f"creates refuse x{times}"))
+        if status == "drop":
+            return self._answer(self.creates, Answer(None, None, times, f"creates drop x{times}", drops=True))
+        if not isinstance(status, int) and not str(status).isdigit():
+            raise FaultSpecError(
+                f"creates={status!r}: use an HTTP status (429, 503, 400, ...), 'refuse' or 'drop'"
+            )
+        code = int(status)
+        if not 400 <= code <= 599:
+            raise FaultSpecError(f"creates={status!r}: an injected answer is an HTTP error (400-599)")
+        return self._answer(
+            self.creates,
+            Answer(
+                code, retry_after if code == 429 or code >= 500 else None, times, f"creates {code} x{times}"
+            ),
+        )
+
     def _answer(self, queue: list[Answer], answer: Answer) -> FaultPlan:
         if answer.times < 1:
             raise FaultSpecError(f"{answer.label}: the count must be at least 1")
@@ -249,13 +280,14 @@ class FaultPlan:
         return self
 
     def expect_give_up(self, after_failed_reconnects: int) -> FaultPlan:
-        """Declare that the client is meant to stop after this many failed reconnects in a row.
+        """Declare that the client is meant to stop after this many failed reconnects in a row
+        (0: at the first cut, asking for nothing more: right for a stream that cannot be resumed).
 
         The ``complete`` check then verifies that it stopped exactly there, instead of asking it
         to read its stream to the end.
         """
-        if after_failed_reconnects < 1:
-            raise FaultSpecError("gives_up_after must be at least 1")
+        if after_failed_reconnects < 0:
+            raise FaultSpecError("gives_up_after must be 0 (gives up at the first cut) or more")
         self.gives_up_after = after_failed_reconnects
         return self
 

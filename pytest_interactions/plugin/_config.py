@@ -1,5 +1,6 @@
 """One test's settings, merged in one place: ini keys and command-line options, a ``vcr_config``
-fixture, the ``interactions_config`` fixture, and the marker, in that order of precedence."""
+fixture, the ``interactions_config`` fixture, and the marker, in that order of precedence (for the
+server to record against: marker, ``interactions_config``, command line, ini, environment)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pytest_interactions.plugin._keys import SHARED_KEY, VCR_WARNED_KEY
 from pytest_interactions.plugin._marker import OPTIONS, check_config, parse_marker
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
 from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
+from pytest_interactions.plugin._target import chosen_base_url
 from pytest_interactions.session import SessionConfig, parse_mode
 
 
@@ -48,6 +50,7 @@ def settings_for(request: pytest.FixtureRequest) -> TestSettings:
     try:
         check_config(defaults)
         options = parse_marker({**{k: v for k, v in defaults.items() if k in OPTIONS}, **kwargs})
+        base_url = _base_url(config, kwargs, defaults)
     except ValueError as exc:
         failure = str(exc)
     if failure is not None:  # the marker's own words, without a traceback through the fixture
@@ -105,11 +108,23 @@ def settings_for(request: pytest.FixtureRequest) -> TestSettings:
         session=session_config,
         duty=duty,
         shared=shared,
-        base_url=_options.base_url(config),
+        base_url=base_url,
         speed=_options.emulator_speed(config),
         seed=_emulator_seed(request.node),
         virtual_time=options.virtual_time,
         contract=bool(config.getoption("--interactions-contract", default=False)),
+    )
+
+
+def _base_url(config: pytest.Config, kwargs: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """The server the test records against: the marker's ``base_url``, else ``interactions_config``'s,
+    else the command line's, the ini file's or the environment's; ``""``: the embedded emulator."""
+    return chosen_base_url(
+        [
+            ("@pytest.mark.interactions(base_url=...)", kwargs.get("base_url")),
+            ("interactions_config['base_url']", defaults.get("base_url")),
+            *_options.base_url_sources(config),
+        ]
     )
 
 

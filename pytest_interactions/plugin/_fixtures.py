@@ -9,6 +9,7 @@ import pytest
 
 from pytest_interactions.faults import FaultNotAppliedError
 from pytest_interactions.plugin import _options
+from pytest_interactions.plugin._failures import raise_as_itself
 from pytest_interactions.plugin._keys import BLOCK_KEY, SESSION_KEY
 from pytest_interactions.plugin._options import MARKER, SERVER_MARKER, emulator_speed
 from pytest_interactions.plugin._shared import RecordingUnavailableError
@@ -41,8 +42,9 @@ def interactions_server(request: pytest.FixtureRequest) -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def interactions_config() -> dict[str, Any]:
     """Defaults for every test's ``interactions`` session. Override it in a conftest.py, at any
-    scope, to set ``record_mode``, ``match_on``, ``checks``, ``virtual_time``, ``replay``, more
-    ``filter_headers`` / ``filter_query_parameters`` / ``filter_json_keys`` / ``secret_values``,
+    scope, to set ``record_mode``, ``match_on``, ``checks``, ``virtual_time``, ``replay``,
+    ``base_url`` (the server to record against), more ``filter_headers`` /
+    ``filter_query_parameters`` / ``filter_json_keys`` / ``secret_values``,
     ``before_record_request`` / ``before_record_response`` hooks and ``ignore_hosts``. A marker's
     options win over these; the cassette and faults belong on markers.
     """
@@ -53,24 +55,25 @@ def interactions_config() -> dict[str, Any]:
 def interactions(request: pytest.FixtureRequest) -> Iterator[Interactions]:
     """This test's recording session: replays its cassette, or records it (see the record mode).
 
-    Attributes: ``base_url`` and ``api_key`` (where and how the client connects: the configured
-    API or the embedded emulator while recording, the recorded address in replay), ``recording``,
-    ``record_mode``, ``cassette_path``, ``exchanges`` (what this test exchanged), ``emulator``
-    (the embedded emulator while recording against it, else None), ``now`` (seconds since the
-    test started, virtual in replay), ``faults`` (the replay's FaultPlan), ``transcript`` (what the
-    client did in replay), ``violations()``, ``recorded_text(id)`` and ``recorded_calls(id)`` (what
-    a correct client ends with), ``session``. See docs/plugin.md.
+    Attributes: ``base_url``, ``api_key`` and ``openai_api_key`` (where and how the client
+    connects: the configured API or the embedded emulator while recording, the recorded address in
+    replay), ``recording``, ``record_mode``, ``cassette_path``, ``exchanges`` (what this test
+    exchanged), ``emulator`` (the embedded emulator while recording against it, else None), ``now``
+    (seconds since the test started, virtual in replay), ``faults`` (the replay's FaultPlan),
+    ``transcript`` (what the client did in replay), ``violations()`` and ``raise_for_violations()``,
+    ``recorded_text(id)`` and ``recorded_calls(id)`` (what a correct client ends with),
+    ``session``. See docs/plugin.md.
     """
 
     from pytest_interactions.plugin._handle import open_session
 
-    failure: str | None = None
+    failure: Exception | None = None
     try:
         handle = open_session(request)
     except (FaultNotAppliedError, RecordingUnavailableError) as exc:
-        failure = f"{type(exc).__name__}: {exc}"
+        failure = exc
     if failure is not None:  # outside the except: the report shows the message once, not chained
-        pytest.fail(failure, pytrace=False)
+        raise_as_itself(request.node, failure)
     request.node.stash[SESSION_KEY] = handle
     try:
         with handle.session.activate():

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_interactions.cassette import Exchange
+from pytest_interactions.cassette import Cassette, Exchange
 from pytest_interactions.faults import FaultPlan
 from pytest_interactions.plugin import _options
 from pytest_interactions.plugin._config import settings_for
 from pytest_interactions.plugin._keys import FAILED_KEY
 from pytest_interactions.plugin._shared import Role, SharedCassettes
+from pytest_interactions.plugin._target import GEMINI_KEY_VARS, OPENAI_KEY_VARS, environment_key
 from pytest_interactions.protocol import Transcript, Violation
-from pytest_interactions.replay import History, compile_histories
+from pytest_interactions.replay import History, compile_histories, continued_text, recorded_states
 from pytest_interactions.session import Session
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class Interactions:
         self._role = role or Role(session.mode.value)
         self._emulator: Emulator | None = None
         self._scenario_time: ScenarioTime | None = None
+        self._raised: set[str] = set()
 
     @property
     def cassette_path(self) -> Path:
@@ -107,9 +109,19 @@ class Interactions:
 
     @property
     def api_key(self) -> str:
-        """The key to give the client: the real one only when recording against a real API."""
+        """The key to give a Gemini client. Recording against a server the test names (base URL):
+        ``$GEMINI_API_KEY``, else ``$GOOGLE_API_KEY``, else a stand-in (never a real key) for SDKs
+        that refuse an empty one; otherwise the emulator's key."""
+        return self._key(GEMINI_KEY_VARS)
+
+    @property
+    def openai_api_key(self) -> str:
+        """The key to give an OpenAI client: as :attr:`api_key`, from ``$OPENAI_API_KEY``."""
+        return self._key(OPENAI_KEY_VARS)
+
+    def _key(self, names: tuple[str, ...]) -> str:
         if self.recording and self._base_url:
-            return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or ""
+            return environment_key(names)
         return EMULATOR_KEY
 
     @property
@@ -140,17 +152,33 @@ class Interactions:
         """The protocol mistakes found so far by the enabled checks."""
         return self.session.violations()
 
+    def raise_for_violations(self) -> None:
+        """Raise :class:`~pytest_interactions.ProtocolCheckError` now if the checks found mistakes
+        so far (for ``pytest.raises``); mistakes raised here fail the test again at its end only
+        when more were found since."""
+        from pytest_interactions.session import ProtocolCheckError, session_report
+
+        found = {str(violation) for violation in self.session.violations()}
+        report = session_report(self.session) if found else None
+        if report is not None:
+            self._raised |= found
+            raise ProtocolCheckError(report)
+
+    def all_violations_raised(self) -> bool:
+        """True when every mistake the checks find now was raised by :meth:`raise_for_violations`."""
+        return {str(violation) for violation in self.session.violations()} <= self._raised
+
     def recorded_text(self, interaction_id: str) -> str:
         """The output text the recording shows for an interaction (what a correct client ends with)."""
         history = self._history(interaction_id)
-        streamed, polled = _recorded_states(history)
-        text = history.api.output_text(streamed) if streamed is not None else ""
-        return text or (history.api.output_text(polled) if polled is not None else "")
+        # Hops that continued the run (``requires_continuation``) are part of its output.
+        histories, cassette = self._histories(interaction_id), self._cassette()
+        return continued_text(history, histories, cassette) if cassette is not None else ""
 
     def recorded_calls(self, interaction_id: str) -> list[dict[str, Any]]:
         """The function calls the recording shows for an interaction: ``id``, ``name`` and the
         ``arguments`` its ``arguments_delta`` pieces join into (what a correct client ends with)."""
-        for interaction in _recorded_states(self._history(interaction_id)):
+        for interaction in recorded_states(self._history(interaction_id)):
             steps = interaction.get("steps") if interaction is not None else None
             calls = [
                 {"id": step.get("id"), "name": step.get("name"), "arguments": step.get("arguments")}
@@ -161,8 +189,18 @@ class Interactions:
                 return calls
         return []
 
+    def _cassette(self) -> Cassette | None:
+        """The recording the helpers read: the cassette replayed, or what is recorded so far."""
+        if self.recording:
+            return self.session.cassette_to_write()
+        return self.session.cassette
+
     def _history(self, interaction_id: str) -> History:
         """The recorded history of an interaction (of what is recorded so far, while recording)."""
+        return self._histories(interaction_id)[interaction_id]
+
+    def _histories(self, interaction_id: str) -> Mapping[str, History]:
+        """The recorded histories, ``interaction_id``'s among them (else ``KeyError``)."""
         server = self.session.server
         histories = server.histories if server is not None else {}
         if interaction_id not in histories:
@@ -177,7 +215,7 @@ class Interactions:
             raise KeyError(
                 f"the cassette {self.cassette_path} has no replayable interaction {interaction_id!r}"
             )
-        return histories[interaction_id]
+        return histories
 
     def close(self) -> None:
         """Stop scenario time, then write what was recorded (unless the test failed and such
@@ -199,15 +237,6 @@ class Interactions:
                     self._shared.finished(self.cassette_path, outcome)
                 if self._emulator is not None:
                     self._emulator.stop()
-
-
-def _recorded_states(history: History) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The interaction as its recorded stream tells it (folded in its API's grammar), and as its
-    last recorded poll shows it."""
-    streamed = history.api.fold(e.payload for e in history.events if e.payload) if history.events else None
-    snapshots = [r.body.value for _, r in history.snapshots if r.body is not None]
-    polled = snapshots[-1] if snapshots and isinstance(snapshots[-1], dict) else None
-    return streamed, polled
 
 
 def open_session(request: pytest.FixtureRequest) -> Interactions:

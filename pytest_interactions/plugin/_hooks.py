@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_interactions.plugin import _options
+from pytest_interactions.plugin._failures import message_report, raise_as_itself
 from pytest_interactions.plugin._keys import BLOCK_KEY, FAILED_KEY, SESSION_KEY, SHARED_KEY, UNPLAYED_KEY
 from pytest_interactions.plugin._marker import parse_marker
 from pytest_interactions.plugin._naming import CUT_PARAM, cassette_path, marker_kwargs
@@ -16,6 +17,7 @@ from pytest_interactions.plugin._versions import versions_line
 
 # Sessions, replay and cassettes are imported when a test needs them: the plugin's start stays cheap.
 if TYPE_CHECKING:
+    from pytest_interactions.plugin._handle import Interactions
     from pytest_interactions.session import Session
 
 
@@ -50,6 +52,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed and call.when in ("setup", "call"):
         item.stash[FAILED_KEY] = True
+    shown = message_report(item, call)
+    if shown is not None:
+        report.longrepr = shown
     handle = item.stash.get(SESSION_KEY, None)
     longrepr = getattr(report, "longrepr", None)
     if handle is not None and longrepr is not None:
@@ -87,7 +92,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """Fail the test when a request went unanswered, even if the client swallowed the error."""
+    """Fail the test when a request went unanswered, even if the client swallowed the error, or the
+    checks found mistakes: raising the documented class (``xfail(raises=ProtocolCheckError)``)."""
     try:
         result = yield
     except BaseException as exc:
@@ -107,34 +113,50 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         raise
     block = item.stash.get(BLOCK_KEY, None)
     if block is not None and block.attempts:
-        pytest.fail("NetworkBlockedError: " + "\n".join(dict.fromkeys(block.attempts)), pytrace=False)
-    handle = item.stash.get(SESSION_KEY, None)
-    if handle is not None:
-        from pytest_interactions.replay import (
-            ReconnectLoopError,
-            StallWithoutTimeoutError,
-            UnmatchedRequestError,
-        )
-        from pytest_interactions.session import FaultNotAppliedError, ProtocolCheckError, raise_for_session
         from pytest_interactions.transport import NetworkBlockedError
 
-        failure: str | None = None
-        try:
-            raise_for_session(handle.session)
-        except (
-            UnmatchedRequestError,
-            StallWithoutTimeoutError,
-            ReconnectLoopError,
-            ProtocolCheckError,
-            FaultNotAppliedError,
-            NetworkBlockedError,
-        ) as exc:
-            failure = f"{type(exc).__name__}: {exc}"
-        if failure is None:
-            failure = _unplayed(item, handle.session)
-        if failure is not None:  # outside the except: the report shows the message once, not chained
+        raise_as_itself(item, NetworkBlockedError("\n".join(dict.fromkeys(block.attempts))))
+    handle = item.stash.get(SESSION_KEY, None)
+    if handle is not None:
+        error = _session_error(handle)
+        if error is not None:
+            raise_as_itself(item, error)
+        failure = _unplayed(item, handle.session)
+        if failure is not None:
             pytest.fail(failure, pytrace=False)
     return result
+
+
+def _session_error(handle: Interactions) -> Exception | None:
+    """What went wrong in the finished session, as the documented exception to raise; mistakes the
+    test already raised and caught (``interactions.raise_for_violations()``) are not raised again."""
+    from pytest_interactions.faults import FaultNotAppliedError
+    from pytest_interactions.replay import ReconnectLoopError, StallWithoutTimeoutError, UnmatchedRequestError
+    from pytest_interactions.session import ProtocolCheckError, raise_for_session
+    from pytest_interactions.transport import NetworkBlockedError
+
+    session = handle.session
+    try:
+        raise_for_session(session)
+    except ProtocolCheckError as exc:
+        if not handle.all_violations_raised():
+            return exc
+    except (
+        UnmatchedRequestError,
+        StallWithoutTimeoutError,
+        ReconnectLoopError,
+        FaultNotAppliedError,
+        NetworkBlockedError,
+    ) as exc:
+        return exc
+    else:
+        return None
+    # What raise_for_session checks after the mistakes, which stopped it.
+    blocked = session.blocked()
+    if blocked:
+        return NetworkBlockedError("\n".join(blocked))
+    unapplied = session.unapplied_faults()
+    return FaultNotAppliedError("\n".join(unapplied)) if unapplied else None
 
 
 def _unplayed(item: pytest.Item, session: Session) -> str | None:

@@ -21,5 +21,7 @@ SHARED_KEY: pytest.StashKey[SharedCassettes] = pytest.StashKey()
 FAILED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: Unplayed exchanges reported at the end of the run.
 UNPLAYED_KEY: pytest.StashKey[list[str]] = pytest.StashKey()
+#: A failure the plugin raised as its own exception class, reported as its message alone.
+RAISED_KEY: pytest.StashKey[BaseException] = pytest.StashKey()
 #: The ``vcr_config`` keys this run has warned about already.
 VCR_WARNED_KEY: pytest.StashKey[set[str]] = pytest.StashKey()

@@ -19,6 +19,9 @@ OPTIONS: dict[str, str] = {
     "reconnect_times": "how many reconnects get it (default 1)",
     "polls": "an HTTP status (429, 503) the next polls get",
     "poll_times": "how many polls get it (default 1)",
+    "creates": "what the next creates get: an HTTP status (429, 503, 400, ...), 'refuse' (ConnectError) "
+    "or 'drop' (closed before an answer)",
+    "create_times": "how many creates get it (default 1)",
     "retry_after": "Retry-After seconds of injected 429/5xx answers (default 1)",
     "inject": "a protocol fault without re-recording: 'failure:N', 'cancellation:N' or 'requires_action:N' "
     "(N stream events kept), or 'failure:poll:N' (N recorded polls kept)",
@@ -28,13 +31,18 @@ OPTIONS: dict[str, str] = {
     "virtual_time": "replay, and record against the embedded emulator, on a virtual clock (default True)",
     "replay": "'server' (compiled state, resume from any event; default) or 'tape' (strict order)",
     "interaction": "the interaction id that cuts apply to (default: every streamed one)",
+    "base_url": "the server this test records against, http(s)://host[:port][/path] (default: "
+    "--interactions-base-url, else the embedded emulator); replay answers at the recorded address",
 }
 
 
 #: What the ``interactions_config`` fixture may set: the marker's options that do not decide
 #: the cassette or its faults (those are read at collection, before fixtures exist), and more.
 CONFIG_OPTIONS: dict[str, str] = {
-    **{name: OPTIONS[name] for name in ("record_mode", "match_on", "checks", "virtual_time", "replay")},
+    **{
+        name: OPTIONS[name]
+        for name in ("record_mode", "match_on", "checks", "virtual_time", "replay", "base_url")
+    },
     "filter_headers": "more headers scrubbed from cassettes",
     "filter_query_parameters": "more query parameters scrubbed from cassettes",
     "filter_json_keys": "more JSON body keys scrubbed from cassettes",
@@ -57,7 +65,7 @@ def check_config(values: Mapping[str, Any]) -> None:
 
 
 #: The options that plan faults.
-FAULT_OPTIONS = ("disconnect", "reconnect", "polls", "inject")
+FAULT_OPTIONS = ("disconnect", "reconnect", "polls", "creates", "inject")
 
 
 @dataclass

@@ -252,7 +252,16 @@ def cassette_dir(config: pytest.Config) -> str:
     return _option_or_ini(config, "--interactions-cassette-dir", "interactions_cassette_dir")
 
 
+def base_url_sources(config: pytest.Config) -> list[tuple[str, object]]:
+    """Where the run names the API to record against, closest first: command line, ini file,
+    environment (a test's marker and ``interactions_config`` come before these)."""
+    return [
+        ("--interactions-base-url", config.getoption("--interactions-base-url")),
+        ("ini interactions_base_url", config.getini("interactions_base_url")),
+        (f"${BASE_URL_ENV}", os.environ.get(BASE_URL_ENV)),
+    ]
+
+
 def base_url(config: pytest.Config) -> str:
-    return _option_or_ini(config, "--interactions-base-url", "interactions_base_url") or os.environ.get(
-        BASE_URL_ENV, ""
-    )
+    """The run's API to record against, as given (``""``: the embedded emulator)."""
+    return next((str(value) for _, value in base_url_sources(config) if value), "")

@@ -88,11 +88,12 @@ from pytest_interactions.protocol._transcript import (
     Connection,
     Delivery,
     DeliveryRun,
+    Regeneration,
     RequestRecord,
     StatusSeen,
     Transcript,
 )
-from pytest_interactions.protocol._validate import CHECKS, Violation, validate
+from pytest_interactions.protocol._validate import CHECKS, RunFacts, Violation, validate
 
 __all__ = [
     "APIS",
@@ -154,9 +155,11 @@ __all__ = [
     "InteractionFold",
     "Message",
     "Operation",
+    "Regeneration",
     "RequestRecord",
     "ResumeDialect",
     "Route",
+    "RunFacts",
     "StatusSeen",
     "StreamChecker",
     "Transcript",

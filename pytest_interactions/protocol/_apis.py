@@ -64,6 +64,9 @@ class ApiDefinition:
     """The data of a sentinel message after the last event, when the API sends one."""
     chain: ChainRule | None = None
     """How a create continues an earlier run, where the API lets one do so."""
+    resumable: Callable[[Payload], bool] = lambda body: True
+    """Whether the stream of a run made by this create body can be resumed (else a client can
+    only send the create again, or give up)."""
 
     @property
     def noun(self) -> str:
@@ -169,6 +172,7 @@ GEMINI_INTERACTIONS = ApiDefinition(
         call_id_key="id",
         step_key="step",
         steps_key="steps",
+        bookkeeping=frozenset({_events.INTERACTION_CREATED, _events.STATUS_UPDATE}),
     ),
 )
 
@@ -189,6 +193,7 @@ OPENAI_RESPONSES = ApiDefinition(
     grammar=OPENAI_GRAMMAR,
     fault_state=_openai.fault_state,
     output_text=_openai.output_text,
+    resumable=lambda body: body.get("background") is True,
 )
 
 _MCP_PATH = re.compile(r"^/(?P<version>mcp)/?$")

@@ -36,6 +36,28 @@ class ChainRule:
     """The key an event carries a step or item under (``step``)."""
     steps_key: str
     """The key a resource lists its steps or items under (``steps``)."""
+    resource_key: str = "interaction"
+    """The key an event carries the whole resource under (its token may be there)."""
+    bookkeeping: frozenset[str] = frozenset()
+    """Event types that carry no output: a stream cut after only these since a continuation
+    token resumes from that token without generating anything twice."""
+
+    def continuation(self, body: Any) -> str | None:
+        """The continuation token a create's JSON ``body`` carries, if any."""
+        if self.unless_field is None or not isinstance(body, Mapping):
+            return None
+        value = body.get(self.unless_field)
+        return value if isinstance(value, str) and value else None
+
+    def token_of(self, payload: Payload) -> str | None:
+        """The continuation token a stream event (or a resource) hands out, if any."""
+        if self.unless_field is None:
+            return None
+        value = payload.get(self.unless_field)
+        resource = payload.get(self.resource_key)
+        if not value and isinstance(resource, Mapping):
+            value = resource.get(self.unless_field)
+        return value if isinstance(value, str) and value else None
 
     def previous(self, body: Any) -> str | None:
         """The run a create's JSON ``body`` continues, if it names one."""

@@ -125,9 +125,12 @@ def resource_of(payload: Mapping[str, Any]) -> str | None:
 
 
 def recognises(payloads: Iterable[Mapping[str, Any]]) -> bool:
-    """A stream of this API: JSON events with ``type`` and an integer ``sequence_number``."""
+    """A stream of this API: JSON events with a ``response.*`` ``type`` (and, from the real
+    API, an integer ``sequence_number``: some servers leave it out)."""
     return any(
-        isinstance(p.get("sequence_number"), int) and isinstance(p.get("type"), str) and "event_id" not in p
+        isinstance(kind := p.get("type"), str)
+        and "event_id" not in p
+        and (isinstance(p.get("sequence_number"), int) or kind.startswith("response."))
         for p in payloads
     )
 

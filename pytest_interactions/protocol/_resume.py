@@ -19,6 +19,9 @@ class ResumeDialect:
     """The query parameter a resuming request carries (``None``: a header)."""
     header: str | None
     """The header a resuming request carries (``None``: a query parameter)."""
+    numbers_every_event: bool = False
+    """Every event of a stream carries its id (OpenAI's ``sequence_number``): one without it is
+    the server's omission, and the event is counted by its position instead."""
 
     def event_id(self, data: str | None, sse_id: str | None) -> str | None:
         """The id of an event, read where this dialect keeps it."""
@@ -49,6 +52,12 @@ class ResumeDialect:
 
 GEMINI = ResumeDialect("gemini", json_field="event_id", query_param="last_event_id", header=None)
 WHATWG = ResumeDialect("whatwg", json_field=None, query_param=None, header="Last-Event-ID")
-OPENAI = ResumeDialect("openai", json_field="sequence_number", query_param="starting_after", header=None)
+OPENAI = ResumeDialect(
+    "openai",
+    json_field="sequence_number",
+    query_param="starting_after",
+    header=None,
+    numbers_every_event=True,
+)
 
 DIALECTS: dict[str, ResumeDialect] = {d.name: d for d in (GEMINI, WHATWG, OPENAI)}

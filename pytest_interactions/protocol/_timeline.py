@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pytest_interactions._terminal import terminal_safe
-from pytest_interactions.protocol._transcript import Connection, Transcript
+from pytest_interactions.protocol._transcript import Connection, Regeneration, Transcript
 from pytest_interactions.protocol._validate import Violation
 
 _MAX_EVENTS_SHOWN = 12
 
 
-def _connection_lines(connection: Connection, violations: Sequence[Violation]) -> list[str]:
+def _connection_lines(
+    connection: Connection, violations: Sequence[Violation], made: Regeneration | None = None
+) -> list[str]:
     resume = f" {connection.resume_param}={connection.resume_from}" if connection.resume_from else ""
     lines = [f"{connection.at:9.3f}s  stream #{connection.number} of {connection.interaction_id}{resume}"]
+    if made is not None:
+        lines.append(f"            ↳ {_made(made)}")
     lines += [f"            ✗ {v.message}" for v in violations if v.connection == connection.number]
     if connection.refused:
         lines.append(f"            ✂ answered {connection.refused} instead of a stream (injected)")
@@ -34,6 +38,17 @@ def _connection_lines(connection: Connection, violations: Sequence[Violation]) -
     elif connection.reached_end:
         lines.append("            ■ end of stream")
     return lines
+
+
+def _made(record: Regeneration) -> str:
+    """What a run generating recorded work again carries on, in a word."""
+    if record.token is None:
+        how = f"the create of {record.source} sent again"
+    elif record.after is None:
+        how = f"the hop create of {record.source} sent again (continuation_token={record.token})"
+    else:
+        how = f"continues {record.source} after {record.after} (continuation_token={record.token})"
+    return how if record.same_events else f"{how}; the server's own run"
 
 
 def _delivery_line(event_id: str | None, event_type: str, complete: bool) -> str:
@@ -63,9 +78,13 @@ def render_timeline(
                 [f"{request.at:9.3f}s  {request.method:<6} {request.target} -> {status}{note}"],
             )
         )
+    made: dict[str, Regeneration] = {}
+    for record in transcript.regenerations:
+        made.setdefault(record.interaction_id, record)
     for connection in streams.values():
         order += 1
-        rows.append((connection.at, order, _connection_lines(connection, violations)))
+        first = made.pop(connection.interaction_id, None)  # told once, on the run's first stream
+        rows.append((connection.at, order, _connection_lines(connection, violations, first)))
     for seen in transcript.statuses:
         order += 1
         rows.append(

@@ -184,6 +184,36 @@ class ChainRecord:
     """The ``call_id`` of each ``function_result`` in the input."""
     known_calls: tuple[str, ...] | None = None
     """The ids of the function calls the previous interaction made (None: unknown to the recording)."""
+    continuation: bool = False
+    """The create carried a continuation token: it resumes the generation, it does not chain."""
+
+
+@dataclass
+class Regeneration:
+    """A create that made the server generate recorded work again, as a new run.
+
+    Either a continuation from a token a run handed out (the rest of the run, after the event
+    that carried the token), or the same create sent again (the whole run). The new run's events
+    are the earlier run's, so the checks read the two as one stream.
+    """
+
+    at: float
+    source: str
+    """The run whose work is generated again."""
+    interaction_id: str
+    """The new run."""
+    after: str | None
+    """The last event of ``source`` the new run follows on from (``None``: from its start)."""
+    preamble: str | None
+    """The new run's own first event (the one that names it), which ``source`` never sent."""
+    token: str | None = None
+    """The continuation token the create carried (``None``: the create was sent again)."""
+    resumable: bool = True
+    """Whether ``source``'s stream could have been resumed instead."""
+    same_events: bool = True
+    """The new run goes on with ``source``'s own events from ``after`` (the checks read the two
+    as one stream); ``False`` when it replaces the stream (from its start, or a recorded
+    continuation whose events are the server's own): it is judged on its own."""
 
 
 @dataclass
@@ -194,6 +224,7 @@ class Transcript:
     connections: list[Connection] = field(default_factory=list)
     statuses: list[StatusSeen] = field(default_factory=list)
     chains: list[ChainRecord] = field(default_factory=list)
+    regenerations: list[Regeneration] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     apis: dict[str, str] = field(default_factory=dict)
     """The API (a name of ``protocol.API_NAMES``) of each interaction read (one missing: Gemini's)."""
@@ -220,6 +251,10 @@ class Transcript:
     def add_chain(self, record: ChainRecord) -> None:
         with self._lock:
             self.chains.append(record)
+
+    def add_regeneration(self, record: Regeneration) -> None:
+        with self._lock:
+            self.regenerations.append(record)
 
     def connections_of(self, interaction_id: str) -> list[Connection]:
         return [c for c in self.connections if c.interaction_id == interaction_id]

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from pytest_interactions.protocol._apis import API_NAMES, GEMINI_INTERACTIONS
 from pytest_interactions.protocol._status import REQUIRES_ACTION
-from pytest_interactions.protocol._transcript import Connection, StatusSeen, Transcript
+from pytest_interactions.protocol._transcript import Connection, Regeneration, StatusSeen, Transcript
 
 #: Every check, by name: what it verifies.
 CHECKS: dict[str, str] = {
     "resume": "every reconnect carried the id of the last event the client fully received",
     "duplicates": "no event was delivered twice, and none was skipped, across a stream's connections",
-    "complete": "the client read each stream it opened to the event that ends it (or gave up where declared)",
+    "complete": "the client read each stream it opened to the event that ends it, or carried it on by a "
+    "continuation (or gave up where declared), and never created a resumable run again",
     "states": "the statuses the client saw form a legal path of the state machine",
     "polling": "no more than one read of an interaction after it showed a terminal status",
     "requires_action": "an interaction waiting in requires_action was answered with a function_result "
@@ -24,6 +25,21 @@ CHECKS: dict[str, str] = {
 
 #: Statuses shown by a cancel's own answer: the request, not yet the observed state.
 _REQUESTED_SOURCES = frozenset({"cancel"})
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the recording tells of a run's stream, beyond its event order, for the checks."""
+
+    resumable: bool = True
+    """Whether a client can resume the stream (else it can only create again, or give up)."""
+    safe_points: frozenset[str] | None = None
+    """Events after which a continuation create goes on without generating output twice
+    (``None``: the run hands out no continuation tokens)."""
+    checkpoints: tuple[str, ...] = ()
+    """The events that hand out a continuation token, in order."""
+    seeded: bool = False
+    """The run was itself made by a continuation create (its start is a resume point)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +57,10 @@ class Violation:
 
 
 def _check_resume(
-    interaction_id: str, connections: Sequence[Connection], order: Sequence[str]
+    interaction_id: str,
+    connections: Sequence[Connection],
+    order: Sequence[str],
+    fresh: Collection[int] = (),
 ) -> list[Violation]:
     found: list[Violation] = []
     received: list[str] = []
@@ -49,7 +68,8 @@ def _check_resume(
     previous: Connection | None = None
     position = {event_id: i for i, event_id in enumerate(order)}
     for connection in connections:
-        if previous is not None and not previous.reached_end:
+        # A run generated again starts where its create said; what it repeats, ``duplicates`` tells.
+        if previous is not None and not previous.reached_end and connection.number not in fresh:
             expected = received[-1] if received else None
             actual = connection.resume_from
             if actual != expected:
@@ -139,12 +159,20 @@ def _check_complete(
     connections: Sequence[Connection],
     order: Sequence[str],
     gives_up_after: int | None = None,
+    facts: RunFacts = RunFacts(),
+    raised: bool = False,
 ) -> list[Violation]:
     last = connections[-1]
+    if gives_up_after == 0:
+        return _check_gave_up_at_once(interaction_id, connections)
     if gives_up_after is not None and any(c.refused for c in connections):
         return _check_give_up(interaction_id, connections, gives_up_after)
-    if last.reached_end or any(c.read_terminal for c in connections):
+    if any(c.read_terminal for c in connections):
+        return _raised_after_end(interaction_id, connections) if raised else []
+    if last.reached_end:
         return []
+    if raised and not facts.resumable and last.cut is not None:
+        return []  # the client surfaced the drop of a stream nobody can resume: right
     received = [e for c in connections for e in c.received]
     # Events handed over in one chunk with the last one the client surely read may be unread.
     unsure = min(last.unread, len(last.received) - 1) if last.closed_early else 0
@@ -159,10 +187,90 @@ def _check_complete(
         Violation(
             "complete",
             f"the client stopped reading the stream of {interaction_id} {where} "
-            f"({len(set(sure))}{total} events received{also}); it never reached the end",
+            f"({len(set(sure))}{total} events received{also}); it never reached the end"
+            + _no_safe_point(sure, facts, interaction_id, last.resume_param)
+            + _cannot_resume(facts),
             interaction_id,
             last.at,
             last.number,
+        )
+    ]
+
+
+def _no_safe_point(received: Sequence[str], facts: RunFacts, interaction_id: str, param: str) -> str:
+    """Why a continuation could not have resumed the run where the client stopped, if it could not."""
+    if facts.safe_points is None or (received and received[-1] in facts.safe_points):
+        return ""
+    got = [e for e in facts.checkpoints if e in received]
+    if not got and facts.seeded:
+        why = (
+            "output arrived after the continuation_token the run was created with, which a "
+            "continuation create would generate again"
+        )
+    elif not got:
+        first = f" (the first came with {facts.checkpoints[0]})" if facts.checkpoints else ""
+        why = (
+            f"no continuation_token had arrived yet{first}, so a continuation create had nothing "
+            "to go on from"
+        )
+    else:
+        why = (
+            f"output arrived after the last continuation_token ({got[-1]}), which a continuation "
+            "create would generate again"
+        )
+    resume = f"GET of the stream with {param}={received[-1]}" if received else "a fresh create"
+    return (
+        f". The client had no safe resume point: {why}; a {resume} would have gone on without "
+        "repeating output"
+    )
+
+
+def _cannot_resume(facts: RunFacts) -> str:
+    if facts.resumable:
+        return ""
+    return (
+        ". This stream cannot be resumed (the run was made without background): a correct client "
+        "surfaces the drop (raises; declare gives_up_after=0 and assert the error) or sends the "
+        "create again, never takes the partial output for the whole"
+    )
+
+
+def _raised_after_end(interaction_id: str, connections: Sequence[Connection]) -> list[Violation]:
+    """A client that failed although it had received the event that ends the run."""
+    ended = next(c for c in connections if c.read_terminal)
+    last = connections[-1]
+    if last.cut is None or last is not ended:
+        return []
+    return [
+        Violation(
+            "complete",
+            f"the client failed after it had received the event that ends {interaction_id} (every "
+            f"output had arrived; the connection was then cut {last.cut}): a drop after the run's "
+            "ending event is no failure of the run; treat the stream as finished once that event arrives",
+            interaction_id,
+            last.at,
+            last.number,
+        )
+    ]
+
+
+def _check_gave_up_at_once(interaction_id: str, connections: Sequence[Connection]) -> list[Violation]:
+    """``gives_up_after=0``: the client is meant to stop at the first cut, asking for nothing more."""
+    cut = next((c for c in connections if c.cut is not None), None)
+    if cut is None:
+        return []
+    later = [c for c in connections if c.number > cut.number]
+    if not later:
+        return []
+    return [
+        Violation(
+            "complete",
+            f"the client was declared to give up at the first cut (gives_up_after=0), but after "
+            f"the cut of connection #{cut.number} it asked for {interaction_id} again "
+            f"(connection #{later[0].number} at t={later[0].at:.3f}s)",
+            interaction_id,
+            later[0].at,
+            later[0].number,
         )
     ]
 
@@ -315,8 +423,94 @@ def _check_chains(transcript: Transcript) -> list[Violation]:
             chain.at,
         )
         for chain in transcript.chains
-        if chain.previous_status == "in_progress"
+        if chain.previous_status == "in_progress" and not chain.continuation
     ]
+
+
+def _as_part_of(connection: Connection, record: Regeneration) -> Connection:
+    """A connection of a run generated again, read as one of the run it repeats."""
+    resume = record.after if connection.resume_from is None else connection.resume_from
+    copy = Connection(connection.number, record.source, connection.at, resume)
+    copy.deliveries = [d for d in connection.deliveries if d.event_id != record.preamble]
+    copy.cut, copy.refused = connection.cut, connection.refused
+    copy.reached_end, copy.read_terminal = connection.reached_end, connection.read_terminal
+    copy.resume_param, copy.closed_early, copy.unread = (
+        connection.resume_param,
+        connection.closed_early,
+        connection.unread,
+    )
+    return copy
+
+
+def _streams_of(transcript: Transcript) -> tuple[dict[str, list[Connection]], set[int]]:
+    """Each recorded run's connections, those of the runs that generate its work again included
+    (in the order they were opened), and the numbers of connections that begin such a run."""
+    made = {r.interaction_id: r for r in transcript.regenerations if r.same_events}
+    merged: dict[str, list[Connection]] = {}
+    fresh: set[int] = set()
+    started: set[str] = set()
+    for connection in transcript.connections:
+        record = made.get(connection.interaction_id)
+        if record is None:
+            merged.setdefault(connection.interaction_id, []).append(connection)
+            continue
+        if connection.interaction_id not in started:
+            started.add(connection.interaction_id)
+            fresh.add(connection.number)
+        merged.setdefault(record.source, []).append(_as_part_of(connection, record))
+    return merged, fresh
+
+
+def _check_carried_on(
+    record: Regeneration, connections: Sequence[Connection], facts: RunFacts
+) -> list[Violation]:
+    """A run carried on by a recorded continuation: from a point the client had not gone past."""
+    received = [e for c in connections for e in c.received]
+    if not received or facts.safe_points is None or received[-1] in facts.safe_points:
+        return []
+    since = received[received.index(record.after) + 1 :] if record.after in received else received
+    shown = since[0] if len(since) == 1 else f"{since[0]}..{since[-1]}"
+    return [
+        Violation(
+            "duplicates",
+            f"the client continued {record.source} as {record.interaction_id} at t={record.at:.3f}s "
+            f"from a continuation_token handed out before {shown}, which it had already received: "
+            "that output is generated again and shown twice",
+            record.source,
+            record.at,
+        )
+    ]
+
+
+def _check_regenerations(transcript: Transcript, gives_up_after: int | None) -> list[Violation]:
+    """A second run made for work whose stream could have been resumed (billed twice), or for
+    work the client was declared to give up on."""
+    found = []
+    for record in transcript.regenerations:
+        if gives_up_after == 0:
+            found.append(
+                Violation(
+                    "complete",
+                    f"the client was declared to give up at the first cut (gives_up_after=0), but it "
+                    f"sent the create of {record.source} again at t={record.at:.3f}s",
+                    record.source,
+                    record.at,
+                )
+            )
+            continue
+        if record.token is None and record.resumable:
+            found.append(
+                Violation(
+                    "complete",
+                    f"the client created {record.source} again at t={record.at:.3f}s (a second run, "
+                    f"{record.interaction_id}, billed again) after its stream dropped, instead of "
+                    f"resuming it: reconnect to the stream of {record.source} from the last event "
+                    "received",
+                    record.source,
+                    record.at,
+                )
+            )
+    return found
 
 
 def validate(
@@ -325,27 +519,44 @@ def validate(
     enabled: Collection[str] = tuple(CHECKS),
     *,
     gives_up_after: int | None = None,
+    runs: Mapping[str, RunFacts] | None = None,
+    raised: bool = False,
 ) -> list[Violation]:
     """Every violation of the enabled checks; ``streams`` maps ids to their full event order.
 
     ``gives_up_after`` declares that the client is meant to stop after that many failed
-    reconnects in a row: ``complete`` then checks that it stopped there.
+    reconnects in a row (0: at the first cut): ``complete`` then checks that it stopped there.
+    ``runs`` tells what the recording knows of each run's stream; ``raised`` that the test
+    failed with the client's own error (so a drop it surfaced was not swallowed).
     """
     unknown = set(enabled) - set(CHECKS)
     if unknown:
         raise ValueError(f"unknown checks: {', '.join(sorted(unknown))}; known: {', '.join(CHECKS)}")
     found: list[Violation] = []
+    merged, fresh = _streams_of(transcript)
+    made = {r.interaction_id for r in transcript.regenerations if r.same_events}
+    carried_on = {r.source: r for r in transcript.regenerations if not r.same_events}
+    runs = runs or {}
     for interaction_id in transcript.interaction_ids():
-        connections = transcript.connections_of(interaction_id)
+        if interaction_id in made:
+            found += _check_statuses(transcript, interaction_id, enabled)
+            continue
+        connections = merged.get(interaction_id, [])
         order = list(streams.get(interaction_id, ()))
         if connections:
             if "resume" in enabled:
-                found += _check_resume(interaction_id, connections, order)
+                found += _check_resume(interaction_id, connections, order, fresh)
             if "duplicates" in enabled:
                 found += _check_duplicates(interaction_id, connections, order)
-            if "complete" in enabled:
-                found += _check_complete(interaction_id, connections, order, gives_up_after)
+            facts = runs.get(interaction_id, RunFacts())
+            if interaction_id in carried_on:
+                if "duplicates" in enabled:
+                    found += _check_carried_on(carried_on[interaction_id], connections, facts)
+            elif "complete" in enabled:
+                found += _check_complete(interaction_id, connections, order, gives_up_after, facts, raised)
         found += _check_statuses(transcript, interaction_id, enabled)
+    if "complete" in enabled:
+        found += _check_regenerations(transcript, gives_up_after)
     if "chaining" in enabled:
         found += _check_chains(transcript)
     if "retry_after" in enabled:

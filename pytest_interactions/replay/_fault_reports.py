@@ -65,6 +65,8 @@ def unapplied(plan: FaultPlan, firing: Firing, views: Views, transcript: Transcr
         if firing.given(answer) or (all_moot and answer in plan.reconnects):
             continue
         what = "poll" if answer.label.startswith("polls") else "reconnect after a cut"
+        if answer.label.startswith("creates"):
+            what = "create"
         found.append(f"{answer.label} was never answered: the client made no {what}")
     fault = plan.protocol
     if fault is not None and not _injection_seen(views, transcript):

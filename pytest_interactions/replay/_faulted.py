@@ -8,6 +8,7 @@ polls from then on show the turned state. Without such a fault a view is the his
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pytest_interactions import protocol
@@ -139,7 +140,7 @@ class Views:
     """Every history of a cassette as one session's plan turns it, each worked out once (again
     when the test declares another protocol fault)."""
 
-    def __init__(self, index: CassetteIndex, histories: dict[str, History], plan: FaultPlan) -> None:
+    def __init__(self, index: CassetteIndex, histories: Mapping[str, History], plan: FaultPlan) -> None:
         self.index = index
         self.histories = histories
         self.plan = plan
@@ -153,7 +154,8 @@ class Views:
         return view
 
     def all(self) -> list[FaultedHistory]:
-        return [self.of(history) for history in self.histories.values()]
+        """The recorded runs' views (runs made up in the session are not the plan's targets)."""
+        return [self.of(history) for history in self.histories.values() if history.origin is None]
 
     def targets(self) -> list[FaultedHistory]:
         """The views the plan's cuts apply to (one interaction's, when it names one)."""

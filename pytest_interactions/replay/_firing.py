@@ -48,6 +48,10 @@ class Firing:
         """The injected answer the next poll gets, if one is left."""
         return self._take(self.plan.polls)
 
+    def take_create(self) -> Answer | None:
+        """The injected answer the next create gets, if one is left."""
+        return self._take(self.plan.creates) if self.plan.creates else None
+
     def given(self, answer: Answer) -> int:
         """How often ``answer`` has been given."""
         return self._given.get(id(answer), 0)

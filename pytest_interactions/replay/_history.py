@@ -95,6 +95,16 @@ class History:
     resume_points: dict[str, str] = field(default_factory=dict)
     """Positions the recording resumed after without holding their event (a cassette that starts
     with a resume): each, with the id of the first event the resumed stream sent."""
+    resumable: bool = True
+    """Whether a client can resume the run's stream (an OpenAI response made without
+    ``background`` cannot be: only sent again)."""
+    create_body: Any = None
+    """The create request's JSON body, when the recording holds the create."""
+    answered: Any = None
+    """The create's own JSON answer (a unary create: the whole run), when it answered one."""
+    origin: tuple[str, int] | None = None
+    """For a run replay made up by generating recorded work again: the recorded run, and what to
+    add to this run's event positions to get that run's (its cuts and the checks count there)."""
     _moments: tuple[tuple[int, int, int], list[tuple[float, str]], list[float]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -244,14 +254,20 @@ def _compile(cassette: Cassette, facts: CassetteFacts | None) -> dict[str, Histo
         elif route is not None and not history.stream_headers:
             history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
+        if route is not None and _is_create(exchange) and history.create_body is None:
+            body = json_value(exchange.request.body) if exchange.request.body is not None else None
+            if isinstance(body, Mapping):
+                history.create_body = body
+                history.resumable = route[0].resumable(body)
         if response.events is not None:
-            _add_stream(history, exchange, response, delivered, facts, index)
+            _add_stream(history, route, exchange, response, delivered, facts, index)
         elif method == "GET" and response.status == 200 and _json(response) is not None:
             history.snapshots.append((exchange.at + response.after, response))
         elif _is_create(exchange):
             value = _json(response)
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
                 history.created.append((exchange.at + response.after, str(value["status"])))
+                history.answered = value
     for history in histories.values():
         history.snapshots.sort(key=lambda s: s[0])
     finish_histories(histories)
@@ -276,6 +292,7 @@ def _key(event: HistoryEvent, api: ApiDefinition) -> _Key:
 
 def _add_stream(
     history: History,
+    route: tuple[ApiDefinition, Any] | None,
     exchange: Exchange,
     response: RecordedResponse,
     delivered: dict[str, Counter[_Key]],
@@ -286,7 +303,8 @@ def _add_stream(
     known = facts.streams.get(index) if facts is not None else None
     if not history.stream_headers:
         history.stream_headers = list(response.headers)
-        history.api = _api([item for item in items if isinstance(item, StreamEvent)])
+        if route is None:  # a stream on an API's own path speaks that API, whatever it omits
+            history.api = _api([item for item in items if isinstance(item, StreamEvent)])
     if known is not None and not known.fits(len(items), history.api.name):
         known = None
     learning = None
@@ -355,9 +373,21 @@ def _add_stream(
         facts.learned = True
 
 
+POSITIONAL = "#"
+"""How an event id made up from the event's position starts (see :func:`finish_histories`)."""
+
+
 def finish_histories(histories: dict[str, History]) -> None:
-    """A recorded drop that a later connection got past is a cut, not the end of the stream."""
+    """A recorded drop that a later connection got past is a cut, not the end of the stream.
+
+    Where an API numbers every event (``sequence_number``) and a server left the number out,
+    each event is named by its position (``#5``), so that the checks still count them.
+    """
     for history in histories.values():
+        if history.api.resume.numbers_every_event and any(e.event_id is None for e in history.events):
+            for position, event in enumerate(history.events, start=1):
+                if event.event_id is None:
+                    event.event_id = f"{POSITIONAL}{position}"
         if history.tail_error is not None and history.recorded_cuts:
             last = history.recorded_cuts[-1]
             if last.position < len(history.events) or history.done is not None:

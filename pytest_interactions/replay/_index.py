@@ -17,6 +17,7 @@ from pytest_interactions.cassette import Cassette, cache_derived, cached_derived
 from pytest_interactions.replay import _facts, _history
 from pytest_interactions.replay._facts import CassetteFacts
 from pytest_interactions.replay._history import History, compile_histories
+from pytest_interactions.replay._regenerations import Tokens
 from pytest_interactions.replay._served import StreamPlan
 from pytest_interactions.replay._snapshots import PollAnswer
 
@@ -39,6 +40,7 @@ class CassetteIndex:
         self._histories: dict[str, History] | None = None
         self._plans: dict[str, StreamPlan] = {}
         self._answers: dict[str, dict[int, PollAnswer]] = {}
+        self._tokens: Tokens | None = None
         self._lock = threading.Lock()
 
     def histories(self) -> dict[str, History]:
@@ -47,6 +49,14 @@ class CassetteIndex:
             if self._histories is None:
                 self._histories = self._compile()
             return self._histories
+
+    def tokens(self) -> Tokens:
+        """Every continuation token the recording holds, where it was handed out and which
+        recorded creates carry it (worked out on the first continuation a replay meets)."""
+        tokens = self._tokens
+        if tokens is None:
+            tokens = self._tokens = Tokens.of(self.cassette.exchanges, self.histories())
+        return tokens
 
     def plan(self, history: History) -> StreamPlan:
         """How the history's own (unfaulted) events are served."""

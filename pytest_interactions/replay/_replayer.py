@@ -100,6 +100,44 @@ class Replayer:
             fresh.uses += 1
             return fresh.exchange
 
+    def take_exchange(self, exchange: Exchange) -> bool:
+        """Mark ``exchange`` used, when it is not yet (a request matched by other means)."""
+        with self._lock:
+            for slot in self._slots:
+                if slot.exchange is exchange and slot.uses == 0:
+                    slot.uses = 1
+                    return True
+            return False
+
+    def answered_before(self, request: RecordedRequest, besides: Exchange | None = None) -> Exchange | None:
+        """The last exchange (other than ``besides``) that answered a request like ``request`` and
+        is used up (a request sent again), if any."""
+        incoming = to_vcr(request)
+        with self._lock:
+            used = [
+                self._slots[index]
+                for index in self._groups.get(self._group(request.method, request.url), ())
+                if self._slots[index].uses
+                and self._slots[index].exchange is not besides
+                and compare(0, incoming, self._recorded(index), self._matchers).matches
+            ]
+            return used[-1].exchange if used else None
+
+    def take_error(self, request: RecordedRequest) -> Exchange | None:
+        """An unused exchange answering ``request`` with an HTTP error, marked used (what the
+        server really said comes before anything made up)."""
+        incoming = to_vcr(request)
+        with self._lock:
+            for index in self._groups.get(self._group(request.method, request.url), ()):
+                slot = self._slots[index]
+                response = slot.exchange.response
+                if slot.uses or response is None or response.status < 400:
+                    continue
+                if compare(0, incoming, self._recorded(index), self._matchers).matches:
+                    slot.uses = 1
+                    return slot.exchange
+            return None
+
     def release(self, exchange: Exchange) -> None:
         """Let ``exchange`` answer again: the client never learnt what its answer created."""
         with self._lock:

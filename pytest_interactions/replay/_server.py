@@ -8,20 +8,23 @@ Each request is read once into a :class:`Call`; what the session learns lands in
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 
 from pytest_interactions.cassette import Exchange, json_value
 from pytest_interactions.faults import FaultPlan
-from pytest_interactions.protocol import ChainRecord, Operation, RequestRecord, Transcript
+from pytest_interactions.protocol import ChainRecord, Operation, RequestRecord, RunFacts, Transcript
 from pytest_interactions.replay import _fault_reports
 from pytest_interactions.replay._call import Call
 from pytest_interactions.replay._context import Serving
+from pytest_interactions.replay._creates import CreateResponder
 from pytest_interactions.replay._faulted import FaultedHistory, Views
 from pytest_interactions.replay._firing import Firing
 from pytest_interactions.replay._history import History, interaction_of
 from pytest_interactions.replay._index import CassetteIndex
 from pytest_interactions.replay._made_up import ErrorAnswers, MadeUpError
 from pytest_interactions.replay._polls import PollResponder
+from pytest_interactions.replay._regenerations import safe_points
 from pytest_interactions.replay._replayer import Replayer, recorded_answer
 from pytest_interactions.replay._streams import StreamResponder
 from pytest_interactions.transport import Answer
@@ -44,8 +47,11 @@ class ReplayServer:
     ) -> None:
         self.tape = tape
         self.index = index if index is not None else CassetteIndex(tape.cassette)
-        self.histories = self.index.histories()
-        """Each interaction's history (shared with other sessions replaying the same cassette: read only)."""
+        self.made: dict[str, History] = {}
+        """Runs made up in this session (a continuation, a create sent again)."""
+        self.histories: ChainMap[str, History] = ChainMap(self.made, self.index.histories())
+        """Each interaction's history: the recorded ones (shared with other sessions replaying the
+        same cassette: read only), then this session's made-up ones."""
         self.faults = faults
         self.firing = Firing(faults)
         """What of the plan happened in this session."""
@@ -61,6 +67,15 @@ class ReplayServer:
         )
         self.poll_responder = PollResponder(self.serving)
         self.stream_responder = StreamResponder(self.serving)
+        self.create_responder = CreateResponder(
+            self.serving,
+            tape,
+            self.histories,
+            self.made,
+            self.index.tokens,
+            self._from_tape,
+            lambda call, history: self.stream_responder.serve(call, self.view(history), 0, None),
+        )
 
     @property
     def transcript(self) -> Transcript:
@@ -102,6 +117,26 @@ class ReplayServer:
             if not (exchange.request.method.upper() == "GET" and interaction_of(exchange) in touched)
         ]
 
+    def run_facts(self) -> dict[str, RunFacts]:
+        """What the recording tells the checks of each run the client read a stream of."""
+        found = {}
+        for interaction_id in {c.interaction_id for c in self.transcript.connections}:
+            history = self.histories.get(interaction_id)
+            if history is None or history.origin is not None:
+                continue
+            points = safe_points(history, history.api)
+            rule = history.api.chain
+            checkpoints: tuple[str, ...] = ()
+            if points is not None and rule is not None:
+                checkpoints = tuple(
+                    e.event_id
+                    for e in history.events
+                    if e.event_id is not None and rule.token_of(e.payload or {}) is not None
+                )
+            seeded = rule is not None and rule.continuation(history.create_body) is not None
+            found[interaction_id] = RunFacts(history.resumable, points, checkpoints, seeded)
+        return found
+
     def streams(self) -> dict[str, list[str]]:
         """Every interaction's full event order, for the checks."""
         return {
@@ -126,6 +161,12 @@ class ReplayServer:
                 )
             view = serving.views.of(history)
             if call.wants_stream:
+                # What the server really answered this very request (a 404 to a resume, say)
+                # comes before anything worked out from the run's events.
+                said = self.tape.take_error(call.request) if call.query else None
+                if said is not None:
+                    serving.note(said)
+                    return self._from_tape(call, said)
                 return self.stream_responder.answer(call, view)
             return self.poll_responder.answer(call, view)
         if route is None and call.method == "GET":
@@ -133,24 +174,41 @@ class ReplayServer:
             if stream is not None and stream.events:
                 return self.stream_responder.answer(call, self.view(stream))
         prefer = None
+        creates = self.create_responder
+        token = None
         if route is not None and route.operation is Operation.CREATE:
+            injected = creates.injected(call)
+            if injected is not None:
+                return injected
             refused = self._chain(call)
             if refused is not None:
                 return refused
+            rule = call.api.chain if call.api is not None else None
+            token = rule.continuation(self._body(call)) if rule is not None else None
+            if token is not None:
+                return creates.continuation(call, token)
             # Whether a chain is accepted follows the compiled state, not the recording's
             # timing: a refusal recorded for the same request is not the answer.
             prefer = _accepted
         exchange = self.tape.take(call.request, prefer=prefer)
         if exchange is None:
+            if prefer is not None:
+                return creates.sent_again(call)
             return None
+        if prefer is not None:
+            creates.note_sent_again(call, exchange)
         serving.note(exchange)
         return self._from_tape(call, exchange)
+
+    @staticmethod
+    def _body(call: Call) -> object:
+        return json_value(call.request.body) if call.request.body is not None else None
 
     def _chain(self, call: Call) -> Answer | None:
         """Note a chained create; the API's refusal when it chains onto a run that is still going."""
         api = call.api
         rule = api.chain if api is not None else None
-        body = json_value(call.request.body) if call.request.body is not None else None
+        body = self._body(call)
         previous_id = rule.previous(body) if rule is not None else None
         if api is None or rule is None or previous_id is None or not isinstance(body, Mapping):
             return None
@@ -163,7 +221,9 @@ class ReplayServer:
             calls_in = [e.payload or {} for e in view.events if rule.call_type in (e.record.data or "")]
             known = rule.calls(calls_in, [json_value(r.body) for _, r in view.history.snapshots])
         self.serving.transcript.add_chain(
-            ChainRecord(call.now, previous_id, status, answers, call_ids, known)
+            ChainRecord(
+                call.now, previous_id, status, answers, call_ids, known, rule.continuation(body) is not None
+            )
         )
         refusal = rule.refusal(body, previous_id, status)
         if refusal is None:

@@ -3,6 +3,7 @@ fault plan says, handed over chunk by chunk as the client reads, on the session'
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 
 from pytest_interactions.cassette import Disconnect, Exchange, event_to_bytes
@@ -12,6 +13,7 @@ from pytest_interactions.replay._call import Call
 from pytest_interactions.replay._context import Serving
 from pytest_interactions.replay._errors import ReconnectLoopError
 from pytest_interactions.replay._faulted import FaultedHistory
+from pytest_interactions.replay._history import POSITIONAL, History
 from pytest_interactions.replay._made_up import MadeUpError
 from pytest_interactions.replay._served import ServedResponse, StreamPlan, served_event
 from pytest_interactions.replay._snapshots import DROPPED_HEADERS
@@ -31,6 +33,15 @@ class StreamResponder:
         connections = serving.transcript.connections_of(history.interaction_id)
         if len(connections) >= serving.max_streams:
             raise self._loop(view, len(connections), sum(c.reached_end for c in connections))
+        if not history.resumable:
+            # A run whose stream cannot be read again (an OpenAI response made without background).
+            message = (
+                f"{history.api.noun.capitalize()} '{history.interaction_id}' cannot be streamed again: "
+                "it was not created in background mode."
+            )
+            return serving.error(
+                call, history.api, MadeUpError(400, message), history.interaction_id, "stream"
+            )
         resume = history.dialect.resume_from(call.query, dict(call.request.headers))
         start = 0
         if resume is not None:
@@ -38,10 +49,17 @@ class StreamResponder:
             if position is None:
                 where = history.dialect.query_param or history.dialect.header
                 known = ", ".join(history.event_ids[:3])
-                serving.problems.append(
-                    f"the client resumed {history.interaction_id} from {where}={resume}, "
-                    f"an event id the stream never had (its ids: {known}, ...)"
-                )
+                if known.startswith(POSITIONAL):
+                    serving.problems.append(
+                        f"the client resumed {history.interaction_id} from {where}={resume}, but the "
+                        f"recorded events carry no {where} (the server left it out): where the resume "
+                        "should start cannot be judged, and replay cannot serve it"
+                    )
+                else:
+                    serving.problems.append(
+                        f"the client resumed {history.interaction_id} from {where}={resume}, "
+                        f"an event id the stream never had (its ids: {known}, ...)"
+                    )
                 message = (
                     f"Unknown {history.api.resume_param} '{resume}' for interaction "
                     f"'{history.interaction_id}'."
@@ -105,13 +123,30 @@ class StreamResponder:
             if injected is not None:
                 return injected
         plan = view.plan()
-        planned = serving.firing.plan.cuts_for(history.interaction_id, plan.types)
+        planned = self._planned_cuts(history, plan.types)
         cuts = [*history.recorded_cuts, *planned] if view.fault is None else planned
         headers = [(k, v) for k, v in history.stream_headers if k.lower() not in DROPPED_HEADERS]
         served = ServedResponse(200, headers, connection.at)
         serving.note(Exchange(call.now, call.request, served))
         pieces = self._pieces(call, view, plan, cuts, start, connection, served)
         return Streamed(200, headers, pieces, pieces.close)
+
+    def _planned_cuts(self, history: History, types: list[str]) -> list[Cut]:
+        """The plan's cuts of ``history``; a made-up run is cut where the recorded run it
+        generates again is (each cut fires once across the two)."""
+        plan = self.serving.firing.plan
+        if history.origin is None:
+            return plan.cuts_for(history.interaction_id, types)
+        owner, shift = history.origin
+        source = self.serving.views.histories.get(owner)
+        if source is None:
+            return []
+        lowest = 2 if shift else 1  # a run's first event is its own, unless it is the source's too
+        return [
+            dataclasses.replace(cut, position=cut.position - shift)
+            for cut in plan.cuts_for(owner, self.serving.views.of(source).plan().types)
+            if cut.position - shift >= lowest
+        ]
 
     def _injected(self, call: Call, view: FaultedHistory, connection: Connection) -> Answer | None:
         """The plan's answer to this reconnect (a refusal, an HTTP error), if it has one left."""
@@ -175,12 +210,19 @@ class StreamResponder:
         times, reach, count, closes = run.times, serving.reach, len(events), plan.closes
         ends = history.done is None and history.tail_error is None
         interaction_id = history.interaction_id
+        owner, shift = history.origin or (interaction_id, 0)
+
+        def take(cut: Cut) -> bool:
+            return firing.take_cut(
+                owner, dataclasses.replace(cut, position=cut.position + shift) if shift else cut
+            )
+
         index = start
         try:
             while index < count:
                 position = index + 1
                 inside = by_position.get((position, True)) if by_position else None
-                if inside is not None and firing.take_cut(interaction_id, inside):
+                if inside is not None and take(inside):
                     with lock:
                         event = events[index]
                         data = event.data
@@ -215,7 +257,7 @@ class StreamResponder:
                 connection.unread = 0
                 index = end
                 after = by_position.get((end, False)) if by_position else None
-                if after is None or not firing.take_cut(interaction_id, after):
+                if after is None or not take(after):
                     continue
                 with lock:
                     connection.reached_end = False  # a cut after the last event still ends it early

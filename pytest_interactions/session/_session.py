@@ -242,13 +242,19 @@ class Session:
             return tuple(CHECKS) if checks else ()
         return tuple(checks)
 
-    def violations(self) -> list[Violation]:
-        """The protocol mistakes of the client in this session (replay only)."""
+    def violations(self, *, raised: bool = False) -> list[Violation]:
+        """The protocol mistakes of the client in this session (replay only); ``raised``: the test
+        failed with an error of its own (a drop the client surfaced was not swallowed)."""
         enabled = self.enabled_checks()
         if self.server is None or not enabled:
             return []
         return validate(
-            self.transcript, self.server.streams(), enabled, gives_up_after=self.faults.gives_up_after
+            self.transcript,
+            self.server.streams(),
+            enabled,
+            gives_up_after=self.faults.gives_up_after,
+            runs=self.server.run_facts(),
+            raised=raised,
         )
 
     def problems(self) -> list[str]:

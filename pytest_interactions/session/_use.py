@@ -42,9 +42,10 @@ def use_cassette(
     raise_for_session(session)
 
 
-def session_report(session: Session) -> str | None:
-    """The protocol mistakes of a finished session with its timeline, or ``None`` when there are none."""
-    violations = session.violations()
+def session_report(session: Session, *, raised: bool = False) -> str | None:
+    """The protocol mistakes of a finished session with its timeline, or ``None`` when there are none
+    (``raised``: the test failed with an error of its own)."""
+    violations = session.violations(raised=raised)
     if not violations:
         return None
     report = render_report(session.transcript, violations, str(session.path), virtual=session.virtual_time)
@@ -59,7 +60,7 @@ def session_findings(session: Session, *, besides: str = "") -> str | None:
     """
     found = [*session.problems(), *session.stalls(), *session.loops(), *session.blocked()]
     parts = [problem for problem in found if problem not in besides]
-    report = session_report(session)
+    report = session_report(session, raised=True)
     if report:
         parts.append(report)
     unapplied = session.unapplied_faults()

@@ -158,10 +158,22 @@ def intercept(handler: Handler, *, fallback: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        _current.reset(token)
+        _unset(token, handler)
         with _lock:
             _active.remove(handler)
             if handler in _fallback:
                 _fallback.remove(handler)
             if not _active:
                 _uninstall()
+
+
+def _unset(token: contextvars.Token[Handler | None], handler: Handler) -> None:
+    """Put back the handler this context had before ``handler``. Left in another context than the
+    one it was entered in (a pytest fixture set up inside an asyncio test, torn down outside it),
+    the context it was set in ends with its task; this one loses ``handler`` if it holds it."""
+    try:
+        _current.reset(token)
+    except ValueError:
+        if _current.get() is handler:
+            previous = token.old_value
+            _current.set(None if previous is contextvars.Token.MISSING else previous)

@@ -6,7 +6,9 @@ type), carry ``sequence_number`` 0, 1, 2, ..., and the ``event:`` line must equa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +19,14 @@ from openai.types import responses as types
 from pytest_interactions.emulator import Emulator
 
 MODEL = "gpt-4o"
+CORPUS = Path(__file__).parents[1] / "corpus"
+#: The streams the live API answered to a create (tests/corpus/README.md), foreground and background.
+LIVE_CREATES = [
+    s
+    for s in json.loads((CORPUS / "index.json").read_text())
+    if s["api"] == "openai" and s["request"]["method"] == "POST" and s["request"]["body"].get("stream")
+]
+LIFECYCLE = ("response.created", "response.queued", "response.in_progress")
 
 #: The SDK's typed event for each event type the emulator sends.
 TYPED: dict[str, type[Any]] = {
@@ -84,6 +94,80 @@ def test_a_background_stream_parses_as_the_sdks_typed_events(sdk: openai.OpenAI)
     assert text.startswith("You asked: Tides?")
     assert completed.usage is not None
     assert completed.usage.output_tokens == len(text.split())
+
+
+def opening(payloads: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The lifecycle events a stream opens with, as (type, the response's status)."""
+    found = []
+    for payload in payloads:
+        if payload["type"] not in LIFECYCLE:
+            break
+        found.append((payload["type"], payload["response"]["status"]))
+    return found
+
+
+def test_a_foreground_stream_starts_in_progress_and_is_never_queued(sdk: openai.OpenAI) -> None:
+    events = typed(sdk.responses.create(model=MODEL, input="Tides?", stream=True))
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    kinds = [e.type for e in events]
+    assert kinds[:3] == ["response.created", "response.in_progress", "response.output_item.added"]
+    assert "response.queued" not in kinds
+    assert kinds.count("response.in_progress") == 1
+    statuses = [e.response.status for e in events if hasattr(e, "response")]
+    assert statuses == ["in_progress", "in_progress", "completed"]
+    created, completed = events[0].response, events[-1].response
+    assert created.background is False
+    assert created.output == []
+    assert completed.id == created.id
+    assert completed.output_text.startswith("You asked: Tides?")
+
+
+@pytest.mark.parametrize("sample", LIVE_CREATES, ids=lambda s: str(s["file"]))
+def test_a_stream_opens_as_the_live_api_opened_the_same_kind_of_create(
+    sdk: openai.OpenAI, sample: dict[str, Any]
+) -> None:
+    live = [
+        json.loads(line[6:])
+        for line in (CORPUS / sample["file"]).read_text().splitlines()
+        if line.startswith("data: ")
+    ]
+    background = bool(sample["request"]["body"].get("background"))
+    emulated = sdk.responses.create(model=MODEL, input="Tides?", background=background, stream=True)
+    assert opening([e.model_dump(mode="json") for e in emulated]) == opening(live)
+    assert opening(live) == (
+        [
+            ("response.created", "queued"),
+            ("response.queued", "queued"),
+            ("response.in_progress", "in_progress"),
+        ]
+        if background
+        else [("response.created", "in_progress"), ("response.in_progress", "in_progress")]
+    )
+
+
+@pytest.mark.parametrize(("background", "status"), [(False, "in_progress"), (True, "queued")])
+def test_a_poll_before_the_first_step_shows_in_progress_unless_background(
+    background: bool, status: str
+) -> None:
+    with Emulator(manual=True) as api:
+        sdk = openai.OpenAI(base_url=api.base_url + "/v1", api_key="k", max_retries=0)
+        stream = iter(sdk.responses.create(model=MODEL, input="Tides?", background=background, stream=True))
+        created = next(stream)
+        assert created.type == "response.created"
+        assert created.response.status == status
+        polled = sdk.responses.retrieve(created.response.id)
+        assert (polled.status, polled.background, polled.output) == (status, background, [])
+        while api.step():
+            pass
+        assert [e.type for e in stream][-1] == "response.completed"
+        assert sdk.responses.retrieve(created.response.id).status == "completed"
+
+
+def test_a_foreground_create_without_stream_answers_the_finished_response(sdk: openai.OpenAI) -> None:
+    answered = sdk.responses.create(model=MODEL, input="Tides?")
+    assert (answered.status, answered.background) == ("completed", False)
+    assert answered.output_text.startswith("You asked: Tides?")
+    assert sdk.responses.retrieve(answered.id).model_dump() == answered.model_dump()
 
 
 def test_the_event_line_names_the_type(api: Emulator) -> None:

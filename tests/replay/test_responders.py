@@ -21,7 +21,7 @@ from pytest_interactions.cassette import (
 )
 from pytest_interactions.faults import FaultPlan
 from pytest_interactions.protocol import Transcript
-from pytest_interactions.replay import Call, Replayer, ReplayServer
+from pytest_interactions.replay import Call, Replayer, ReplayServer, UnmatchedRequestError
 from pytest_interactions.transport import Complete, Refused, Streamed, TransportFailure
 
 TEXT = Path(__file__).parents[2] / "cassettes" / "reference" / "text.yaml"
@@ -208,9 +208,12 @@ def test_a_chain_onto_a_running_interaction_is_refused_as_the_api_does() -> None
     assert json.loads(answer.data)["error"]["status"] == "FAILED_PRECONDITION"
     (chained,) = replay.transcript.chains
     assert chained.previous_status == "in_progress"
-    # A continuation (the SDK's own resume of a long run) is accepted at any time.
+    # A continuation (the SDK's own resume of a long run) is accepted at any time: not refused,
+    # but this recording never handed out that token, and the error says so.
     body = Body("json", {**body.value, "continuation_token": "tok"})
-    assert replay.answer(Call.of(RecordedRequest("POST", BASE, body=body), clock.now())) is None
+    with pytest.raises(UnmatchedRequestError, match="'tok', which no recorded run handed out"):
+        replay.answer(Call.of(RecordedRequest("POST", BASE, body=body), clock.now()))
+    assert replay.transcript.chains[-1].continuation
 
 
 @given(
