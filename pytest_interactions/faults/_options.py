@@ -20,7 +20,8 @@ def plan_from_options(options: Mapping[str, Any]) -> tuple[FaultPlan, bool]:
             each_event = True
         else:
             plan.disconnect(spec, interaction_id=target)
-    retry_after = float(options.get("retry_after", 1.0))
+    wait = options.get("retry_after", 1.0)
+    retry_after = None if wait is None else float(wait)  # None: answers that ask for no wait
     reconnect = options.get("reconnect")
     times = int(options.get("reconnect_times", 1))
     if reconnect == "refuse":

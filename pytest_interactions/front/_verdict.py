@@ -36,7 +36,14 @@ class Verdict:
             "cassette": self.cassette,
             "passed": self.passed,
             "violations": [
-                {"check": v.check, "message": v.message, "interaction_id": v.interaction_id, "at": v.at}
+                {
+                    "check": v.check,
+                    "message": v.message,
+                    "interaction_id": v.interaction_id,
+                    "at": v.at,
+                    "origin": v.origin,
+                    "also": [{"check": a.check, "message": a.message} for a in v.also],
+                }
                 for v in self.violations
             ],
             "problems": self.problems,

@@ -20,6 +20,7 @@ from pytest_interactions.plugin._marker import OPTIONS, check_config, parse_mark
 from pytest_interactions.plugin._naming import cassette_path, marker_kwargs, test_name
 from pytest_interactions.plugin._shared import Role, SharedCassettes, plans_faults, role
 from pytest_interactions.plugin._target import chosen_base_url
+from pytest_interactions.protocol import Thresholds
 from pytest_interactions.session import SessionConfig, parse_mode
 
 
@@ -103,6 +104,7 @@ def settings_for(request: pytest.FixtureRequest) -> TestSettings:
         allow_hosts=(*_options.allow_hosts(config), *defaults.get("allow_hosts", ())),
         keep_headers=tuple(config.getini("interactions_keep_headers")),
         max_streams=_options.max_streams(config),
+        thresholds=_thresholds({**_options.thresholds(config), **options.thresholds}),
     )
     return TestSettings(
         session=session_config,
@@ -113,6 +115,14 @@ def settings_for(request: pytest.FixtureRequest) -> TestSettings:
         seed=_emulator_seed(request.node),
         virtual_time=options.virtual_time,
         contract=bool(config.getoption("--interactions-contract", default=False)),
+    )
+
+
+def _thresholds(seconds: dict[str, float]) -> Thresholds:
+    """The pacing checks' floors: ini keys overridden by the marker's options."""
+    return Thresholds(
+        min_retry_delay=seconds.get("min_retry_delay", Thresholds.min_retry_delay),
+        min_poll_interval=seconds.get("min_poll_interval", Thresholds.min_poll_interval),
     )
 
 

@@ -179,11 +179,18 @@ class Interactions:
         """The function calls the recording shows for an interaction: ``id``, ``name`` and the
         ``arguments`` its ``arguments_delta`` pieces join into (what a correct client ends with)."""
         for interaction in recorded_states(self._history(interaction_id)):
-            steps = interaction.get("steps") if interaction is not None else None
+            # Gemini lists steps; OpenAI lists output items, naming a call's id ``call_id``.
+            items = (
+                (interaction.get("steps") or interaction.get("output")) if interaction is not None else None
+            )
             calls = [
-                {"id": step.get("id"), "name": step.get("name"), "arguments": step.get("arguments")}
-                for step in steps or []
-                if isinstance(step, dict) and step.get("type") == "function_call"
+                {
+                    "id": item.get("id") if "call_id" not in item else item.get("call_id"),
+                    "name": item.get("name"),
+                    "arguments": item.get("arguments"),
+                }
+                for item in items or []
+                if isinstance(item, dict) and item.get("type") == "function_call"
             ]
             if calls:
                 return calls

@@ -22,12 +22,16 @@ OPTIONS: dict[str, str] = {
     "creates": "what the next creates get: an HTTP status (429, 503, 400, ...), 'refuse' (ConnectError) "
     "or 'drop' (closed before an answer)",
     "create_times": "how many creates get it (default 1)",
-    "retry_after": "Retry-After seconds of injected 429/5xx answers (default 1)",
+    "retry_after": "Retry-After seconds of injected 429/5xx answers (default 1; None: no Retry-After)",
     "inject": "a protocol fault without re-recording: 'failure:N', 'cancellation:N' or 'requires_action:N' "
     "(N stream events kept), or 'failure:poll:N' (N recorded polls kept)",
     "gives_up_after": "the client is meant to stop after this many failed reconnects in a row; "
     "the complete check then verifies it stopped there",
     "checks": "True, False, or the names of the checks to run (default: all when faults are planned)",
+    "min_retry_delay": "seconds the client must wait before retrying a failure that asked for no wait "
+    "(the backoff check; ini interactions_min_retry_delay, default 0.25)",
+    "min_poll_interval": "seconds between polls of one run below which repeated polls are a storm "
+    "(the poll_interval check; ini interactions_min_poll_interval, default 0.5)",
     "virtual_time": "replay, and record against the embedded emulator, on a virtual clock (default True)",
     "replay": "'server' (compiled state, resume from any event; default) or 'tape' (strict order)",
     "interaction": "the interaction id that cuts apply to (default: every streamed one)",
@@ -41,7 +45,16 @@ OPTIONS: dict[str, str] = {
 CONFIG_OPTIONS: dict[str, str] = {
     **{
         name: OPTIONS[name]
-        for name in ("record_mode", "match_on", "checks", "virtual_time", "replay", "base_url")
+        for name in (
+            "record_mode",
+            "match_on",
+            "checks",
+            "virtual_time",
+            "replay",
+            "base_url",
+            "min_retry_delay",
+            "min_poll_interval",
+        )
     },
     "filter_headers": "more headers scrubbed from cassettes",
     "filter_query_parameters": "more query parameters scrubbed from cassettes",
@@ -80,6 +93,8 @@ class MarkerOptions:
     checks: bool | tuple[str, ...] | None = None
     virtual_time: bool = True
     replay: str = "server"
+    thresholds: dict[str, float] = field(default_factory=dict)
+    """The pacing checks' floors the marker sets (``min_retry_delay``, ``min_poll_interval``)."""
 
 
 def parse_marker(kwargs: Mapping[str, Any]) -> MarkerOptions:
@@ -102,4 +117,17 @@ def parse_marker(kwargs: Mapping[str, Any]) -> MarkerOptions:
         checks=checks if checks is None or isinstance(checks, bool) else tuple(checks),
         virtual_time=bool(kwargs.get("virtual_time", True)),
         replay=str(kwargs.get("replay", "server")),
+        thresholds=_thresholds(kwargs),
     )
+
+
+def _thresholds(kwargs: Mapping[str, Any]) -> dict[str, float]:
+    found = {}
+    for name in ("min_retry_delay", "min_poll_interval"):
+        if kwargs.get(name) is None:
+            continue
+        value = kwargs[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{name}={value!r}: give a number of seconds, 0 or more")
+        found[name] = float(value)
+    return found

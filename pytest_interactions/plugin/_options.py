@@ -104,6 +104,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=True,
     )
     parser.addini(
+        "interactions_min_retry_delay",
+        "seconds a replayed client must wait before retrying a failure that asked for no wait "
+        "(the backoff check; default 0.25)",
+        default="0.25",
+    )
+    parser.addini(
+        "interactions_min_poll_interval",
+        "seconds between polls of one run below which repeated polls are a storm (the poll_interval "
+        "check; default 0.5)",
+        default="0.5",
+    )
+    parser.addini(
         "interactions_max_streams",
         "streams of one interaction a replaying client may open before its reconnect loop is "
         "stopped as one that never ends (default 200)",
@@ -228,6 +240,21 @@ def save_failed(config: pytest.Config) -> bool:
 
 def record_mode(config: pytest.Config) -> str:
     return _option_or_ini(config, "--interactions-record-mode", "interactions_record_mode")
+
+
+def thresholds(config: pytest.Config) -> dict[str, float]:
+    """The ini keys of the pacing checks' floors, as seconds of at least 0."""
+    found = {}
+    for name in ("min_retry_delay", "min_poll_interval"):
+        key = f"interactions_{name}"
+        value = str(config.getini(key)).strip()
+        try:
+            found[name] = float(value)
+        except ValueError:
+            found[name] = -1.0
+        if not found[name] >= 0:
+            raise pytest.UsageError(f"{key} = {value!r}: give a number of seconds, 0 or more")
+    return found
 
 
 def max_streams(config: pytest.Config) -> int:

@@ -60,6 +60,7 @@ from pytest_interactions.protocol._grammars import (
     StreamChecker,
     event_id_key,
 )
+from pytest_interactions.protocol._request_checks import CHAIN_REFUSED
 from pytest_interactions.protocol._resume import DIALECTS, GEMINI, OPENAI, WHATWG, ResumeDialect
 from pytest_interactions.protocol._routes import METHODS, Operation, Route, parse_route
 from pytest_interactions.protocol._status import (
@@ -93,15 +94,24 @@ from pytest_interactions.protocol._transcript import (
     StatusSeen,
     Transcript,
 )
-from pytest_interactions.protocol._validate import CHECKS, RunFacts, Violation, validate
+from pytest_interactions.protocol._validate import (
+    CHECKS,
+    DEFAULT_THRESHOLDS,
+    RunFacts,
+    Thresholds,
+    Violation,
+    validate,
+)
 
 __all__ = [
     "APIS",
     "API_NAMES",
     "BUDGET_EXCEEDED",
     "CANCELLED",
+    "CHAIN_REFUSED",
     "CHECKS",
     "COMPLETED",
+    "DEFAULT_THRESHOLDS",
     "DELTA_TYPES",
     "DIALECTS",
     "DONE_DATA",
@@ -162,6 +172,7 @@ __all__ = [
     "RunFacts",
     "StatusSeen",
     "StreamChecker",
+    "Thresholds",
     "Transcript",
     "Violation",
     "api_of_stream",

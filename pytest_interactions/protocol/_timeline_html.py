@@ -281,6 +281,8 @@ def render_html(
     transcript: Transcript, violations: Sequence[Violation] = (), *, title: str = "session"
 ) -> str:
     """One self-contained HTML page of the session's timeline."""
+    # Findings folded under a cause are marked where each happened, on the page as its own.
+    violations = [m for v in violations for m in (v, *v.also)]
     busiest = max((len(c.deliveries) for c in transcript.connections), default=0)
     width = min(_MAX_PLOT, max(_MIN_PLOT, busiest * _PX_PER_EVENT))
     canvas = _Canvas(_times(transcript, violations), width)

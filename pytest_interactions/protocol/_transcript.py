@@ -82,6 +82,8 @@ class Connection:
     """How this stream's dialect carries the resume position (a query parameter or a header)."""
     closed_early: bool = False
     """The client closed the stream before its end."""
+    origin: str | None = None
+    """The application's line that opened the stream (``file:line in function``), when known."""
     unread: int = 0
     """Events of the last chunk, after its first, that the client may not have read when it closed."""
 
@@ -160,6 +162,17 @@ class RequestRecord:
     note: str = ""
     retry_after: float | None = None
     """The wait the answer asked for (``Retry-After``), in seconds."""
+    asked_at: float | None = None
+    """When the client sent it (``at`` is when it was answered: a poll sent with no time passed is
+    answered as of the next recorded moment)."""
+    digest: str = ""
+    """What makes two requests the same request: method, target and body."""
+    origin: str | None = None
+    """The application's line that sent it (``file:line in function``), when known."""
+
+    @property
+    def sent(self) -> float:
+        return self.at if self.asked_at is None else self.asked_at
 
 
 @dataclass

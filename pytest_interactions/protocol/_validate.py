@@ -1,516 +1,54 @@
-"""Checks of a client's behaviour against the protocol, over a replayed session's transcript."""
+"""Checks of a client's behaviour against the protocol, over a replayed session's transcript.
+
+The checks themselves live by what they read: each stream (``_stream_checks``), the states the
+client saw (``_state_checks``), how it paced and repeated its requests (``_request_checks``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
-from pytest_interactions.protocol._apis import API_NAMES, GEMINI_INTERACTIONS
-from pytest_interactions.protocol._status import REQUIRES_ACTION
-from pytest_interactions.protocol._transcript import Connection, Regeneration, StatusSeen, Transcript
+from pytest_interactions.protocol._findings import RunFacts, Thresholds, Violation, fold, with_origins
+from pytest_interactions.protocol._request_checks import (
+    check_abandoned,
+    check_backoff,
+    check_non_retryable,
+    check_poll_interval,
+    check_retry_after,
+)
+from pytest_interactions.protocol._state_checks import check_chains, check_statuses
+from pytest_interactions.protocol._stream_checks import (
+    check_carried_on,
+    check_complete,
+    check_duplicates,
+    check_regenerations,
+    check_resume,
+    streams_of,
+)
+from pytest_interactions.protocol._transcript import Transcript
+
+__all__ = ["CHECKS", "DEFAULT_THRESHOLDS", "RunFacts", "Thresholds", "Violation", "validate"]
+
+DEFAULT_THRESHOLDS = Thresholds()
 
 #: Every check, by name: what it verifies.
 CHECKS: dict[str, str] = {
     "resume": "every reconnect carried the id of the last event the client fully received",
     "duplicates": "no event was delivered twice, and none was skipped, across a stream's connections",
     "complete": "the client read each stream it opened to the event that ends it, or carried it on by a "
-    "continuation (or gave up where declared), and never created a resumable run again",
+    "continuation (or gave up where declared, or cancelled the run)",
+    "recreate": "no run whose stream could be resumed was created again after a drop (a second billed run)",
     "states": "the statuses the client saw form a legal path of the state machine",
     "polling": "no more than one read of an interaction after it showed a terminal status",
+    "poll_interval": "no run was polled in a loop without a pause (min_poll_interval)",
     "requires_action": "an interaction waiting in requires_action was answered with a function_result "
     "for each of its function calls, and for no other",
     "chaining": "no create chained onto an interaction that was still in_progress",
     "retry_after": "after an answer asking to wait (Retry-After), the client waited that long",
+    "backoff": "after a failure that asked for no wait, the client waited before retrying (min_retry_delay)",
+    "non_retryable": "no request answered 400, 401, 403, 404 or 422 was sent again unchanged",
+    "abandoned": "no background run the client gave up on was left running without a cancel",
 }
-
-#: Statuses shown by a cancel's own answer: the request, not yet the observed state.
-_REQUESTED_SOURCES = frozenset({"cancel"})
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """What the recording tells of a run's stream, beyond its event order, for the checks."""
-
-    resumable: bool = True
-    """Whether a client can resume the stream (else it can only create again, or give up)."""
-    safe_points: frozenset[str] | None = None
-    """Events after which a continuation create goes on without generating output twice
-    (``None``: the run hands out no continuation tokens)."""
-    checkpoints: tuple[str, ...] = ()
-    """The events that hand out a continuation token, in order."""
-    seeded: bool = False
-    """The run was itself made by a continuation create (its start is a resume point)."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One mistake of the client, with where and when it happened."""
-
-    check: str
-    message: str
-    interaction_id: str | None = None
-    at: float | None = None
-    connection: int | None = None
-
-    def __str__(self) -> str:
-        return f"[{self.check}] {self.message}"
-
-
-def _check_resume(
-    interaction_id: str,
-    connections: Sequence[Connection],
-    order: Sequence[str],
-    fresh: Collection[int] = (),
-) -> list[Violation]:
-    found: list[Violation] = []
-    received: list[str] = []
-    partial: str | None = None
-    previous: Connection | None = None
-    position = {event_id: i for i, event_id in enumerate(order)}
-    for connection in connections:
-        # A run generated again starts where its create said; what it repeats, ``duplicates`` tells.
-        if previous is not None and not previous.reached_end and connection.number not in fresh:
-            expected = received[-1] if received else None
-            actual = connection.resume_from
-            if actual != expected:
-                found.append(
-                    Violation(
-                        "resume",
-                        _resume_message(connection, expected, actual, partial, position),
-                        interaction_id,
-                        connection.at,
-                        connection.number,
-                    )
-                )
-        received.extend(connection.received)
-        cut = connection.cut_inside
-        partial = cut.event_id if cut is not None else partial
-        previous = connection
-    return found
-
-
-def _resume_message(
-    connection: Connection,
-    expected: str | None,
-    actual: str | None,
-    partial: str | None,
-    position: Mapping[str, int],
-) -> str:
-    head = f"reconnect #{connection.number} to {connection.interaction_id} at t={connection.at:.3f}s"
-    param = connection.resume_param
-    carried = f"carried {param}={actual}"
-    if expected is None:
-        return f"{head} {carried}, but the client had received no event yet; a fresh stream needs no {param}"
-    want = f"expected {param}={expected}, the last event the client fully received"
-    if actual is None:
-        missing = f"the {param} header" if param[0].isupper() else param
-        return f"{head} did not carry {missing} (the stream starts again from the beginning); {want}"
-    if actual == partial:
-        return f"{head} {carried}, but {actual} was cut in the middle and never fully received; {want}"
-    if actual in position and expected in position and position[actual] < position[expected]:
-        return (
-            f"{head} {carried}, an earlier event than the last one fully received "
-            f"(the events after it would arrive twice); {want}"
-        )
-    return f"{head} {carried}; {want}"
-
-
-def _check_duplicates(
-    interaction_id: str, connections: Sequence[Connection], order: Sequence[str]
-) -> list[Violation]:
-    found: list[Violation] = []
-    first_seen: dict[str, int] = {}
-    for connection in connections:
-        repeated: dict[int, list[str]] = {}
-        for event_id in connection.received:
-            if event_id in first_seen:
-                repeated.setdefault(first_seen[event_id], []).append(event_id)
-            else:
-                first_seen[event_id] = connection.number
-        for earlier, ids in repeated.items():
-            shown = ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]} ({len(ids)} events)"
-            found.append(
-                Violation(
-                    "duplicates",
-                    f"{shown} of {interaction_id} delivered twice "
-                    f"(connections #{earlier} and #{connection.number})",
-                    interaction_id,
-                    connection.at,
-                    connection.number,
-                )
-            )
-    if first_seen and order:
-        furthest = max((order.index(e) for e in first_seen if e in order), default=-1)
-        missing = [e for e in order[: furthest + 1] if e not in first_seen]
-        if missing:
-            shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-            found.append(
-                Violation(
-                    "duplicates",
-                    f"{len(missing)} event(s) of {interaction_id} were never delivered: {shown}",
-                    interaction_id,
-                )
-            )
-    return found
-
-
-def _check_complete(
-    interaction_id: str,
-    connections: Sequence[Connection],
-    order: Sequence[str],
-    gives_up_after: int | None = None,
-    facts: RunFacts = RunFacts(),
-    raised: bool = False,
-) -> list[Violation]:
-    last = connections[-1]
-    if gives_up_after == 0:
-        return _check_gave_up_at_once(interaction_id, connections)
-    if gives_up_after is not None and any(c.refused for c in connections):
-        return _check_give_up(interaction_id, connections, gives_up_after)
-    if any(c.read_terminal for c in connections):
-        return _raised_after_end(interaction_id, connections) if raised else []
-    if last.reached_end:
-        return []
-    if raised and not facts.resumable and last.cut is not None:
-        return []  # the client surfaced the drop of a stream nobody can resume: right
-    received = [e for c in connections for e in c.received]
-    # Events handed over in one chunk with the last one the client surely read may be unread.
-    unsure = min(last.unread, len(last.received) - 1) if last.closed_early else 0
-    sure = received[: len(received) - unsure] if unsure > 0 else received
-    where = f"after {sure[-1]}" if sure else "before its first event"
-    total = f" of {len(order)}" if order else ""
-    also = ""
-    if unsure > 0:
-        tail = received[-1] if unsure == 1 else f"{received[-unsure]}..{received[-1]}"
-        also = f"; {tail} arrived with {sure[-1]} in one chunk and may have been read too"
-    return [
-        Violation(
-            "complete",
-            f"the client stopped reading the stream of {interaction_id} {where} "
-            f"({len(set(sure))}{total} events received{also}); it never reached the end"
-            + _no_safe_point(sure, facts, interaction_id, last.resume_param)
-            + _cannot_resume(facts),
-            interaction_id,
-            last.at,
-            last.number,
-        )
-    ]
-
-
-def _no_safe_point(received: Sequence[str], facts: RunFacts, interaction_id: str, param: str) -> str:
-    """Why a continuation could not have resumed the run where the client stopped, if it could not."""
-    if facts.safe_points is None or (received and received[-1] in facts.safe_points):
-        return ""
-    got = [e for e in facts.checkpoints if e in received]
-    if not got and facts.seeded:
-        why = (
-            "output arrived after the continuation_token the run was created with, which a "
-            "continuation create would generate again"
-        )
-    elif not got:
-        first = f" (the first came with {facts.checkpoints[0]})" if facts.checkpoints else ""
-        why = (
-            f"no continuation_token had arrived yet{first}, so a continuation create had nothing "
-            "to go on from"
-        )
-    else:
-        why = (
-            f"output arrived after the last continuation_token ({got[-1]}), which a continuation "
-            "create would generate again"
-        )
-    resume = f"GET of the stream with {param}={received[-1]}" if received else "a fresh create"
-    return (
-        f". The client had no safe resume point: {why}; a {resume} would have gone on without "
-        "repeating output"
-    )
-
-
-def _cannot_resume(facts: RunFacts) -> str:
-    if facts.resumable:
-        return ""
-    return (
-        ". This stream cannot be resumed (the run was made without background): a correct client "
-        "surfaces the drop (raises; declare gives_up_after=0 and assert the error) or sends the "
-        "create again, never takes the partial output for the whole"
-    )
-
-
-def _raised_after_end(interaction_id: str, connections: Sequence[Connection]) -> list[Violation]:
-    """A client that failed although it had received the event that ends the run."""
-    ended = next(c for c in connections if c.read_terminal)
-    last = connections[-1]
-    if last.cut is None or last is not ended:
-        return []
-    return [
-        Violation(
-            "complete",
-            f"the client failed after it had received the event that ends {interaction_id} (every "
-            f"output had arrived; the connection was then cut {last.cut}): a drop after the run's "
-            "ending event is no failure of the run; treat the stream as finished once that event arrives",
-            interaction_id,
-            last.at,
-            last.number,
-        )
-    ]
-
-
-def _check_gave_up_at_once(interaction_id: str, connections: Sequence[Connection]) -> list[Violation]:
-    """``gives_up_after=0``: the client is meant to stop at the first cut, asking for nothing more."""
-    cut = next((c for c in connections if c.cut is not None), None)
-    if cut is None:
-        return []
-    later = [c for c in connections if c.number > cut.number]
-    if not later:
-        return []
-    return [
-        Violation(
-            "complete",
-            f"the client was declared to give up at the first cut (gives_up_after=0), but after "
-            f"the cut of connection #{cut.number} it asked for {interaction_id} again "
-            f"(connection #{later[0].number} at t={later[0].at:.3f}s)",
-            interaction_id,
-            later[0].at,
-            later[0].number,
-        )
-    ]
-
-
-def _check_give_up(interaction_id: str, connections: Sequence[Connection], declared: int) -> list[Violation]:
-    """The client was meant to stop after ``declared`` failed reconnects in a row: did it?"""
-    last = connections[-1]
-    trailing = longest = run = 0
-    for connection in connections:
-        run = run + 1 if connection.refused else 0
-        longest = max(longest, run)
-    for connection in reversed(connections):
-        if not connection.refused:
-            break
-        trailing += 1
-    finished = last.reached_end or any(c.read_terminal for c in connections)
-    if longest > declared:
-        problem = (
-            f"kept reconnecting after {declared} failed reconnects ({longest} in a row) instead of giving up"
-        )
-    elif finished:
-        problem = f"read the stream to its end instead of giving up after {declared} failed reconnect(s)"
-    elif trailing < declared:
-        problem = (
-            f"gave up after {trailing} failed reconnect(s), earlier than the {declared} declared "
-            "(gives_up_after)"
-        )
-    else:
-        return []
-    return [Violation("complete", f"the client {problem} on {interaction_id}", interaction_id, last.at)]
-
-
-def _check_statuses(transcript: Transcript, interaction_id: str, enabled: Collection[str]) -> list[Violation]:
-    found: list[Violation] = []
-    api = API_NAMES.get(transcript.apis.get(interaction_id, ""), GEMINI_INTERACTIONS)
-    seen = [s for s in transcript.statuses_of(interaction_id) if s.source not in _REQUESTED_SOURCES]
-    polls = [s for s in seen if s.source == "poll"]
-    streamed = [s for s in seen if s.source == "stream"]
-    if "states" in enabled:
-        # A stream tells the run from its start, so its statuses form a path of their own.
-        for path in (polls, streamed):
-            illegal = api.first_illegal_transition([s.status for s in path])
-            if illegal is not None:
-                at = path[illegal.index].at
-                found.append(Violation("states", f"{interaction_id}: {illegal}", interaction_id, at))
-                break
-    if "polling" in enabled:
-        found += _check_polling(interaction_id, seen, api.terminal)
-    if "requires_action" in enabled:
-        found += _check_function_results(transcript, interaction_id)
-        waiting = next((s for s in seen if s.status == REQUIRES_ACTION), None)
-        if waiting is not None and not any(
-            c.previous_interaction_id == interaction_id and c.answers_function_call for c in transcript.chains
-        ):
-            found.append(
-                Violation(
-                    "requires_action",
-                    f"{interaction_id} reported 'requires_action' at t={waiting.at:.3f}s (a function call "
-                    "waits for its result), but the client treated it as finished: no create with "
-                    f"previous_interaction_id={interaction_id} and a function_result input followed",
-                    interaction_id,
-                    waiting.at,
-                )
-            )
-    return found
-
-
-def _check_function_results(transcript: Transcript, interaction_id: str) -> list[Violation]:
-    """Each function_result answers a call the continued interaction really made."""
-    found: list[Violation] = []
-    for chain in transcript.chains:
-        if chain.previous_interaction_id != interaction_id or chain.known_calls is None:
-            continue
-        for call_id in chain.call_ids:
-            if call_id not in chain.known_calls:
-                calls = ", ".join(chain.known_calls) or "none"
-                found.append(
-                    Violation(
-                        "requires_action",
-                        f"a function_result at t={chain.at:.3f}s answers call_id={call_id!r}, which "
-                        f"matches no function call of {interaction_id} (its calls: {calls}); the API "
-                        "answers 400",
-                        interaction_id,
-                        chain.at,
-                    )
-                )
-    return found
-
-
-#: Reads allowed after a terminal status: the common "poll until done, then one GET for the full
-#: result" (or one GET after the stream ended) is fine; a loop that keeps polling is not.
-_READS_AFTER_TERMINAL = 1
-
-
-def _check_polling(
-    interaction_id: str, seen: Sequence[StatusSeen], terminal: Collection[str]
-) -> list[Violation]:
-    """No more than one poll after the client was shown a terminal status."""
-    for index, status in enumerate(seen):
-        if status.status not in terminal:
-            continue
-        later = [s for s in seen[index + 1 :] if s.source == "poll"]
-        if len(later) > _READS_AFTER_TERMINAL:
-            return [
-                Violation(
-                    "polling",
-                    f"polled {interaction_id} {len(later)} more time(s) after it reported "
-                    f"{status.status!r} at t={status.at:.3f}s (a terminal status never changes; one "
-                    "last read for the full result is fine, more is a loop that missed the end)",
-                    interaction_id,
-                    later[_READS_AFTER_TERMINAL].at,
-                )
-            ]
-        return []
-    return []
-
-
-def _check_retry_after(transcript: Transcript) -> list[Violation]:
-    """After an answer asking to wait, the next request on the same interaction came no sooner."""
-    found: list[Violation] = []
-    requests = transcript.requests
-    for index, asked in enumerate(requests):
-        if asked.retry_after is None or asked.interaction_id is None:
-            continue
-        later = next((r for r in requests[index + 1 :] if r.interaction_id == asked.interaction_id), None)
-        if later is None:
-            continue
-        waited = later.at - asked.at
-        if waited + 1e-6 < asked.retry_after:
-            found.append(
-                Violation(
-                    "retry_after",
-                    f"{asked.method} {asked.target} was answered {asked.status} at t={asked.at:.3f}s "
-                    f"with Retry-After: {asked.retry_after:g}s, but the client tried again after "
-                    f"{waited:.3f}s ({later.method} {later.target}); honour Retry-After",
-                    asked.interaction_id,
-                    later.at,
-                )
-            )
-    return found
-
-
-def _check_chains(transcript: Transcript) -> list[Violation]:
-    return [
-        Violation(
-            "chaining",
-            f"chained a create onto {chain.previous_interaction_id} at t={chain.at:.3f}s while it was "
-            "still in_progress (the API answers 400 Bad Request); wait for a terminal status first",
-            chain.previous_interaction_id,
-            chain.at,
-        )
-        for chain in transcript.chains
-        if chain.previous_status == "in_progress" and not chain.continuation
-    ]
-
-
-def _as_part_of(connection: Connection, record: Regeneration) -> Connection:
-    """A connection of a run generated again, read as one of the run it repeats."""
-    resume = record.after if connection.resume_from is None else connection.resume_from
-    copy = Connection(connection.number, record.source, connection.at, resume)
-    copy.deliveries = [d for d in connection.deliveries if d.event_id != record.preamble]
-    copy.cut, copy.refused = connection.cut, connection.refused
-    copy.reached_end, copy.read_terminal = connection.reached_end, connection.read_terminal
-    copy.resume_param, copy.closed_early, copy.unread = (
-        connection.resume_param,
-        connection.closed_early,
-        connection.unread,
-    )
-    return copy
-
-
-def _streams_of(transcript: Transcript) -> tuple[dict[str, list[Connection]], set[int]]:
-    """Each recorded run's connections, those of the runs that generate its work again included
-    (in the order they were opened), and the numbers of connections that begin such a run."""
-    made = {r.interaction_id: r for r in transcript.regenerations if r.same_events}
-    merged: dict[str, list[Connection]] = {}
-    fresh: set[int] = set()
-    started: set[str] = set()
-    for connection in transcript.connections:
-        record = made.get(connection.interaction_id)
-        if record is None:
-            merged.setdefault(connection.interaction_id, []).append(connection)
-            continue
-        if connection.interaction_id not in started:
-            started.add(connection.interaction_id)
-            fresh.add(connection.number)
-        merged.setdefault(record.source, []).append(_as_part_of(connection, record))
-    return merged, fresh
-
-
-def _check_carried_on(
-    record: Regeneration, connections: Sequence[Connection], facts: RunFacts
-) -> list[Violation]:
-    """A run carried on by a recorded continuation: from a point the client had not gone past."""
-    received = [e for c in connections for e in c.received]
-    if not received or facts.safe_points is None or received[-1] in facts.safe_points:
-        return []
-    since = received[received.index(record.after) + 1 :] if record.after in received else received
-    shown = since[0] if len(since) == 1 else f"{since[0]}..{since[-1]}"
-    return [
-        Violation(
-            "duplicates",
-            f"the client continued {record.source} as {record.interaction_id} at t={record.at:.3f}s "
-            f"from a continuation_token handed out before {shown}, which it had already received: "
-            "that output is generated again and shown twice",
-            record.source,
-            record.at,
-        )
-    ]
-
-
-def _check_regenerations(transcript: Transcript, gives_up_after: int | None) -> list[Violation]:
-    """A second run made for work whose stream could have been resumed (billed twice), or for
-    work the client was declared to give up on."""
-    found = []
-    for record in transcript.regenerations:
-        if gives_up_after == 0:
-            found.append(
-                Violation(
-                    "complete",
-                    f"the client was declared to give up at the first cut (gives_up_after=0), but it "
-                    f"sent the create of {record.source} again at t={record.at:.3f}s",
-                    record.source,
-                    record.at,
-                )
-            )
-            continue
-        if record.token is None and record.resumable:
-            found.append(
-                Violation(
-                    "complete",
-                    f"the client created {record.source} again at t={record.at:.3f}s (a second run, "
-                    f"{record.interaction_id}, billed again) after its stream dropped, instead of "
-                    f"resuming it: reconnect to the stream of {record.source} from the last event "
-                    "received",
-                    record.source,
-                    record.at,
-                )
-            )
-    return found
 
 
 def validate(
@@ -521,44 +59,59 @@ def validate(
     gives_up_after: int | None = None,
     runs: Mapping[str, RunFacts] | None = None,
     raised: bool = False,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> list[Violation]:
-    """Every violation of the enabled checks; ``streams`` maps ids to their full event order.
+    """Every violation of the enabled checks, root causes first, each naming the application line
+    that sent the request at fault where it is known; ``streams`` maps ids to their event order.
 
     ``gives_up_after`` declares that the client is meant to stop after that many failed
     reconnects in a row (0: at the first cut): ``complete`` then checks that it stopped there.
-    ``runs`` tells what the recording knows of each run's stream; ``raised`` that the test
-    failed with the client's own error (so a drop it surfaced was not swallowed).
+    ``runs`` tells what the recording knows of each run; ``raised`` that the test failed with the
+    client's own error (so a drop it surfaced was not swallowed); ``thresholds`` the floors of
+    the pacing checks.
     """
     unknown = set(enabled) - set(CHECKS)
     if unknown:
         raise ValueError(f"unknown checks: {', '.join(sorted(unknown))}; known: {', '.join(CHECKS)}")
     found: list[Violation] = []
-    merged, fresh = _streams_of(transcript)
+    merged, fresh = streams_of(transcript)
     made = {r.interaction_id for r in transcript.regenerations if r.same_events}
     carried_on = {r.source: r for r in transcript.regenerations if not r.same_events}
+    cancelled = {
+        r.interaction_id
+        for r in transcript.requests
+        if r.operation == "cancel" and r.status is not None and r.status < 400
+    }
     runs = runs or {}
     for interaction_id in transcript.interaction_ids():
         if interaction_id in made:
-            found += _check_statuses(transcript, interaction_id, enabled)
+            found += check_statuses(transcript, interaction_id, enabled)
             continue
         connections = merged.get(interaction_id, [])
         order = list(streams.get(interaction_id, ()))
         if connections:
             if "resume" in enabled:
-                found += _check_resume(interaction_id, connections, order, fresh)
+                found += check_resume(interaction_id, connections, order, fresh)
             if "duplicates" in enabled:
-                found += _check_duplicates(interaction_id, connections, order)
+                found += check_duplicates(interaction_id, connections, order)
             facts = runs.get(interaction_id, RunFacts())
             if interaction_id in carried_on:
                 if "duplicates" in enabled:
-                    found += _check_carried_on(carried_on[interaction_id], connections, facts)
-            elif "complete" in enabled:
-                found += _check_complete(interaction_id, connections, order, gives_up_after, facts, raised)
-        found += _check_statuses(transcript, interaction_id, enabled)
-    if "complete" in enabled:
-        found += _check_regenerations(transcript, gives_up_after)
+                    found += check_carried_on(carried_on[interaction_id], connections, facts)
+            elif "complete" in enabled and interaction_id not in cancelled:
+                found += check_complete(interaction_id, connections, order, gives_up_after, facts, raised)
+        found += check_statuses(transcript, interaction_id, enabled)
+    found += check_regenerations(transcript, gives_up_after, enabled)
     if "chaining" in enabled:
-        found += _check_chains(transcript)
+        found += check_chains(transcript)
     if "retry_after" in enabled:
-        found += _check_retry_after(transcript)
-    return found
+        found += check_retry_after(transcript)
+    if "backoff" in enabled:
+        found += check_backoff(transcript, thresholds)
+    if "non_retryable" in enabled:
+        found += check_non_retryable(transcript)
+    if "poll_interval" in enabled:
+        found += check_poll_interval(transcript, thresholds)
+    if "abandoned" in enabled:
+        found += check_abandoned(transcript, runs)
+    return with_origins(fold(found), transcript)

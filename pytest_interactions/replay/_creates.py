@@ -123,6 +123,9 @@ class CreateResponder:
             return None
         if not self._cut_short(source):
             return None
+        assert exchange is not None
+        if exchange.response is not None and exchange.response.events is None:
+            return self._unary_again(call, exchange, source, None)  # a background create's answer
         return self._again(call, source, 0, None)
 
     def note_sent_again(self, call: Call, exchange: Exchange) -> None:
@@ -197,8 +200,19 @@ class CreateResponder:
         transcript = self.serving.transcript
         attempt = sum(1 for r in transcript.regenerations if r.source == source.interaction_id)
         new_id = made_up_id(source.interaction_id, f"0:{attempt}")
+        if source.events:  # the new run's stream and polls are the recorded run's, renamed
+            self.made[new_id] = regenerated(source, 0, new_id, call.now)
         transcript.add_regeneration(
-            Regeneration(call.now, source.interaction_id, new_id, None, None, token, source.resumable)
+            Regeneration(
+                call.now,
+                source.interaction_id,
+                new_id,
+                None,
+                None,
+                token,
+                source.resumable,
+                same_events=False,
+            )
         )
         transcript.add_request(
             RequestRecord(call.now, call.method, call.target, response.status, new_id, "create")

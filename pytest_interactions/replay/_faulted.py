@@ -145,9 +145,24 @@ class Views:
         self.histories = histories
         self.plan = plan
         self._views: dict[str, FaultedHistory] = {}
+        self._cancelled: dict[str, ProtocolFault] = {}
+        """Runs the client cancelled where the recording holds no cancel: turned from then on."""
+
+    def cancel(self, history: History, at: float) -> FaultedHistory:
+        """``history`` cancelled at ``at``: its stream ends cancelled after the events shown by then,
+        and polls show it cancelled from the next recorded moment (a cancel takes a moment to show)."""
+        shown = sum(1 for event in history.events if event.at <= at)
+        if history.events:
+            fault = ProtocolFault("cancellation", max(shown, 1))
+        else:
+            fault = ProtocolFault(
+                "cancellation", sum(1 for when, _ in history.snapshots if when <= at), on="polls"
+            )
+        self._cancelled[history.interaction_id] = fault
+        return self.of(history)
 
     def of(self, history: History) -> FaultedHistory:
-        fault = self.plan.protocol
+        fault = self._cancelled.get(history.interaction_id, self.plan.protocol)
         view = self._views.get(history.interaction_id)
         if view is None or view.fault is not fault:
             view = self._views[history.interaction_id] = FaultedHistory(history, fault, self.index)

@@ -8,12 +8,21 @@ Each request is read once into a :class:`Call`; what the session learns lands in
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 
-from pytest_interactions.cassette import Exchange, json_value
+from pytest_interactions.cassette import Body, Exchange, RecordedResponse, body_to_bytes, json_value
 from pytest_interactions.faults import FaultPlan
-from pytest_interactions.protocol import ChainRecord, Operation, RequestRecord, RunFacts, Transcript
+from pytest_interactions.protocol import (
+    CHAIN_REFUSED,
+    ChainRecord,
+    Operation,
+    RequestRecord,
+    RunFacts,
+    Transcript,
+)
 from pytest_interactions.replay import _fault_reports
 from pytest_interactions.replay._call import Call
 from pytest_interactions.replay._context import Serving
@@ -26,8 +35,9 @@ from pytest_interactions.replay._made_up import ErrorAnswers, MadeUpError
 from pytest_interactions.replay._polls import PollResponder
 from pytest_interactions.replay._regenerations import safe_points
 from pytest_interactions.replay._replayer import Replayer, recorded_answer
+from pytest_interactions.replay._snapshots import JSON_HEADERS, built, wire_headers
 from pytest_interactions.replay._streams import StreamResponder
-from pytest_interactions.transport import Answer
+from pytest_interactions.transport import Answer, Complete
 
 
 class ReplayServer:
@@ -118,24 +128,35 @@ class ReplayServer:
         ]
 
     def run_facts(self) -> dict[str, RunFacts]:
-        """What the recording tells the checks of each run the client read a stream of."""
+        """What the recording tells the checks of each recorded run the client asked about."""
+        transcript = self.transcript
+        asked = {c.interaction_id for c in transcript.connections}
+        asked |= {r.interaction_id for r in transcript.requests if r.interaction_id is not None}
+        now = self.serving.now()
         found = {}
-        for interaction_id in {c.interaction_id for c in self.transcript.connections}:
+        for interaction_id in asked:
             history = self.histories.get(interaction_id)
             if history is None or history.origin is not None:
                 continue
-            points = safe_points(history, history.api)
-            rule = history.api.chain
-            checkpoints: tuple[str, ...] = ()
-            if points is not None and rule is not None:
-                checkpoints = tuple(
-                    e.event_id
-                    for e in history.events
-                    if e.event_id is not None and rule.token_of(e.payload or {}) is not None
-                )
-            seeded = rule is not None and rule.continuation(history.create_body) is not None
-            found[interaction_id] = RunFacts(history.resumable, points, checkpoints, seeded)
+            found[interaction_id] = self._facts(history, now)
         return found
+
+    def _facts(self, history: History, now: float) -> RunFacts:
+        api, rule = history.api, history.api.chain
+        points = safe_points(history, api) if history.events else None
+        checkpoints: tuple[str, ...] = ()
+        if points is not None and rule is not None:
+            checkpoints = tuple(
+                e.event_id
+                for e in history.events
+                if e.event_id is not None and rule.token_of(e.payload or {})
+            )
+        seeded = rule is not None and rule.continuation(history.create_body) is not None
+        body = history.create_body
+        background = isinstance(body, Mapping) and body.get("background") is True
+        status = self.view(history).status_at(now)
+        running = status if status is not None and status not in api.terminal else None
+        return RunFacts(history.resumable, points, checkpoints, seeded, background, running)
 
     def streams(self) -> dict[str, list[str]]:
         """Every interaction's full event order, for the checks."""
@@ -145,10 +166,26 @@ class ReplayServer:
 
     # -- answering --------------------------------------------------------------------------
 
-    def answer(self, call: Call) -> Answer | None:
-        """The answer to ``call``, or ``None`` when the cassette has nothing for it."""
+    def answer(self, call: Call, origin: str | None = None, *, judged: bool = False) -> Answer | None:
+        """The answer to ``call``, or ``None`` when the cassette has nothing for it.
+
+        ``judged``: the checks will read this session, so what the transcript notes of the request
+        is stamped with when it was sent, what it was (to tell a request sent again) and the
+        application's line that sent it (``origin``).
+        """
         with self.serving.lock:
-            return self._route(call)
+            if not judged:
+                return self._route(call)
+            transcript = self.serving.transcript
+            requests, connections = len(transcript.requests), len(transcript.connections)
+            try:
+                return self._route(call)
+            finally:
+                digest = _digest(call)
+                for record in transcript.requests[requests:]:
+                    record.asked_at, record.digest, record.origin = call.now, digest, origin
+                for connection in transcript.connections[connections:]:
+                    connection.origin = origin
 
     def _route(self, call: Call) -> Answer | None:
         serving, route = self.serving, call.route
@@ -194,11 +231,39 @@ class ReplayServer:
         if exchange is None:
             if prefer is not None:
                 return creates.sent_again(call)
+            if route is not None and route.operation is Operation.CANCEL and history is not None:
+                return self._cancel(call, history)
             return None
         if prefer is not None:
             creates.note_sent_again(call, exchange)
         serving.note(exchange)
         return self._from_tape(call, exchange)
+
+    def _cancel(self, call: Call, history: History) -> Answer:
+        """A cancel the recording lacks, answered from the run's state at this moment: a running run
+        is cancelled from now on (its stream and later polls show it), an ended one stands."""
+        serving, api = self.serving, history.api
+        view = self.view(history)
+        status = view.status_at(call.now)
+        running = status is not None and status not in api.terminal
+        if running:
+            view = serving.views.cancel(history, call.now)
+        _, _, shown, _ = built(history, view.events, call.now)
+        body = dict(shown) if isinstance(shown, Mapping) else {}
+        if running:
+            body.update(api.fault_state("cancellation", ""))
+        data = json.dumps(body, separators=(",", ":")).encode()
+        interaction_id = history.interaction_id
+        if isinstance(body.get("status"), str):
+            serving.transcript.saw_status(call.now, interaction_id, str(body["status"]), "cancel")
+        serving.transcript.add_request(
+            RequestRecord(call.now, call.method, call.target, 200, interaction_id, "cancel", "made up")
+        )
+        headers = wire_headers(JSON_HEADERS, data)
+        serving.note(
+            Exchange(call.now, call.request, RecordedResponse(200, headers, body=Body("json", body)))
+        )
+        return Complete(200, headers, data)
 
     @staticmethod
     def _body(call: Call) -> object:
@@ -230,7 +295,8 @@ class ReplayServer:
             return None
         # The recording's own refusal of this request, if it has one, is used up.
         self.tape.take(call.request, prefer=_refusal)
-        return self.serving.error(call, api, MadeUpError(400, refusal, rule.refusal_reason), None, "create")
+        error = MadeUpError(400, refusal, rule.refusal_reason)
+        return self.serving.error(call, api, error, None, "create", note=CHAIN_REFUSED)
 
     def _from_tape(self, call: Call, exchange: Exchange) -> Answer:
         serving = self.serving
@@ -259,6 +325,12 @@ class ReplayServer:
                     self.tape.release(exchange)
                 return self.stream_responder.serve(call, view, 0, None)
         return recorded_answer(exchange)
+
+
+def _digest(call: Call) -> str:
+    """What makes two requests the same request: method, target and body."""
+    body = body_to_bytes(call.request.body) if call.request.body is not None else b""
+    return hashlib.sha256(f"{call.method} {call.target}\n".encode() + body).hexdigest()[:16]
 
 
 def _refusal(exchange: Exchange) -> bool:

@@ -11,6 +11,7 @@ from vcr.record_mode import RecordMode
 
 from pytest_interactions.cassette import RecordedRequest, RecordedResponse, SecretPolicy
 from pytest_interactions.faults import FaultPlan
+from pytest_interactions.protocol import DEFAULT_THRESHOLDS, Thresholds
 from pytest_interactions.replay import DEFAULT_MATCH_ON, Matcher
 
 REPLAY_STYLES = ("server", "tape")
@@ -62,6 +63,8 @@ class SessionConfig:
     """Replay off the virtual clock at this many recorded seconds per real second, waiting for real
     (a replay served to another process, which no virtual clock reaches); ``None``: without the
     virtual clock, replayed time jumps ahead instead of waiting."""
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    """The floors the pacing checks hold the client to (``backoff``, ``poll_interval``)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from vcr.record_mode import RecordMode
 
+from pytest_interactions._callers import application_line
 from pytest_interactions._version import __version__
 from pytest_interactions.cassette import (
     Cassette,
@@ -183,7 +184,9 @@ class Session:
             assert self.replayer is not None
             scrubbed = self.config.secrets.scrub_request(request)
             if self.server is not None:
-                answer = self.server.answer(Call.of(scrubbed, self.now(), timeout))
+                judged = bool(self.enabled_checks())
+                origin = application_line(2) if judged else None
+                answer = self.server.answer(Call.of(scrubbed, self.now(), timeout), origin, judged=judged)
                 if answer is not None:
                     return answer
             else:
@@ -255,6 +258,7 @@ class Session:
             gives_up_after=self.faults.gives_up_after,
             runs=self.server.run_facts(),
             raised=raised,
+            thresholds=self.config.thresholds,
         )
 
     def problems(self) -> list[str]:

@@ -1,6 +1,7 @@
 """Run the JavaScript client programs of ``tests/js`` with node.
 
-Their one dependency, ``@google/genai``, is pinned in ``package.json`` and ``package-lock.json``.
+Their dependencies, ``@google/genai`` and ``openai``, are pinned in ``package.json`` and
+``package-lock.json``.
 :func:`ensure_node_modules` installs it into ``tests/js/node_modules`` once per checkout (``npm ci``,
 or ``npm install`` without a lock file), under a file lock so that pytest-xdist workers do not
 race, and does nothing while the installed packages match the lock file. :func:`run_js` runs one

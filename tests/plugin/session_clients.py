@@ -33,6 +33,10 @@ RESUMES = ("last", "none", "previous")
 """How a reconnect loop resumes: from the last event received (right), from the start with no
 ``last_event_id`` (wrong), or from the event before the last one (wrong)."""
 
+#: Seconds a client waits after a failed attempt before the next (virtual in replay): retrying a
+#: refused connection at once is a storm the backoff check names.
+PAUSE = 1.0
+
 #: The exceptions a dropped or refused connection raises through httpx.
 DROPPED = (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError)
 
@@ -134,6 +138,7 @@ def sdk_read(
                     reader.take(event.to_dict())
             return reader
         except APIConnectionError:
+            time.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -152,6 +157,7 @@ async def asdk_read(
                     reader.take(event.to_dict())
             return reader
         except APIConnectionError:
+            await asyncio.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -227,7 +233,7 @@ def sdk_chain_too_early(client: genai.Client, question: str, follow_up: str) -> 
         try:
             return start(client, input=follow_up, previous_interaction_id=first)
         except BadRequestError:
-            sdk_poll(client, first, interval=0.05)
+            sdk_poll(client, first, interval=0.5)
 
 
 # -- httpx + httpx-sse ---------------------------------------------------------------------------
@@ -278,6 +284,7 @@ def sse_read(
                     reader.take(json.loads(sse.data))
             return reader
         except DROPPED:
+            time.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -303,6 +310,7 @@ async def asse_read(
                     reader.take(json.loads(sse.data))
             return reader
         except DROPPED:
+            await asyncio.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -347,6 +355,7 @@ def raw_read_counting(client: httpx.Client, interaction_id: str, *, attempts: in
                     parser.feed(chunk)
             return parser.reader
         except DROPPED:
+            time.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -363,6 +372,7 @@ async def araw_read_counting(client: httpx.AsyncClient, interaction_id: str, *, 
                     parser.feed(chunk)
             return parser.reader
         except DROPPED:
+            await asyncio.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -444,7 +454,7 @@ def http_chain_too_early(client: httpx.Client, question: str, follow_up: str) ->
         if answer.status_code != 400:
             answer.raise_for_status()
             return str(answer.json()["id"])
-        http_poll(client, first, interval=0.05)
+        http_poll(client, first, interval=0.5)
 
 
 async def ahttp_chain_too_early(client: httpx.AsyncClient, question: str, follow_up: str) -> str:
@@ -457,7 +467,7 @@ async def ahttp_chain_too_early(client: httpx.AsyncClient, question: str, follow
         if answer.status_code != 400:
             answer.raise_for_status()
             return str(answer.json()["id"])
-        await ahttp_poll(client, first, interval=0.05)
+        await ahttp_poll(client, first, interval=0.5)
 
 
 # -- the API guide's own reconnect loop ----------------------------------------------------------
@@ -488,6 +498,7 @@ def guide_read(client: genai.Client, interaction_id: str, *, attempts: int = 20)
                 elif _ends(event):
                     return "".join(parts)
         except APIConnectionError:
+            time.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -509,6 +520,7 @@ async def aguide_read(client: genai.Client, interaction_id: str, *, attempts: in
                 elif _ends(event):
                     return "".join(parts)
         except APIConnectionError:
+            await asyncio.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")
 
@@ -564,5 +576,6 @@ def sse_read_hasty(client: httpx.Client, interaction_id: str, *, attempts: int =
                     reader.take(json.loads(sse.data))
             return reader
         except DROPPED:
+            time.sleep(PAUSE)  # back off before trying again (virtual time in replay)
             continue
     raise GaveUp(f"{interaction_id}: no complete stream in {attempts} attempts")

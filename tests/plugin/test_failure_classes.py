@@ -57,7 +57,7 @@ def test_check_findings_raise_protocol_check_error_itself(pytester: pytest.Pytes
     failure(
         result,
         "test_a_client_that_resumes_wrongly",
-        lines("ProtocolCheckError: pytest-interactions found 2 protocol mistake(s)"),
+        lines("ProtocolCheckError: pytest-interactions found 1 protocol mistake(s)"),
         lines("[resume] reconnect #2 to v1_", "did not carry last_event_id"),
     )
     reported = [line for line in result.outlines if line.startswith("ProtocolCheckError: ")]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,7 @@ def test_a_deleted_response_is_gone_in_replay_as_it_was_when_recorded(tmp_path: 
 def patient_read(sdk: openai.OpenAI) -> list[int]:
     """A reconnect loop that also survives refused and failed reconnects and a stalled stream."""
     received: list[int] = []
-    response_id = ""
+    response_id, delay = "", 0.5
     while True:
         try:
             if response_id:
@@ -289,7 +290,8 @@ def patient_read(sdk: openai.OpenAI) -> list[int]:
                 if event.type == "response.completed":
                     return received
         except (openai.APIConnectionError, openai.InternalServerError):
-            continue
+            time.sleep(delay)  # backs off (virtual time in replay), as a client of a struggling server must
+            delay *= 2
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -139,6 +140,7 @@ def read(base_url: str, attempts: int = 3) -> tuple[str, list[str]]:
                     return "".join(text), outcomes
         except (openai.APIConnectionError, httpx.HTTPError):
             outcomes.append("dropped")
+            time.sleep(0.5)  # backs off before trying again (virtual time in replay)
         if response_id is not None:
             try:
                 sdk.responses.retrieve(response_id, stream=True, starting_after=len(text))
@@ -207,6 +209,7 @@ def test_a_create_that_gets_no_answer_is_sent_again(
         with pytest.raises(openai.APIConnectionError) as failed:
             sdk.responses.create(model=MODEL, input="Tides?", stream=True)
         assert seen in repr(failed.value.__cause__)
+        time.sleep(1)  # backs off, then sends it again
         assert read(BASE) == ("".join(WORDS), [])  # the next create is answered from the recording
     assert [r.status for r in session.transcript.requests] == [None, 200]
     assert session.transcript.faults == [f"create #1: creates {answer} x1"]

@@ -195,8 +195,19 @@ def test_a_stream_read_to_its_end_is_marked_so_in_the_transcript() -> None:
 
 def test_unmatched_requests_have_no_answer() -> None:
     replay, clock = server(load_cassette(TEXT))
-    call = Call.of(RecordedRequest("POST", f"{BASE}/{RUN}/cancel"), clock.now())
+    call = Call.of(RecordedRequest("DELETE", f"{BASE}/v1_unknown"), clock.now())
     assert replay.answer(call) is None
+
+
+def test_a_cancel_the_recording_lacks_is_answered_from_the_runs_state() -> None:
+    replay, clock = server(load_cassette(TEXT))
+    cancel = replay.answer(Call.of(RecordedRequest("POST", f"{BASE}/{RUN}/cancel"), clock.now()))
+    assert isinstance(cancel, Complete)
+    assert (cancel.status, json.loads(cancel.data)["status"]) == (200, "cancelled")
+    clock.reach(clock.at + 600)
+    poll = replay.answer(Call.of(RecordedRequest("GET", f"{BASE}/{RUN}"), clock.now()))
+    assert isinstance(poll, Complete)
+    assert json.loads(poll.data)["status"] == "cancelled"  # and never completed, as recorded
 
 
 def test_a_chain_onto_a_running_interaction_is_refused_as_the_api_does() -> None:
