@@ -28,6 +28,9 @@ from pytest_interactions.faults import FaultPlan
 from pytest_interactions.protocol import Thresholds, render_timeline
 from pytest_interactions.session import CutPoint, ProtocolCheckError, cut_points, use_cassette
 
+#: Real SDKs against a recording made over sockets: an end-to-end test.
+pytestmark = pytest.mark.slow
+
 MODEL = "gemini-continuation-preview"
 QUESTION = "Tell the long story"
 KEY = "test-key"

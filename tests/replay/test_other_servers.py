@@ -29,6 +29,9 @@ from pytest_interactions.faults import FaultPlan
 from pytest_interactions.replay import UnmatchedRequestError
 from pytest_interactions.session import ProtocolCheckError, use_cassette
 
+#: Real SDKs against a recording made over sockets: an end-to-end test.
+pytestmark = pytest.mark.slow
+
 MODEL = "gpt-4o"
 WORDS = ["Tides ", "follow ", "the ", "moon."]
 BASE = "http://127.0.0.1:9/v1"  # replay never connects
