@@ -17,6 +17,7 @@ from pytest_interactions.cli._sessions import (
     replaying,
     run_client,
     settle,
+    thresholds,
     wait_for_client,
 )
 from pytest_interactions.faults import FaultPlan
@@ -68,7 +69,14 @@ def serve(
 ) -> tuple[Session, Front]:
     """A replaying session of ``path`` under ``plan``, and its front, started."""
     config = SessionConfig(
-        path, "none", faults=plan, checks=True, virtual_time=False, speed=args.speed, block_network=False
+        path,
+        "none",
+        faults=plan,
+        checks=True,
+        virtual_time=False,
+        speed=args.speed,
+        block_network=False,
+        thresholds=thresholds(args),
     )
     session = replaying(path, config)
     front = Front(

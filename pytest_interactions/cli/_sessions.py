@@ -18,6 +18,7 @@ from pytest_interactions._processes import alive
 from pytest_interactions.cassette import CassetteError
 from pytest_interactions.faults import FaultPlan, FaultSpecError, plan_from_options
 from pytest_interactions.front import FINISH_PATH, Front
+from pytest_interactions.protocol import Thresholds
 from pytest_interactions.session import Session, SessionConfig
 
 
@@ -48,12 +49,46 @@ def add_fault_options(parser: argparse.ArgumentParser, *, disconnect: bool = Tru
     group.add_argument("--reconnect-times", type=int, default=1, metavar="N", help="how many get it (1)")
     group.add_argument("--polls", type=int, metavar="STATUS", help="an HTTP status the next polls get")
     group.add_argument("--poll-times", type=int, default=1, metavar="N", help="how many polls get it (1)")
-    group.add_argument("--retry-after", type=float, default=1.0, metavar="S", help="Retry-After of those (1)")
+    group.add_argument(
+        "--creates", metavar="refuse|drop|STATUS", help="what the next creates get (429, 503, 400, ...)"
+    )
+    group.add_argument("--create-times", type=int, default=1, metavar="N", help="how many creates get it (1)")
+    group.add_argument(
+        "--retry-after",
+        type=_seconds_or_none,
+        default=1.0,
+        metavar="S|none",
+        help="Retry-After of injected 429/5xx answers (1; none: they ask for no wait)",
+    )
     group.add_argument("--inject", metavar="KIND:N", help="failure:N, cancellation:N, requires_action:N")
     group.add_argument(
         "--gives-up-after", type=int, metavar="N", help="the client stops after N failed reconnects"
     )
     group.add_argument("--interaction", metavar="ID", help="the interaction cuts apply to (default: all)")
+    checks = parser.add_argument_group("check thresholds (as the marker's options)")
+    checks.add_argument(
+        "--min-retry-delay",
+        type=float,
+        default=Thresholds.min_retry_delay,
+        metavar="S",
+        help=f"seconds before retrying a failure that asked for no wait ({Thresholds.min_retry_delay:g})",
+    )
+    checks.add_argument(
+        "--min-poll-interval",
+        type=float,
+        default=Thresholds.min_poll_interval,
+        metavar="S",
+        help=f"seconds between polls below which polling is a storm ({Thresholds.min_poll_interval:g})",
+    )
+
+
+def _seconds_or_none(value: str) -> float | None:
+    return None if value.lower() == "none" else float(value)
+
+
+def thresholds(args: argparse.Namespace) -> Thresholds:
+    """The check thresholds the flags set."""
+    return Thresholds(min_retry_delay=args.min_retry_delay, min_poll_interval=args.min_poll_interval)
 
 
 def fault_plan(args: argparse.Namespace) -> FaultPlan:
@@ -64,13 +99,18 @@ def fault_plan(args: argparse.Namespace) -> FaultPlan:
         "reconnect_times": args.reconnect_times,
         "polls": args.polls,
         "poll_times": args.poll_times,
+        "creates": args.creates,
+        "create_times": args.create_times,
         "retry_after": args.retry_after,
         "inject": args.inject,
         "gives_up_after": args.gives_up_after,
         "interaction": args.interaction,
     }
     try:
-        plan, each_event = plan_from_options({k: v for k, v in options.items() if v is not None})
+        chosen = {k: v for k, v in options.items() if v is not None}
+        if args.retry_after is None:
+            chosen["retry_after"] = None
+        plan, each_event = plan_from_options(chosen)
     except (FaultSpecError, ValueError) as exc:
         raise UsageError(f"{exc}") from None
     if each_event:

@@ -209,3 +209,14 @@ def test_a_corrupt_cassette_is_named_with_its_line_and_nothing_is_served(
     assert done.returncode == 2
     assert done.stderr == f"pytest-interactions: {path}:3: exchanges[0].request must be a mapping, not list\n"
     assert done.stdout == ""
+
+
+def test_creates_get_the_answers_the_flags_declare(recorded_rest: Path) -> None:
+    bad = cli("replay", str(recorded_rest), "--creates", "teapot", "--", sys.executable, "-c", "pass")
+    assert bad.returncode == 2
+    assert "creates='teapot': use an HTTP status" in bad.stderr + bad.stdout
+    faults = ("--creates", "503", "--retry-after", "none")
+    done = cli("replay", str(recorded_rest), *faults, "--", *rest_client())
+    assert done.returncode == 1  # this client gives up on a failed create
+    assert "POST   /v1beta/interactions -> 503  (injected)" in done.stdout
+    assert "the client exited with status 3" in done.stdout
