@@ -9,8 +9,8 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-from _clients import SdkPath
 from _grade import Cut, PathGrade, cut_place, exercised, scrub, unfold
+from _paths import SdkPath
 
 import pytest_interactions
 from pytest_interactions.emulator import Emulator

@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]  # the private modules beside this file; tests/js's helpers
 
-import _clients  # noqa: E402
 import _node  # noqa: E402
+import _paths  # noqa: E402
 import _python  # noqa: E402
 import _report  # noqa: E402
 from _grade import FAIL, PathGrade  # noqa: E402
@@ -67,7 +67,7 @@ def grade_all(tiny: bool) -> tuple[list[PathGrade], list[str]]:
     grades: list[PathGrade] = []
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sdk-grades-") as folder:
-        for path in _clients.paths(TINY if tiny else None):
+        for path in _paths.paths(TINY if tiny else None):
             grades.append(_timed(path.sdk, path.path, functools.partial(_python.grade, path, Path(folder))))
         if tiny:
             return grades, skipped
