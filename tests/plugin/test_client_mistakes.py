@@ -127,6 +127,23 @@ def test_backoff_guide(interactions, api):
     read(Client(interactions, api), wait=lambda n: 3)  # the guide's loop: a constant 3 s, forever
 
 
+# -- the floors are the test's to set: a retry at once, declared, and a fast poll, configured ----------
+
+@pytest.mark.interactions(disconnect="after:3", reconnect="refuse", reconnect_times=2, min_retry_delay=0)
+def test_backoff_declared(interactions):
+    read(Client(interactions, "gemini"), wait=None)
+
+
+class TestPolledFastOnPurpose:
+    @pytest.fixture
+    def interactions_config(self):
+        return {"min_poll_interval": 0.1}
+
+    @pytest.mark.interactions(checks=True)
+    def test_poll_interval_configured(self, interactions):
+        poll_until_done(Client(interactions, "gemini"), pause=0.2)
+
+
 # -- non_retryable: a 400 does not go away by asking again --------------------------------------------
 
 def create_once(client, retries):
@@ -273,11 +290,15 @@ QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:random
 
 
 def test_each_pacing_check_fails_the_planted_client_and_passes_its_twin(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "interactions_min_retry_delay = 0.25\n"  # the default, spelled out: read from ini
+    )
     pytester.makepyfile(test_mistakes=SUITE)
     recorded = pytester.runpytest("--interactions-record-mode=once", "--interactions-no-faults", *QUIET)
-    recorded.assert_outcomes(passed=27)
+    recorded.assert_outcomes(passed=29)
     replayed = pytester.runpytest(*QUIET, "-rf")
+    replayed.assert_outcomes(passed=17, failed=12)
     text = replayed.stdout.str()
     failed = set(re.findall(r"^FAILED test_mistakes\.py::(\S+)", text, re.M))
     planted = {f"test_{check}_planted[{api}]" for check in CHECKED for api in ("gemini", "openai")}
