@@ -21,7 +21,7 @@ from pytest_interactions.replay._history import History, interaction_of
 from pytest_interactions.replay._made_up import MadeUpError
 from pytest_interactions.replay._regenerations import Tokens, made_up_id, regenerated, renamed_body
 from pytest_interactions.replay._replayer import Replayer
-from pytest_interactions.replay._snapshots import DROPPED_HEADERS
+from pytest_interactions.replay._snapshots import wire_headers
 from pytest_interactions.transport import Answer, Complete, Refused
 
 
@@ -218,10 +218,7 @@ class CreateResponder:
             RequestRecord(call.now, call.method, call.target, response.status, new_id, "create")
         )
         data = renamed_body(body_to_bytes(response.body), source.interaction_id, new_id)
-        headers = [
-            (k, v) for k, v in response.headers if k.lower() not in (*DROPPED_HEADERS, "content-length")
-        ]
-        headers.append(("content-length", str(len(data))))
+        headers = wire_headers(response.headers, data)
         value = json_value(response.body)
         if isinstance(value, dict) and isinstance(value.get("status"), str):
             transcript.saw_status(call.now, new_id, str(value["status"]), "create")

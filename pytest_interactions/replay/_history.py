@@ -213,11 +213,6 @@ def interaction_of(exchange: Exchange) -> str | None:
     return None
 
 
-def _is_create(exchange: Exchange) -> bool:
-    found = protocol.route_of(exchange.request.method, urlsplit(exchange.request.url).path)
-    return found is not None and found[1].operation is protocol.Operation.CREATE and found[1].method_ok
-
-
 def is_stream_request(method: str, url: str) -> bool:
     """A GET of an interaction's stream (``stream=true``)."""
     parts = urlsplit(url)
@@ -254,16 +249,17 @@ def _compile(cassette: Cassette, facts: CassetteFacts | None) -> dict[str, Histo
         elif route is not None and not history.stream_headers:
             history.api = route[0]  # a run only polled speaks the API of its paths
         method = exchange.request.method.upper()
-        if route is not None and _is_create(exchange) and history.create_body is None:
+        creates = route is not None and route[1].operation is protocol.Operation.CREATE and route[1].method_ok
+        if creates and history.create_body is None:
             body = json_value(exchange.request.body) if exchange.request.body is not None else None
-            if isinstance(body, Mapping):
+            if isinstance(body, Mapping) and route is not None:
                 history.create_body = body
                 history.resumable = route[0].resumable(body)
         if response.events is not None:
             _add_stream(history, route, exchange, response, delivered, facts, index)
         elif method == "GET" and response.status == 200 and _json(response) is not None:
             history.snapshots.append((exchange.at + response.after, response))
-        elif _is_create(exchange):
+        elif creates:
             value = _json(response)
             if isinstance(value, Mapping) and isinstance(value.get("status"), str):
                 history.created.append((exchange.at + response.after, str(value["status"])))
