@@ -17,7 +17,7 @@ import _replay
 from _timer import now
 
 
-def _status_kib(field: str) -> int:
+def status_kib(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(f"{field}:"):
@@ -25,11 +25,11 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _rss_kib() -> int:
+def rss_kib() -> int:
     """The resident set now, after resetting the peak to it (so that the peak read later is this run's)."""
     with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
-    return _status_kib("VmRSS")
+    return status_kib("VmRSS")
 
 
 def stream_growth(workdir: Path, tool: str) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def stream_growth(workdir: Path, tool: str) -> dict[str, Any]:
     import httpx_sse  # noqa: F401  (imports are not what is measured)
 
     if tool == _peers.FLOOR:
-        before = _rss_kib()
+        before = rss_kib()
         context: Any = contextlib.nullcontext()
         transport: Any = _replay._floor_stream(workdir, manifest)
     else:
@@ -48,14 +48,14 @@ def stream_growth(workdir: Path, tool: str) -> dict[str, Any]:
             _clients.client(manifest.base_url) as http,
         ):
             _clients.poll(http, _clients.create(http))
-        before = _rss_kib()
+        before = rss_kib()
         context = _peers.replaying(tool, _fixtures.path(workdir, tool, "stream"))
         transport = None
     started = now()
     with context, _clients.client(manifest.base_url, transport=transport) as http:
         count = _clients.read_stream(http, _clients.create(http, _clients.STREAM_INPUT))
     elapsed = now() - started
-    peak = _status_kib("VmHWM")
+    peak = status_kib("VmHWM")
     return {
         "tool": tool,
         "events": count,

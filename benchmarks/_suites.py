@@ -198,7 +198,7 @@ def make_projects(workdir: Path, cuts: int, tests: int) -> dict[str, Path]:
                 count = _clients.read_stream(http, _clients.create(http, text))
                 assert count == events + 1, f"the {text} recording has {count} events, not {events}"
     recorded = small.read_text()
-    interaction_id = re.search(r"\bid: (v1_\w+)", recorded)
+    interaction_id = re.search(r'"id": ?"(v1_\w+)"', recorded)
     if interaction_id is None:
         raise ValueError(f"{small} holds no interaction id")
     for n in range(1, tests):

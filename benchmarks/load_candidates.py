@@ -2,10 +2,12 @@
 
     python benchmarks/load_candidates.py CASSETTE.yaml [...] [--rounds 5]
 
-Candidates: PyYAML's C loader (what the cassette reader uses) and its pure-Python loader, each
-with the garbage collector on and paused; YAML parsers from PyPI written in Rust (``ryaml``,
-``yaml-rs``) when installed, checked for giving the same document; and the parsed-cassette cache
-(JSON, or msgpack when installed) read back with the collector paused. Times are in ms.
+Candidates: the reader of the writer's own layout (version 3 files; it declines others), the
+general reader (libyaml's events, the path of older versions and edited files), PyYAML's C loader
+and its pure-Python loader, each with the garbage collector on and paused; YAML parsers from PyPI
+written in Rust (``ryaml``, ``yaml-rs``) when installed, checked for giving the same document; and
+the parsed-cassette cache (JSON, or msgpack when installed) read back with the collector paused.
+Times are in ms.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timer import now
 
-from pytest_interactions.cassette import load_cassette
+from pytest_interactions.cassette import _fast_read, _yaml, load_cassette
 from pytest_interactions.cassette._cache import ParsedCache, _decode, _encode
 
 
@@ -45,7 +47,11 @@ def candidates(path: Path, cache: ParsedCache) -> dict[str, Callable[[], Any]]:
     text = path.read_text(encoding="utf-8")
     data = path.read_bytes()
     found: dict[str, Callable[[], Any]] = {
-        "load_cassette (C loader, as now)": lambda: load_cassette(path),
+        "load_cassette, cache bypassed": lambda: _yaml.load(text, path),
+        "layout reader" + ("" if _fast_read.read(text, path) else " (declines this file)"): lambda: (
+            _fast_read.read(text, path)
+        ),
+        "general reader (libyaml events)": lambda: _yaml._read_general(text, path),
         "load_cassette, gc paused": _paused(lambda: load_cassette(path)),
         "yaml CSafeLoader document only": lambda: yaml.load(text, Loader=yaml.CSafeLoader),
         "yaml CSafeLoader document, gc paused": _paused(lambda: yaml.load(text, Loader=yaml.CSafeLoader)),

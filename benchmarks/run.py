@@ -31,7 +31,7 @@ import _fixtures  # noqa: E402
 import _peers  # noqa: E402
 from _timer import now  # noqa: E402
 
-BENCHMARKS = ("poll", "stream", "memory", "files", "sweep", "suite", "collect", "import", "clock")
+BENCHMARKS = ("poll", "stream", "memory", "cold", "files", "sweep", "suite", "collect", "import", "clock")
 
 PROFILES: dict[str, dict[str, Any]] = {
     "full": {
@@ -40,6 +40,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "poll": 30,
             "stream": 5,
             "memory": 3,
+            "cold": 5,
             "files": 5,
             "pytest": 3,
             "collect": 7,
@@ -53,6 +54,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "poll": 10,
             "stream": 3,
             "memory": 1,
+            "cold": 3,
             "files": 3,
             "pytest": 1,
             "collect": 3,
@@ -61,11 +63,12 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
     "tiny": {
-        "sizes": _fixtures.Sizes(polls=3, events=200, exchanges=20, cuts=8, tests=8),
+        "sizes": _fixtures.Sizes(polls=3, events=200, exchanges=20, cuts=8, tests=8, cold_polls=20),
         "rounds": {
             "poll": 2,
             "stream": 1,
             "memory": 1,
+            "cold": 1,
             "files": 1,
             "pytest": 1,
             "collect": 1,
@@ -77,8 +80,9 @@ PROFILES: dict[str, dict[str, Any]] = {
 EXTRA_MODULES = 2000  # modules imported on top for the clock's second figure
 
 
-def _worker(name: str, workdir: Path, **options: Any) -> Any:
-    """Run one measurement in a fresh process; what it printed as JSON."""
+def _worker(name: str, workdir: Path, env: dict[str, str] | None = None, **options: Any) -> Any:
+    """Run one measurement in a fresh process (with ``env`` added to its environment); what it
+    printed as JSON."""
     done = subprocess.run(
         [
             sys.executable,
@@ -93,6 +97,7 @@ def _worker(name: str, workdir: Path, **options: Any) -> Any:
         capture_output=True,
         text=True,
         timeout=3600,
+        env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
         raise RuntimeError(f"the {name} worker failed:\n{done.stderr[-3000:]}")
@@ -114,6 +119,10 @@ def _run_worker(name: str, workdir: Path, options: dict[str, Any]) -> Any:
         import _memory
 
         return _memory.stream_growth(workdir, options["tool"])
+    if name == "cold":
+        import _cold
+
+        return _cold.measure(workdir, options["tool"], options["figure"])
     if name == "files":
         import _files
 
@@ -191,6 +200,46 @@ def _memory(results: Results, workdir: Path, rounds: dict[str, int], manifest: _
         "same stream, load included, the first replay in a fresh process (ms)",
         _medians(first),
         "nothing kept from an earlier replay in the process; parsed-cassette cache and compiled facts warm",
+    )
+
+
+COLD_FIGURES = {
+    "stream": "first replay of the {events}-event stream, load included: fresh process, empty cache (ms)",
+    "polls": "first replay of a {polls}-poll cassette (enter + one GET): fresh process, empty cache (ms)",
+    "save": "save a {polls}-poll recording (leaving the recording context): fresh process (ms)",
+}
+
+
+def _cold(results: Results, workdir: Path, rounds: dict[str, int], manifest: _fixtures.Manifest) -> None:
+    """The figures of a fresh CI runner: each a fresh process per tool and round, nothing cached."""
+    samples: dict[str, dict[str, list[float]]] = {figure: {} for figure in COLD_FIGURES}
+    growth: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
+    for n in range(rounds["cold"]):
+        for figure in COLD_FIGURES:
+            for tool in manifest.tools:
+                if f"{figure} {tool}" in errors:
+                    continue
+                cache = workdir / f"empty-cache-{figure}-{tool}-{n}"  # made empty, as on a new runner
+                try:
+                    measured = _worker(
+                        "cold", workdir, {"INTERACTIONS_CACHE_DIR": str(cache)}, tool=tool, figure=figure
+                    )
+                except RuntimeError as exc:
+                    errors[f"{figure} {tool}"] = str(exc)[-300:]
+                    continue
+                samples[figure].setdefault(tool, []).append(measured["ms"])
+                if "growth_mib" in measured:
+                    growth.setdefault(tool, []).append(measured["growth_mib"])
+    results.raw["cold"] = {"samples": samples, "growth_samples": growth, "errors": errors}
+    sizes = {"events": f"{manifest.events:,}", "polls": f"{manifest.sizes['cold_polls']:,}"}
+    for figure, title in COLD_FIGURES.items():
+        failed = "; ".join(f"{k}: {v}" for k, v in errors.items() if k.startswith(figure))
+        results.row(title.format(**sizes), _medians(samples[figure]), failed)
+    results.row(
+        "peak RSS growth during that first replay of the stream (MiB)",
+        _medians(growth),
+        "; ".join(f"{k}: {v}" for k, v in errors.items() if k.startswith("stream")),
     )
 
 
@@ -450,6 +499,8 @@ def main() -> None:
             _stream(results, workdir, rounds, manifest)
         if "memory" in which:
             _memory(results, workdir, rounds, manifest)
+        if "cold" in which:
+            _cold(results, workdir, rounds, manifest)
         if "files" in which:
             _files(results, workdir, rounds, manifest)
         if which & {"sweep", "suite", "collect"}:

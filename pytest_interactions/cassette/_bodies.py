@@ -29,9 +29,9 @@ def compact_json(text: str) -> Any:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+        return value if to_compact_json(value) == text else None
+    except (ValueError, RecursionError):
         return None
-    return value if to_compact_json(value) == text else None
 
 
 def body_from_bytes(data: bytes, content_type: str | None) -> Body | None:
@@ -43,7 +43,7 @@ def body_from_bytes(data: bytes, content_type: str | None) -> Body | None:
         try:
             text = data.decode("utf-8")
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
         else:
             for style, options in _STYLES.items():
@@ -65,7 +65,7 @@ def json_value(body: Body | None) -> Any:
     if body.kind == "text" and str(body.value)[:1] in "{[":
         try:
             return json.loads(body.value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return None
 

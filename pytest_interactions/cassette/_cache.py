@@ -10,6 +10,7 @@ written) falls back to parsing: the cache only ever saves time.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import hashlib
@@ -17,6 +18,7 @@ import json
 import os
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +51,15 @@ def _reader_version() -> str:
     """This release and the sources of the cassette reader: a fixed check misses older entries."""
     digest = hashlib.sha256(__version__.encode())
     here = Path(__file__).parent
-    for name in ("_yaml.py", "_yaml_events.py", "_cache.py", "_model.py"):
+    for name in (
+        "_yaml.py",
+        "_yaml_events.py",
+        "_yaml_model.py",
+        "_fast_read.py",
+        "_scalars.py",
+        "_cache.py",
+        "_model.py",
+    ):
         with contextlib.suppress(OSError):
             digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
@@ -73,6 +83,8 @@ class ParsedCache:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else default_cache_dir()
         self._evicted = False
+        self._later: dict[str, Cassette] = {}
+        self._lock = threading.Lock()
 
     def key(self, data: bytes) -> str:
         """The entry name of a cassette whose file holds ``data``."""
@@ -96,19 +108,39 @@ class ParsedCache:
         value = self._read(f"{key}.json", lambda text: _decode(json.loads(text), key))
         return value if isinstance(value, Cassette) else None
 
-    def put(self, data: bytes, cassette: Cassette, key: str | None = None) -> bool:
-        """Keep ``cassette`` as parsed from ``data`` (whose :meth:`key` may be given); ``False``
-        when it cannot be kept exactly."""
+    def put(self, data: bytes, cassette: Cassette, key: str | None = None, *, exact: bool = False) -> bool:
+        """Keep ``cassette`` as parsed from ``data`` (whose :meth:`key` may be given instead);
+        ``False`` when it cannot be kept exactly. ``exact``: every value came from JSON text or
+        is a string or number, so the entry is not read back to be compared."""
         key = key or self.key(data)
         try:
             text = json.dumps(
                 _encode(cassette, key), ensure_ascii=False, allow_nan=False, separators=(",", ":")
             )
-            if _decode(json.loads(text), key) != cassette:
+            if not exact and _decode(json.loads(text), key) != cassette:
                 return False  # a value JSON cannot hold as it is (a date, a non-string key)
         except (ValueError, TypeError):
             return False
         return self._write(f"{key}.json", text)
+
+    def put_later(self, key: str, cassette: Cassette) -> None:
+        """Keep ``cassette`` (as :meth:`put` with ``exact``) when this process ends, or at
+        :meth:`flush`: off the path of the replay that parsed it, which keeps it in memory."""
+        with self._lock:
+            if not self._later:
+                atexit.register(self.flush)
+            self._later[key] = cassette
+
+    def flush(self, key: str | None = None) -> None:
+        """Write what :meth:`put_later` was given (only the entry named ``key``, if given)."""
+        with self._lock:
+            if key is None:
+                later, self._later = self._later, {}
+            else:
+                later = {key: self._later.pop(key)} if key in self._later else {}
+        for name, cassette in later.items():
+            with contextlib.suppress(Exception):  # the cache only ever saves time
+                self.put(b"", cassette, name, exact=True)
 
     def forget(self, data: bytes) -> None:
         """Remove the entry kept for ``data`` and what was kept beside it: a cassette rewritten

@@ -65,15 +65,44 @@ def parse_cassette(path: Path, raw: bytes, key: str | None = None) -> Cassette:
     cached = cached_cassette(key)
     if cached is not None:
         return cached
+    return parse_text(path, decode_cassette(path, raw), key)
+
+
+def decode_cassette(path: Path, raw: bytes) -> str:
+    """The text of a cassette file's bytes; bytes that are not UTF-8 name their line."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CorruptCassetteError(path, "not UTF-8 text", line) from None
-    cassette = _yaml.load(text, path)
-    if not _holds_guarded_value(text):  # the guard would refuse to write it: keep no copy of it
-        _parsed_cache().put(raw, cassette, key)
+
+
+KEEP_LAYOUT_FROM = 256 * 1024
+"""Characters from which a cassette in the writer's layout is kept in the parsed-cassette cache:
+below, reading the layout costs about what reading the entry back does."""
+
+
+def parse_text(path: Path, text: str, key: str, *, later: bool = False) -> Cassette:
+    """The cassette in ``text`` (read from ``path``, whose bytes :func:`cassette_key` names ``key``),
+    kept in the parsed-cassette cache: at once, or when ``later``, as this process ends (for a
+    caller that keeps the cassette in memory meanwhile)."""
+    cassette, slow = _yaml.read(text, path)
+    if _holds_guarded_value(text):  # the guard would refuse to write it: keep no copy of it
+        return cassette
+    cache = _parsed_cache()
+    if slow:
+        cache.put(b"", cassette, key)
+    elif len(text) >= KEEP_LAYOUT_FROM:  # read from JSON text, strings and numbers: exact in JSON
+        if later:
+            cache.put_later(key, cassette)
+        else:
+            cache.put(b"", cassette, key, exact=True)
     return cassette
+
+
+def keep_now(key: str) -> None:
+    """Write the cache entry :func:`parse_text` was to keep later for ``key``, if any, now."""
+    _parsed_cache().flush(key)
 
 
 def _holds_guarded_value(text: str) -> bool:
@@ -129,11 +158,11 @@ def save_cassette(
     policy = policy or SecretPolicy()
     scrubbed = policy.scrub(cassette)
     try:
-        text = _yaml.dump(cassette)
+        text, layout = _yaml.write(cassette)
     except Exception as exc:
         raise CassetteError(path, f"could not be serialised, nothing was written: {exc}") from exc
     try:
-        policy.check(text, str(path), {**(secrets_seen or {}), **scrubbed})
+        policy.check(text, str(path), {**(secrets_seen or {}), **scrubbed}, layout)
     except SecretLeakError as error:
         # Raised afresh from a frame holding no secret: a traceback with locals (``-l``) shows none.
         del text, cassette, scrubbed, secrets_seen

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import zlib
 from collections.abc import Iterator, Mapping
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
@@ -36,15 +37,20 @@ def _lower_hex(text: str) -> str:
     return parts[0] + "".join(p[:2].lower() + p[2:] for p in parts[1:])
 
 
-def find_leak(text: str, guarded: Mapping[str, str]) -> tuple[str, int] | None:
-    """The name of the first guarded value found in ``text`` and its line, or ``None``."""
+def find_leak(text: str, guarded: Mapping[str, str], layout: bool = False) -> tuple[str, int] | None:
+    """The name of the first guarded value found in ``text`` and its line, or ``None``.
+
+    ``layout``: the text is in the writer's own layout, where a value is hidden only by double
+    quotes (JSON's escapes, which :func:`forms` spells), URL encoding, base64 or a line break.
+    """
     spelled = {name: forms(value) for name, value in guarded.items() if value}
     if not spelled:
         return None
-    for name, ways in spelled.items():
-        index = min((i for i in (text.find(w) for w in ways) if i >= 0), default=-1)
-        if index >= 0:
-            return name, text.count("\n", 0, index) + 1
+    found = _first(text, spelled)
+    if found is not None:
+        return found
+    if layout and not any("\n" in value for value in guarded.values()):
+        return _in_layout(text, spelled)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
@@ -62,6 +68,39 @@ def find_leak(text: str, guarded: Mapping[str, str]) -> tuple[str, int] | None:
                 for name, ways_b in as_bytes.items():
                     if any(w in data for w in ways_b):
                         return name, line
+    return None
+
+
+def _first(text: str, spelled: Mapping[str, set[str]]) -> tuple[str, int] | None:
+    """The first guarded value spelled in ``text`` as it stands, and its line."""
+    for name, ways in spelled.items():
+        index = min((i for i in (text.find(w) for w in ways) if i >= 0), default=-1)
+        if index >= 0:
+            return name, text.count("\n", 0, index) + 1
+    return None
+
+
+_BASE64 = re.compile(r"^ *base64: '?([A-Za-z0-9+/=]+)'?$", re.M)
+
+
+def _in_layout(text: str, spelled: Mapping[str, set[str]]) -> tuple[str, int] | None:
+    """A guarded value URL-encoded in any way, or inside base64, in a text in the writer's layout
+    (each line holds whole values: one line decoded is as good as each value on it)."""
+    for sign in "%+":
+        at = text.find(sign)
+        while at >= 0:
+            start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+            line = text[start:end]
+            for decoded in (unquote(line), unquote_plus(line)):
+                if decoded != line and (found := _first(decoded, spelled)) is not None:
+                    return found[0], text.count("\n", 0, start) + 1
+            at = text.find(sign, end)
+    as_bytes = {name: {w.encode("utf-8") for w in ways} for name, ways in spelled.items()}
+    for match in _BASE64.finditer(text):
+        for data in _decoded(match.group(1)):
+            for name, ways_b in as_bytes.items():
+                if any(w in data for w in ways_b):
+                    return name, text.count("\n", 0, match.start()) + 1
     return None
 
 

@@ -54,6 +54,16 @@ def cassette_lines(text: str) -> CassetteLines:
     def line(node: Any) -> int | None:
         return loader.lines.get(id(node)) if isinstance(node, Mapping) else None
 
+    def answer(response: Any) -> int | None:
+        """The line of a response's JSON body: its mapping (version 2), its block (version 3)."""
+        if not isinstance(response, Mapping):
+            return None
+        body = response.get("json")
+        if isinstance(body, str):
+            found = line_of_key(text, line(response), "json")
+            return found + 1 if found is not None else None
+        return line(body)
+
     result = CassetteLines()
     for entry in exchanges:
         response = entry.get("response") if isinstance(entry, Mapping) else None
@@ -63,7 +73,7 @@ def cassette_lines(text: str) -> CassetteLines:
                 exchange=line(entry),
                 request=line(entry.get("request")) if isinstance(entry, Mapping) else None,
                 response=line(response),
-                answer=line(response.get("json")) if isinstance(response, Mapping) else None,
+                answer=answer(response),
                 events=[line(item) for item in events] if isinstance(events, list) else [],
             )
         )

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2
-"""Version 2 closes every file with ``end: <number of exchanges>``, so a cut file fails to load."""
+SCHEMA_VERSION = 3
+"""Version 3 keeps JSON payloads as JSON text: an event's ``data`` on one line, a ``json`` body as
+a literal block. Version 2 wrote them as YAML structure; both close every file with
+``end: <number of exchanges>``, so that a cut file fails to load."""
 OLDEST_SCHEMA_VERSION = 1
 """Version 1 files (no closing line) still load, without that protection."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -155,6 +156,12 @@ class SecretPolicy:
         if body is None:
             return None
         if body.kind == "json":
+            try:
+                if not self._may_hold_keys(json.dumps(body.value, ensure_ascii=False)):
+                    return body
+            except (TypeError, ValueError):
+                pass  # not JSON the writer can write: it says so
+
             return Body("json", self.scrub_json(body.value, found), body.style)
         if body.kind == "text" and (content_type or "").split(";")[0].strip().lower() == _FORM:
             names = self.query_parameters | self.json_keys
@@ -162,9 +169,14 @@ class SecretPolicy:
             return body if form is None else Body("text", form)
         return body
 
+    def _may_hold_keys(self, text: str) -> bool:
+        """Whether JSON ``text`` may hold a filtered key (a quick look before reading it: most
+        payloads hold none). An escape in the text may spell a key otherwise: it is read."""
+        return "\\" in text or any(f'"{key}"' in text for key in self.json_keys)
+
     def scrub_event(self, event: StreamEvent, found: dict[str, str] | None = None) -> None:
         """Scrub JSON event data in place (events kept as exact bytes are left to the guard)."""
-        if event.raw is not None or event.data is None:
+        if event.raw is not None or event.data is None or not self._may_hold_keys(event.data):
             return
         parsed = compact_json(event.data)
         if parsed is not None:
@@ -201,14 +213,17 @@ class SecretPolicy:
         values.update(self.values)
         return {name: value for name, value in values.items() if len(value) >= _MIN_SECRET_LENGTH}
 
-    def check(self, text: str, path: str, also: Mapping[str, str] | None = None) -> None:
+    def check(
+        self, text: str, path: str, also: Mapping[str, str] | None = None, layout: bool = False
+    ) -> None:
         """Refuse ``text`` when a guarded value appears in it, in any form the file may hold.
 
-        ``also`` adds values seen earlier (a test may have unset the variable since). The error
+        ``also`` adds values seen earlier (a test may have unset the variable since); ``layout``
+        says the text is in the writer's own layout (see :func:`find_leak`). The error
         names the value and the line, never the value itself.
         """
         guarded = {**self.secret_values(), **(also or {})}
-        leak = find_leak(text, guarded)
+        leak = find_leak(text, guarded, layout)
         if leak is None:
             return
         name, line = leak

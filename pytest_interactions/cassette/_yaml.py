@@ -10,13 +10,14 @@ import yaml
 
 from pytest_interactions._gc import paused
 from pytest_interactions.cassette._errors import CorruptCassetteError
+from pytest_interactions.cassette._fast_read import read as read_layout
 from pytest_interactions.cassette._model import OLDEST_SCHEMA_VERSION, SCHEMA_VERSION, Cassette
 from pytest_interactions.cassette._vcrpy import from_vcrpy, looks_like_vcrpy
+from pytest_interactions.cassette._writer import dump, write
 from pytest_interactions.cassette._yaml_events import NeedsFullReader, build_document, yaml_errors
 from pytest_interactions.cassette._yaml_model import DocumentReader, is_header_text
-from pytest_interactions.cassette._yaml_write import dump
 
-__all__ = ["dump", "load"]
+__all__ = ["dump", "load", "read", "write"]
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -111,6 +112,20 @@ def _check_shape(text: str, path: Path) -> None:
 
 def load(text: str, path: Path) -> Cassette:
     """Parse cassette YAML; errors name ``path`` and the line at fault."""
+    return read(text, path)[0]
+
+
+def read(text: str, path: Path) -> tuple[Cassette, bool]:
+    """The cassette in ``text``, and whether it took the general YAML reader (it was not in the
+    writer's own layout: an older version, a vcrpy file, an edited one)."""
+    with paused():
+        fast = read_layout(text, path)
+    if fast is not None:
+        return fast, False
+    return _read_general(text, path), True
+
+
+def _read_general(text: str, path: Path) -> Cassette:
     with paused():
         try:
             document, lines = build_document(text, path, MAX_DEPTH)
@@ -139,6 +154,7 @@ def load(text: str, path: Path) -> Cassette:
         raise reader.fail(
             root, f"schema version {version} does not exist (versions start at {OLDEST_SCHEMA_VERSION})"
         )
+    reader.version = version
     exchanges = reader.field(root, "exchanges", list, "the cassette")
     if version >= 2:
         _check_end(reader, root, len(exchanges), text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from pytest_interactions.cassette._bodies import to_compact_json
 from pytest_interactions.cassette._errors import CorruptCassetteError
 from pytest_interactions.cassette._model import (
+    SCHEMA_VERSION,
     Body,
     Disconnect,
     Exchange,
@@ -27,9 +29,11 @@ MAX_SECONDS = 10_000_000.0
 class DocumentReader:
     """Turns the loaded YAML document into the model, naming the line of anything wrong."""
 
-    def __init__(self, path: Path, lines: dict[int, int]) -> None:
+    def __init__(self, path: Path, lines: dict[int, int], version: int = SCHEMA_VERSION) -> None:
         self.path = path
         self.lines = lines
+        self.version = version
+        """Up to 2, a ``json`` body is YAML structure; from 3, JSON text."""
 
     def fail(self, where: Mapping[str, Any] | None, message: str) -> CorruptCassetteError:
         line = self.lines.get(id(where)) if where is not None else None
@@ -94,7 +98,7 @@ class DocumentReader:
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError as exc:
             raise self.fail(node, f"{what}.{key} is not a URL ({exc}): {value!r}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname or not _is_url_text(value):
+        if not is_url(value):
             raise self.fail(node, f"{what}.{key} must be an absolute http(s) URL, not {value!r}")
         return value
 
@@ -112,7 +116,15 @@ class DocumentReader:
     def body(self, node: Mapping[str, Any], what: str) -> Body | None:
         if "json" in node:
             style = self.optional(node, "json_style", str, what) or "compact"
-            return Body("json", node["json"], style)
+            if self.version < 3:
+                return Body("json", node["json"], style)
+            text = self.field(node, "json", str, what)
+            try:
+                return Body("json", json.loads(text), style)
+            except ValueError as exc:
+                raise self.fail(node, f"{what}.json is not JSON text: {exc}") from None
+            except RecursionError:
+                raise self.fail(node, f"{what}.json is nested too deeply to read") from None
         if "text" in node:
             return Body("text", self.field(node, "text", str, what))
         if "base64" in node:
@@ -205,6 +217,13 @@ def is_header_text(text: str) -> bool:
     return text.isascii() and (text.isprintable() or text.replace("\t", " ").isprintable())
 
 
-def _is_url_text(text: str) -> bool:
-    """Printable ASCII without spaces."""
-    return text.isascii() and text.isprintable() and " " not in text
+def is_url(text: str) -> bool:
+    """An absolute http(s) URL with a host, in printable ASCII without spaces."""
+    if not (text.isascii() and text.isprintable() and " " not in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

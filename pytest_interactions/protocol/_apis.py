@@ -67,6 +67,10 @@ class ApiDefinition:
     resumable: Callable[[Payload], bool] = lambda body: True
     """Whether the stream of a run made by this create body can be resumed (else a client can
     only send the create again, or give up)."""
+    stateful: frozenset[str] = frozenset()
+    """The event types whose events may carry a status or end the stream: for any other,
+    :attr:`status_carried` is ``None`` and :attr:`ends_stream` false (compiling a long stream of
+    deltas asks neither)."""
 
     @property
     def noun(self) -> str:
@@ -159,6 +163,7 @@ GEMINI_INTERACTIONS = ApiDefinition(
     fold=lambda payloads: _events.InteractionFold().extend(payloads).snapshot(),
     fault_events=_gemini_fault_events,
     grammar=GEMINI_GRAMMAR,
+    stateful=frozenset({_events.STATUS_UPDATE, _events.INTERACTION_CREATED, _events.INTERACTION_COMPLETED}),
     fault_state=_gemini_fault_state,
     output_text=_events.output_text,
     done_data=_events.DONE_DATA,
@@ -191,6 +196,7 @@ OPENAI_RESPONSES = ApiDefinition(
     fold=_openai.fold,
     fault_events=_openai.fault_events,
     grammar=OPENAI_GRAMMAR,
+    stateful=frozenset(_openai.LIFECYCLE) | frozenset(_openai.ENDING_EVENTS),
     fault_state=_openai.fault_state,
     output_text=_openai.output_text,
     resumable=lambda body: body.get("background") is True,

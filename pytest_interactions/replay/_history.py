@@ -58,7 +58,7 @@ class HistoryEvent:
 
         The payload is read here and let go: long streams hold thousands of events
         (:attr:`payload` reads it again on demand)."""
-        if payload is None:
+        if payload is None or api.event_type(payload) not in api.stateful:
             return cls(at, record, event_id, event_type)
         return cls(at, record, event_id, event_type, api.status_carried(payload), api.ends_stream(payload))
 
@@ -171,12 +171,15 @@ def _payload(event: StreamEvent) -> Mapping[str, Any] | None:
         return None
     try:
         value, end = _scan(data, start)
-    except (ValueError, StopIteration):
+    except (ValueError, StopIteration, RecursionError):
         return None
     if end != len(data) and data[end:].strip(" \t\n\r"):
         return None
     return value if isinstance(value, Mapping) else None
 
+
+_TYPES: dict[str, str] = {}
+"""Each event type's name, held once however many events name it."""
 
 _RECOGNISED_FROM = 64
 """A stream's API is recognised from this many of its first events (all of them would be held at once)."""
@@ -270,12 +273,33 @@ def _compile(cassette: Cassette, facts: CassetteFacts | None) -> dict[str, Histo
     return histories
 
 
-def _event_id(dialect: ResumeDialect, item: StreamEvent, payload: Mapping[str, Any] | None) -> str | None:
-    """The event's id where the dialect keeps it, from the payload already parsed when there is one."""
-    if dialect.json_field is None or payload is None:
-        return dialect.event_id(item.data, item.id)
-    value = payload.get(dialect.json_field)
-    return None if value is None else str(value)
+def _reader(history: History) -> Callable[[float, StreamEvent], HistoryEvent]:
+    """How each event of ``history``'s streams is read: its id, type, status and end from its JSON,
+    with the API's lookups made once for the stream, not once an event."""
+    api, dialect = history.api, history.dialect
+    json_field, event_type_of, stateful, types = dialect.json_field, api.event_type, api.stateful, _TYPES
+
+    def read(at: float, item: StreamEvent) -> HistoryEvent:
+        payload = _payload(item)
+        if payload is None:
+            event_id = dialect.event_id(item.data, item.id)
+            event_type = item.event or "message"
+            return HistoryEvent(at, item, event_id, types.setdefault(event_type, event_type))
+        if json_field is None:
+            event_id = dialect.event_id(item.data, item.id)
+        else:
+            value = payload.get(json_field)
+            event_id = None if value is None else str(value)
+        kind = event_type_of(payload)
+        event_type = str(kind or item.event or "message")
+        event_type = types.setdefault(event_type, event_type)  # one string per type, not per event
+        if kind not in stateful:
+            return HistoryEvent(at, item, event_id, event_type)
+        return HistoryEvent(
+            at, item, event_id, event_type, api.status_carried(payload), api.ends_stream(payload)
+        )
+
+    return read
 
 
 _Key = tuple[str, str | None, str | None]
@@ -316,6 +340,7 @@ def _add_stream(
     repeated: Counter[_Key] = Counter()
     added = len(history.events)
     first_id: str | None = None
+    read_event = _reader(history)
     for position, item in enumerate(items):
         if isinstance(item, Disconnect) or item.data == protocol.DONE_DATA:
             if learning is not None:
@@ -344,12 +369,10 @@ def _add_stream(
         else:
             # Each event's JSON is parsed once, and let go before the next: long streams hold
             # thousands of events, whose parsed payloads would take many times their text's memory.
-            payload = _payload(item)
-            event_id = _event_id(history.dialect, item, payload)
-            event_type = str(history.api.event_type(payload or {}) or item.event or "message")
-            event = HistoryEvent.read(exchange.at + item.at, item, event_id, event_type, payload, history.api)
+            event = read_event(exchange.at + item.at, item)
+            event_id = event.event_id
             if learning is not None:
-                learning.add(event_id, event_type, event.status, event.ends_stream)
+                learning.add(event_id, event.event_type, event.status, event.ends_stream)
         if first_id is None:
             first_id = event_id
         if counted is not None:

@@ -22,7 +22,8 @@ CHUNK_WINDOW = 0.001
 
 class StreamPlan:
     """A stream's events as replay serves them: times, where a chunk must close, and the bytes of
-    the chunks a reader from the start gets (joined once: serving them touches one object each)."""
+    the chunks a reader from the start gets (joined when first served, and kept once served
+    twice: a stream replayed once holds no second copy of its bytes)."""
 
     def __init__(self, events: Sequence[HistoryEvent]) -> None:
         self.events = events
@@ -33,11 +34,8 @@ class StreamPlan:
         self._ends = [0] * len(events)
         """Where the chunk starting at each event ends when nothing breaks it (0: not worked out yet)."""
         self._chunks: dict[int, bytes] = {}
-        index = 0
-        while index < len(events):
-            end = self.chunk_end(index, frozenset())
-            self._chunks[index] = b"".join(event_to_bytes(event.record) for event in events[index:end])
-            index = end
+        self._served = bytearray(len(events))
+        """Per event, whether a chunk starting there was served already."""
 
     def chunk_end(self, index: int, breaks: frozenset[int]) -> int:
         """Where the chunk that starts at ``index`` ends (exclusive); a chunk starts at every break."""
@@ -57,8 +55,15 @@ class StreamPlan:
 
     def chunk(self, start: int, end: int) -> bytes:
         """The bytes of events ``start`` to ``end`` (exclusive)."""
-        joined = self._chunks.get(start)
-        if joined is not None and self._ends[start] == end:
+        whole = self._ends[start] == end  # the chunk a reader from the start gets
+        if whole:
+            joined = self._chunks.get(start)
+            if joined is not None:
+                return joined
+            joined = b"".join(event_to_bytes(event.record) for event in self.events[start:end])
+            if self._served[start]:
+                self._chunks[start] = joined
+            self._served[start] = 1
             return joined
         return b"".join(event.data for event in self.events[start:end])
 

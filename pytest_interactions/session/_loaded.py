@@ -15,8 +15,10 @@ from pathlib import Path
 from pytest_interactions.cassette import (
     cached_cassette,
     cassette_key,
+    decode_cassette,
     is_cached,
-    parse_cassette,
+    keep_now,
+    parse_text,
     read_cassette,
 )
 from pytest_interactions.replay import CassetteIndex
@@ -46,15 +48,19 @@ def load_for_replay(path: Path) -> CassetteIndex:
         if not raw:  # the entry was damaged: read the file again (it may have changed since)
             raw = read_cassette(path)
             key, size = cassette_key(raw), len(raw)
-        cassette = parse_cassette(path, raw, key)
+        text = decode_cassette(path, raw)
+        del raw  # the file's bytes go before the cassette is built from its text
+        cassette = parse_text(path, text, key, later=True)  # the entry is written when the process ends
+        del text
     index = CassetteIndex(cassette, key, size)
     with _memo_lock:
         if key not in _memo:
             _memo[key] = index
             _memo_bytes[0] += size
         while len(_memo) > 1 and _memo_bytes[0] > MEMO_BYTES:
-            _, dropped = _memo.popitem(last=False)
+            dropped_key, dropped = _memo.popitem(last=False)
             _memo_bytes[0] -= dropped.size
+            keep_now(dropped_key)  # no longer in memory: its cache entry is due now
         return _memo[key]
 
 

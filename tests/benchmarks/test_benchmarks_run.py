@@ -33,6 +33,12 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
         ("peak RSS growth replaying the", [OURS, *PEERS, FLOOR]),
         ("same stream, load included, the first replay in a fresh process (ms)", [OURS, *PEERS, FLOOR]),
     ],
+    "cold": [
+        ("first replay of the 200-event stream, load included: fresh process, empty cache", [OURS, *PEERS]),
+        ("first replay of a 20-poll cassette (enter + one GET): fresh process, empty cache", [OURS, *PEERS]),
+        ("save a 20-poll recording (leaving the recording context): fresh process (ms)", [OURS, *PEERS]),
+        ("peak RSS growth during that first replay of the stream (MiB)", [OURS, *PEERS]),
+    ],
     "files": [
         ("first load of 20 exchanges (ms)", [OURS, *PEERS]),
         ("same, loaded again: next test or next run (ms)", [OURS, *PEERS]),
@@ -57,6 +63,7 @@ EXPECTED: dict[str, list[tuple[str, list[str]]]] = {
 #: Figures that are differences of two timings, which noise may carry below zero (in a tiny run, a
 #: few milliseconds of plugin cost against a whole pytest run's).
 DIFFERENCES = ("plugin cost", "peak RSS growth", "same, the first run: no parsed-cassette cache")
+"""Figures that are a difference of two measurements: well-formed at any sign."""
 
 
 def run_tiny(benchmark: str, tmp_path: Path) -> dict[str, Any]:

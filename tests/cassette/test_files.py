@@ -99,7 +99,7 @@ def test_a_version_1_cassette_without_closing_line_still_loads(tmp_path: Path) -
     assert exchange.response.status == 204
     # Saving it again writes the current version, with its closing line.
     save_cassette(path, load_cassette(path))
-    assert path.read_text().startswith("version: 2\n")
+    assert path.read_text().startswith("version: 3\n")
     assert path.read_text().endswith("end: 1\n")
 
 

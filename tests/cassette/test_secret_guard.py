@@ -174,4 +174,4 @@ def test_json_event_data_is_scrubbed(tmp_path: Path) -> None:
     path = tmp_path / "events.yaml"
     save_cassette(path, Cassette([Exchange(0.0, RecordedRequest("GET", BASE), response)]))
     assert "StreamedTokenValue" not in path.read_text()
-    assert "access_token: <REDACTED>" in path.read_text()
+    assert '      data: \'{"access_token":"<REDACTED>"}\'\n' in path.read_text()  # one line, as JSON

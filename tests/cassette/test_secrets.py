@@ -168,7 +168,7 @@ def test_extra_filters_scrub_headers_query_parameters_and_json_keys(
     assert "CustomTokenValue02" not in text
     assert "PasswordValue03" not in text
     assert "x-custom-token: <REDACTED>" in text
-    assert "passphrase: <REDACTED>" in text
+    assert '"passphrase": "<REDACTED>"' in text
     assert "x-goog-api-key: <REDACTED>" in text  # the defaults still apply
 
 
@@ -198,7 +198,7 @@ def test_a_key_left_where_nothing_scrubs_it_refuses_the_write(
     would_be = dump(recording.cassette_to_write()).splitlines()
     assert error.line is not None
     assert leaked in would_be[error.line - 1]
-    assert would_be[error.line - 1].strip() == f"input: my key is {leaked}"
+    assert would_be[error.line - 1].strip() == f'"input": "my key is {leaked}"'
     assert not any(leaked in line for line in would_be[: error.line - 1])
     # Nothing was written.
     assert not cassette.exists()

@@ -1,7 +1,8 @@
 """The cassette on disk: readable YAML, byte-exact where it must be, loud when corrupt, written atomically.
 
-A cassette is meant to be read in a pull request: JSON bodies are YAML mappings, text is a block
-scalar, a stream is a list of events with their time offsets. What cannot be shown that way without
+A cassette is meant to be read in a pull request: JSON bodies are indented JSON in a literal block,
+text is a block scalar, a stream is a list of events with their time offsets, each event's data on
+one line as received. What cannot be shown that way without
 losing bytes (CRLF line ends, ``data:`` without a space) keeps its exact bytes in ``raw``.
 """
 
@@ -64,24 +65,35 @@ def test_a_recorded_session_reads_as_yaml(
 
     text = cassette.read_text()
     document = yaml.safe_load(text)
-    assert document["version"] == SCHEMA_VERSION == 2
-    assert text.startswith("version: 2\n")
+    assert document["version"] == SCHEMA_VERSION == 3
+    assert text.startswith("version: 3\n")
     assert text.endswith("\nend: 3\n")
     create, stream, plain = document["exchanges"]
 
-    # JSON bodies are mappings, not escaped strings.
-    assert create["request"]["json"] == {"model": MODEL, "input": "hi", "background": True}
-    assert create["response"]["json"]["status"] == "in_progress"
+    # JSON bodies are indented JSON in a literal block, one member a line, not escaped strings.
+    assert json.loads(create["request"]["json"]) == {"model": MODEL, "input": "hi", "background": True}
+    assert (
+        "    json: |-\n      {\n"
+        f'        "model": "{MODEL}",\n        "input": "hi",\n        "background": true\n'
+        "      }\n"
+    ) in text
+    assert json.loads(create["response"]["json"])["status"] == "in_progress"
     assert '\\"' not in text
-    assert '{"' not in text
 
-    # A stream is a list of events, each with its time offset, its type and its data as a mapping.
+    # A stream is a list of events, each with its time offset, its type and its data on one line,
+    # exactly as received.
     events = stream["response"]["events"]
     assert "body" not in stream["response"]
     assert [sorted(event) for event in events[:-1]] == [["at", "data", "event"]] * (len(events) - 1)
     assert all(isinstance(e["at"], float) and e["at"] >= 0 for e in events)
-    assert [e["data"]["event_id"] for e in events[:-1]] == [f"evt_{n:06d}" for n in range(1, len(events))]
-    assert all(e["event"] == e["data"]["event_type"] for e in events[:-1])
+    assert all(isinstance(e["data"], str) for e in events)
+    lines = streamed.text.splitlines()
+    received = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    assert [e["data"] for e in events] == received
+    assert all(f"      data: '{e['data']}'\n" in text for e in events)
+    payloads = [json.loads(e["data"]) for e in events[:-1]]
+    assert [p["event_id"] for p in payloads] == [f"evt_{n:06d}" for n in range(1, len(events))]
+    assert all(e["event"] == p["event_type"] for e, p in zip(events, payloads, strict=False))
     assert events[-1] == {"at": events[-1]["at"], "event": "done", "data": "[DONE]"}
     assert "raw:" not in text  # well-formed events need no exact bytes
 
@@ -264,7 +276,7 @@ CORRUPT = {
     ),
     "newer version": (
         b"version: 99\nexchanges: []\n",
-        "schema version 99 is newer than this pytest-interactions reads (2)",
+        "schema version 99 is newer than this pytest-interactions reads (3)",
         1,
     ),
     "no version": (b"exchanges: []\n", "no schema 'version'", 1),

@@ -23,7 +23,10 @@ def leaky(tmp_path: Path) -> Path:
     text = path.read_text()
     assert text.count("x-goog-api-key: <REDACTED>") == 4
     text = text.replace("x-goog-api-key: <REDACTED>", "x-goog-api-key: AIzaPastedKey", 1)
-    text = text.replace("      input: tides\n", "      input: tides\n      api_key: pasted-json-secret\n", 1)
+    assert text.count('        "input": "tides",\n') == 1  # the request's JSON body
+    text = text.replace(
+        '        "input": "tides",\n', '        "input": "tides",\n        "api_key": "pasted-json-secret",\n'
+    )
     path.write_text(text)
     return path
 
@@ -52,7 +55,7 @@ def test_scrub_rewrites_the_file_and_then_check_passes(
     text = leaky.read_text()
     assert "AIzaPastedKey" not in text
     assert "pasted-json-secret" not in text
-    assert "api_key: <REDACTED>" in text
+    assert '"api_key": "<REDACTED>"' in text
     assert validate_file(leaky) == []
     assert main(["scrub", "--check", str(leaky)]) == 0
     assert capsys.readouterr().out.strip() == "1 cassette(s) checked, 0 would change"
@@ -62,7 +65,9 @@ def test_a_key_value_no_filter_reaches_fails_and_the_file_is_kept(
     leaky: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "sk-live-0123456789")
-    leaky.write_text(leaky.read_text().replace("input: tides", "input: 'tides sk-live-0123456789'", 1))
+    text = leaky.read_text()
+    assert text.count('"input": "tides"') == 1
+    leaky.write_text(text.replace('"input": "tides"', '"input": "tides sk-live-0123456789"'))
     before = leaky.read_bytes()
     assert main(["scrub", str(leaky)]) == 1
     captured = capsys.readouterr()

@@ -106,9 +106,9 @@ def test_a_recording_that_differs_from_the_emulator_is_named(tmp_path: Path) -> 
 
 def test_a_different_error_shape_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     live = tmp_path / "live.yaml"
-    live.write_text(
-        (REFERENCE / "cancel_delete.yaml").read_text().replace("status: NOT_FOUND", "status: GONE")
-    )
+    recorded = (REFERENCE / "cancel_delete.yaml").read_text()
+    assert recorded.count('"status": "NOT_FOUND"') == 1
+    live.write_text(recorded.replace('"status": "NOT_FOUND"', '"status": "GONE"'))
     assert main(["conform", "--format", "json", str(live)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report == [

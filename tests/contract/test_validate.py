@@ -14,7 +14,7 @@ from pytest_interactions.cli import main
 from pytest_interactions.contract import validate_file
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.session import use_cassette
-from tests.contract.sample import GOOD, line_of, write
+from tests.contract.sample import GOOD, body_line, event_line, line_of, write
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,87 +104,112 @@ def test_recordings_of_the_emulator_validate_clean(
     assert [str(p) for p in validate_file(path)] == []
 
 
+IN_PROGRESS = '{"id":"v1_a","status":"in_progress"}'
+COMPLETED = '{"id":"v1_a","status":"completed"}'
+
+
+def _data(event_type: str, rest: str) -> str:
+    """An event's ``data:`` value as the sample writes it: JSON on one line, in single quotes."""
+    return f'\'{{"event_type":"{event_type}",{rest}}}\''
+
+
 BROKEN = [
-    # (rule, text replaced, replacement, marker of the line the finding must name)
+    # (rule, text replaced, replacement, where the finding must be: the line where the stream
+    # item or JSON body holding the marker starts, or the marker's own line)
     (
         "created-first",
-        "    - {at: 0.01, event: interaction.created, data: {event_type: interaction.created, "
-        "interaction: {id: v1_a, status: in_progress}, event_id: evt_1}}\n",
+        "    - at: 0.01\n      event: interaction.created\n      data: "
+        + _data("interaction.created", f'"interaction":{IN_PROGRESS},"event_id":"evt_1"')
+        + "\n",
         "",
-        "event_id: evt_2",
+        ("event", '"evt_2"'),
     ),
     (
         "step-nesting",
-        "index: 0, delta: {type: thought_summary",
-        "index: 5, delta: {type: thought_summary",
-        "evt_3",
+        '"index":0,"delta":{"type":"thought_summary"',
+        '"index":5,"delta":{"type":"thought_summary"',
+        ("event", '"evt_3"'),
     ),
     (
         "delta-type",
-        "delta: {type: thought_summary, content: {type: text, text: Hm}}",
-        "delta: {type: text, text: Hm}",
-        "evt_3",
+        '"delta":{"type":"thought_summary","content":{"type":"text","text":"Hm"}}',
+        '"delta":{"type":"text","text":"Hm"}',
+        ("event", '"evt_3"'),
     ),
     (
         "terminal",
-        "    - {at: 0.04, event: done",
-        "    - {at: 0.035, event: interaction.completed, data: {event_type: interaction.completed, "
-        "interaction: {id: v1_a, status: completed}, event_id: evt_10}}\n    - {at: 0.04, event: done",
-        "evt_10",
+        "    - at: 0.04\n      event: done\n",
+        "    - at: 0.035\n      event: interaction.completed\n      data: "
+        + _data("interaction.completed", f'"interaction":{COMPLETED},"event_id":"evt_10"')
+        + "\n    - at: 0.04\n      event: done\n",
+        ("event", '"evt_10"'),
     ),
     (
         "done-last",
-        "    - {at: 0.04, event: done, data: '[DONE]'}",
-        "    - {at: 0.04, event: done, data: '[DONE]'}\n    - {at: 0.05, comments: [late]}",
-        "late",
+        "      event: done\n      data: '[DONE]'\n",
+        "      event: done\n      data: '[DONE]'\n    - at: 0.05\n      comments:\n      - late\n",
+        ("event", "- late"),
     ),
     (
         "event-ids",
-        "index: 1, step: {type: model_output}, event_id: evt_5",
-        "index: 1, step: {type: model_output}, event_id: evt_3",
-        "type: model_output",
+        '"index":1,"step":{"type":"model_output"},"event_id":"evt_5"',
+        '"index":1,"step":{"type":"model_output"},"event_id":"evt_3"',
+        ("event", '"type":"model_output"'),
     ),
-    ("resume", "stream=true&last_event_id=evt_6", "stream=true&last_event_id=evt_5", "evt_7"),
+    ("resume", "stream=true&last_event_id=evt_6", "stream=true&last_event_id=evt_5", ("event", '"evt_7"')),
     (
         "status-path",
-        "json: {id: v1_a, status: completed, object: interaction}",
-        "json: {id: v1_a, status: queued, object: interaction}",
-        "status: queued",
+        '        "status": "completed",\n        "object": "interaction"\n',
+        '        "status": "queued",\n        "object": "interaction"\n',
+        ("body", '"queued"'),
     ),
     (
         "required-fields",
-        "data: {event_type: step.stop, index: 0, event_id: evt_4}",
-        "data: {event_type: step.stop, event_id: evt_4}",
-        "evt_4",
+        _data("step.stop", '"index":0,"event_id":"evt_4"'),
+        _data("step.stop", '"event_id":"evt_4"'),
+        ("event", '"evt_4"'),
     ),
-    ("required-fields", "message: not found, status: NOT_FOUND", "message: not found", "message: not found"),
+    (
+        "required-fields",
+        '          "message": "not found",\n          "status": "NOT_FOUND"\n',
+        '          "message": "not found"\n',
+        ("body", '"not found"'),
+    ),
     (
         "event-name",
-        "event: step.start, data: {event_type: step.start, index: 0",
-        "event: step.begin, data: {event_type: step.start, index: 0",
-        "step.begin",
+        '      event: step.start\n      data: \'{"event_type":"step.start","index":0,',
+        '      event: step.begin\n      data: \'{"event_type":"step.start","index":0,',
+        ("event", "step.begin"),
     ),
     (
         "secrets",
-        "{method: GET, url: '" + "http://127.0.0.1:1/v1beta/interactions/v1_a?stream=false'}",
-        "{method: GET, url: 'http://127.0.0.1:1/v1beta/interactions/v1_a?stream=false', "
-        "headers: {x-goog-api-key: AIzaNotScrubbed}}",
-        "AIzaNotScrubbed",
+        "    url: http://127.0.0.1:1/v1beta/interactions/v1_a?stream=false\n",
+        "    url: http://127.0.0.1:1/v1beta/interactions/v1_a?stream=false\n"
+        "    headers:\n      x-goog-api-key: AIzaNotScrubbed\n",
+        ("line", "AIzaNotScrubbed"),
     ),
-    ("cassette", "    status: 404\n", "    state: 404\n", "state: 404"),
+    ("cassette", "    status: 404\n", "    state: 404\n", ("line", "state: 404")),
 ]
+
+_WHERE = {"event": event_line, "body": body_line, "line": line_of}
 
 
 @pytest.mark.parametrize(
     ("rule", "old", "new", "marker"), BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)]
 )
 def test_each_broken_rule_is_named_with_its_line(
-    tmp_path: Path, rule: str, old: str, new: str, marker: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    rule: str,
+    old: str,
+    new: str,
+    marker: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert old in GOOD
+    assert GOOD.count(old) == 1
     text = GOOD.replace(old, new, 1)
     path = write(tmp_path, text)
-    expected_line = line_of(text, marker)
+    kind, found = marker
+    expected_line = _WHERE[kind](text, found)
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
     assert f"{path}:{expected_line}: [{rule}] " in out, out
@@ -195,19 +220,22 @@ def test_each_broken_rule_is_named_with_its_line(
 def test_unknown_event_and_delta_types_are_warnings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    before = "    - at: 0.05\n      event: step.start\n"
+    delta = '"delta":{"type":"text","text":"Hello"}'
+    assert GOOD.count(before) == 1
+    assert GOOD.count(delta) == 1
     text = GOOD.replace(
-        "    - {at: 0.05, event: step.start",
-        "    - {at: 0.045, event: interaction.heartbeat, data: {event_type: interaction.heartbeat}}\n"
-        "    - {at: 0.05, event: step.start",
-    ).replace("delta: {type: text, text: Hello}", "delta: {type: audio, data: AAAA}")
+        before,
+        "    - at: 0.045\n      event: interaction.heartbeat\n"
+        '      data: \'{"event_type":"interaction.heartbeat"}\'\n' + before,
+    ).replace(delta, '"delta":{"type":"audio","data":"AAAA"}')
     path = write(tmp_path, text)
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"{path}:{line_of(text, 'heartbeat')}: [unknown-type] warning: undocumented event type" in out
-    assert (
-        f"{path}:{line_of(text, 'type: audio')}: [unknown-type] warning: undocumented delta type 'audio'"
-        in out
-    )
+    heartbeat = event_line(text, "event: interaction.heartbeat")
+    audio = event_line(text, '"type":"audio"')
+    assert f"{path}:{heartbeat}: [unknown-type] warning: undocumented event type" in out, out
+    assert f"{path}:{audio}: [unknown-type] warning: undocumented delta type 'audio'" in out, out
     assert main(["validate", "--strict", str(path)]) == 1
 
 
@@ -215,7 +243,8 @@ def test_a_secret_value_from_the_environment_is_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "sk-live-1234567890")
-    text = GOOD.replace("input: hi", "input: 'my key is sk-live-1234567890'")
+    assert GOOD.count('"input": "hi"') == 1
+    text = GOOD.replace('"input": "hi"', '"input": "my key is sk-live-1234567890"')
     problems = validate_file(write(tmp_path, text))
     assert [(p.rule, p.line) for p in problems] == [("secrets", line_of(text, "sk-live"))]
     assert "$GEMINI_API_KEY" in problems[0].message
@@ -223,7 +252,8 @@ def test_a_secret_value_from_the_environment_is_found(
 
 def test_json_output_and_directories(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, GOOD, "good.yaml")
-    write(tmp_path, GOOD.replace("evt_3}", "evt_2}"), "bad.yaml")
+    assert GOOD.count('"event_id":"evt_3"}') == 1
+    write(tmp_path, GOOD.replace('"event_id":"evt_3"}', '"event_id":"evt_2"}'), "bad.yaml")
     (tmp_path / "notes.txt").write_text("not a cassette")
     assert main(["validate", "--format", "json", str(tmp_path)]) == 1
     report = json.loads(capsys.readouterr().out)
@@ -239,20 +269,29 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_a_run_cut_short_may_leave_its_step_open(tmp_path: Path) -> None:
+    step_stop = (
+        "    - at: 0.02\n      event: step.stop\n      data: "
+        + _data("step.stop", '"index":1,"event_id":"evt_8"')
+        + "\n"
+    )
+    completed = (
+        "    - at: 0.03\n      event: interaction.completed\n      data: "
+        + _data("interaction.completed", f'"interaction":{COMPLETED},"event_id":"evt_9"')
+        + "\n"
+    )
+    answer = '        "status": "completed",\n        "object": "interaction"\n'
+    assert GOOD.count(step_stop + completed) == 1
+    assert GOOD.count(answer) == 1
     cancelled = GOOD.replace(
-        "    - {at: 0.02, event: step.stop, data: {event_type: step.stop, index: 1, event_id: evt_8}}\n"
-        "    - {at: 0.03, event: interaction.completed, data: {event_type: interaction.completed, "
-        "interaction: {id: v1_a, status: completed}, event_id: evt_9}}\n",
-        "    - {at: 0.03, event: interaction.status_update, data: {event_type: interaction.status_update, "
-        "interaction_id: v1_a, status: cancelled, event_id: evt_9}}\n",
-    ).replace(
-        "json: {id: v1_a, status: completed, object: interaction}", "json: {id: v1_a, status: cancelled}"
-    )
-    assert cancelled != GOOD
+        step_stop + completed,
+        "    - at: 0.03\n      event: interaction.status_update\n      data: "
+        + _data(
+            "interaction.status_update", '"interaction_id":"v1_a","status":"cancelled","event_id":"evt_9"'
+        )
+        + "\n",
+    ).replace(answer, '        "status": "cancelled"\n')
     assert validate_file(write(tmp_path, cancelled)) == []
-    completed_open = GOOD.replace(
-        "    - {at: 0.02, event: step.stop, data: {event_type: step.stop, index: 1, event_id: evt_8}}\n", ""
-    )
+    completed_open = GOOD.replace(step_stop, "")
     assert [(p.rule, p.line) for p in validate_file(write(tmp_path, completed_open))] == [
-        ("step-nesting", line_of(completed_open, "interaction.completed, data"))
+        ("step-nesting", event_line(completed_open, "event: interaction.completed"))
     ]

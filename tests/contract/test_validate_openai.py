@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,14 +148,16 @@ def test_the_command_names_the_api_it_judged_by(recorded: Path, capsys: pytest.C
 
 
 def _line_of_event(text: str, cassette: Cassette, exchange: int, index: int) -> int:
-    """The line of the ``index``-th event of an exchange's stream in the saved text."""
+    """The line of the ``index``-th event of an exchange's stream in the saved text (the ``- at:``
+    line of the event whose one-line data holds its sequence number)."""
     target = events(cassette, exchange)[index]
     number = json.loads(target.data or "")["sequence_number"]
     lines = text.splitlines()
-    url = cassette.exchanges[exchange].request.url
-    start = next(n for n, line in enumerate(lines) if line.strip() == f"url: {url}")
-    hit = next(n for n in range(start, len(lines)) if lines[n].strip() == f"sequence_number: {number}")
-    return next(n for n in range(hit, 0, -1) if lines[n].lstrip().startswith("- at:")) + 1
+    starts = [n for n, line in enumerate(lines) if line.startswith("- at:")]
+    start, end = starts[exchange], [*starts, len(lines)][exchange + 1]
+    seq = re.compile(rf'"sequence_number":{number}[,}}]')
+    (hit,) = [n for n in range(start, end) if lines[n].lstrip().startswith("data: ") and seq.search(lines[n])]
+    return next(n for n in range(hit, start, -1) if lines[n].startswith("    - at:")) + 1
 
 
 @pytest.mark.parametrize(("edit", "rule", "words", "at"), BROKEN, ids=[b[0].__name__ for b in BROKEN])
@@ -181,9 +184,12 @@ def test_each_broken_stream_is_named_with_its_place(
     if at is not None:
         assert problem.line == _line_of_event(text, cassette, *at)
     else:  # the answer of the poll added after the one that showed it completed
-        lines = text.splitlines()[: problem.line]
-        assert lines[-1].strip() == f"id: {response_id}"
-        assert len([line for line in lines if line.startswith("- at:")]) == 4
+        assert problem.line is not None
+        lines = text.splitlines()
+        assert lines[problem.line - 2].strip() == "json: |-"  # the answer's JSON body starts here
+        assert lines[problem.line - 1].strip() == "{"
+        assert lines[problem.line].strip() == f'"id": "{response_id}",'
+        assert len([line for line in lines[: problem.line] if line.startswith("- at:")]) == 4
     assert main(["validate", str(broken)]) == 1
     out = capsys.readouterr().out
     assert f"{broken}:{problem.line}: [{rule}] " in out

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from pytest_interactions.cassette import StreamEvent, load_cassette, save_cassette
 from pytest_interactions.contract import validate_cassette
 from pytest_interactions.emulator import Emulator
 from pytest_interactions.session import use_cassette
@@ -78,9 +79,19 @@ def test_a_stored_stream_without_event_ids_is_named(tmp_path: Path, http: httpx.
         ).json()
         with connect_sse(http, "GET", f"/interactions/{created['id']}", params={"stream": "true"}) as source:
             list(source.iter_sse())
-    text = cassette.read_text()
-    stripped = "\n".join(line for line in text.splitlines() if not line.strip().startswith("event_id:"))
-    cassette.write_text(stripped + "\n")
+    recorded = load_cassette(cassette)
+    stripped = 0
+    for exchange in recorded.exchanges:
+        for item in (exchange.response.events or []) if exchange.response else []:
+            if isinstance(item, StreamEvent) and item.data and item.data.startswith("{"):
+                payload = json.loads(item.data)
+                if payload.pop("event_id", None) is not None:
+                    item.data = json.dumps(payload, separators=(",", ":"))
+                    item.raw = None
+                    stripped += 1
+    assert stripped
+    save_cassette(cassette, recorded)
+    assert '"event_id"' not in cassette.read_text()
     messages = [p.message for p in validate_cassette(cassette).problems]
     assert messages
     assert all("lacks 'event_id' (a client resumes this stored stream from it)" in m for m in messages)

@@ -6,6 +6,7 @@ recording and at the recorded address in replay, where nothing listens and nothi
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,8 @@ def exchanges(path: Path) -> list[dict[str, object]]:
 
 
 def inputs(path: Path) -> list[str]:
-    return [e["request"]["json"]["input"] for e in exchanges(path)]  # type: ignore[index]
+    """The input of each request, from its JSON body (a block of JSON text in the file)."""
+    return [json.loads(e["request"]["json"])["input"] for e in exchanges(path)]  # type: ignore[index]
 
 
 @pytest.fixture

@@ -134,7 +134,7 @@ def test_a_second_checkout_at_another_path_records_the_same_bytes(suite: pytest.
         recorded.assert_outcomes(passed=1)
     first, second = ((clone / "cassettes" / "test_tea" / "test_poll.yaml").read_bytes() for clone in clones)
     assert second == first
-    assert b"id: v1_" in first
+    assert b'"id": "v1_' in first
 
 
 def test_volatile_headers_can_be_kept(suite: pytest.Pytester) -> None:
@@ -148,7 +148,9 @@ def test_volatile_headers_can_be_kept(suite: pytest.Pytester) -> None:
 def _without_what_varies(path: Path, base_url: str) -> Any:
     """The cassette with its times, timestamps and the API's address taken out."""
     text = path.read_text().replace(base_url, "http://the-api")
-    text = re.sub(r"^(\s*-? ?(at|after|created|updated|started_at)): .*$", r"\1: ~", text, flags=re.M)
+    text = re.sub(r"^(\s*-? ?(at|after|started_at)): .*$", r"\1: ~", text, flags=re.M)
+    # timestamps inside JSON text: a body's block (one member a line) and an event's one-line data
+    text = re.sub(r'"(created|updated)":( ?)"[^"]*"', r'"\1":\2null', text)
     return yaml.safe_load(text)
 
 

@@ -88,9 +88,54 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     _files._parsed_cache.cache_clear()
 
 
+#: ``one_stream.yaml`` in the version 2 layout (JSON data as YAML structure): read by the general
+#: YAML reader, so its parsed copy is kept in the cache (a version 3 file reads without one).
+ONE_STREAM_V2 = """\
+version: 2
+meta: {}
+exchanges:
+- at: 0.0
+  request:
+    method: GET
+    url: http://127.0.0.1:1/v1beta/interactions/v1_a?stream=true
+  response:
+    status: 200
+    after: 0.0
+    headers:
+      content-type: text/event-stream
+    events:
+    - at: 0.01
+      event: interaction.created
+      data:
+        event_type: interaction.created
+        interaction:
+          id: v1_a
+          status: in_progress
+        event_id: evt_1
+    - at: 0.02
+      event: step.delta
+      data:
+        event_type: step.delta
+        index: 0
+        delta:
+          type: text
+          text: hello
+        event_id: evt_2
+    - at: 0.03
+      event: interaction.completed
+      data:
+        event_type: interaction.completed
+        interaction:
+          id: v1_a
+          status: completed
+        event_id: evt_3
+end: 1
+"""
+
+
 def test_a_damaged_cache_entry_is_parsed_again(tmp_path: Path, cache_dir: Path) -> None:
     path = tmp_path / "damaged.yaml"
-    path.write_text(cassette("hello"))
+    path.write_text(ONE_STREAM_V2)
     first = load_for_replay(path).cassette  # parsed, and kept in the cache directory
     (entry,) = cache_dir.glob("*.json")
     entry.write_text('{"format": 2, "exchanges": [[')
