@@ -59,7 +59,7 @@ _EVENTS = re.compile(_EVENT)
 """A stream event with nothing but a time, type, id, retry and one-line data: almost all of them."""
 
 
-_KEY = r"""('(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[^'"?\-][^:]*)"""
+_KEY = r"""('(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[^'"?\-](?:[^:]|:(?! |$))*)"""
 _META_ENTRY = re.compile(rf"{_KEY}: (.*)")
 """A metadata line: a key (quoted when it must be) and its value."""
 _HEADER_ENTRY = re.compile(rf"{_KEY}:(?: (.*))?")
@@ -261,6 +261,8 @@ class _Reader:
             self.line("exchanges: []")
         else:
             self.line("exchanges:")
+            if not self.peek("- at: "):
+                raise _NotTheLayout  # an empty value: null to YAML, which the general reader refuses
             while self.peek("- at: "):
                 exchanges.append(self.exchange())
         if self.integer("end: ") != len(exchanges) or self.pos != len(self.text):
@@ -310,6 +312,8 @@ class _Reader:
         return Exchange(at, request, response, error, line=line)
 
     def events(self) -> list[StreamEvent | Disconnect]:
+        if not self.peek("    - at: "):
+            raise _NotTheLayout  # an empty value: null to YAML, which the general reader refuses
         items: list[StreamEvent | Disconnect] = []
         while self.peek("    - at: "):
             end = _plain_events(self.text, self.pos, items)

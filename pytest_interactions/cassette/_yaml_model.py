@@ -150,7 +150,11 @@ class DocumentReader:
             return self.disconnect(node, what)
         data = node.get("data")
         if data is not None and not isinstance(data, str):
-            data = to_compact_json(data)
+            try:
+                data = to_compact_json(data)
+            except (TypeError, ValueError):
+                kind = type(data).__name__
+                raise self.fail(node, f"{what}.data must be text or JSON, not {kind}") from None
         comments = self.optional(node, "comments", list, what) or []
         return StreamEvent(
             at=self.seconds(node, "at", what),

@@ -352,14 +352,15 @@ def test_a_hand_written_number_in_a_file_reads_the_same_both_ways(line: str, wri
 # -- c: whatever an edit makes of a file, the fast reader reads it as the general one or declines ------
 
 REPLACEMENTS = [*"'\":\t#-|>&*!%@`{}[],?~\\ a0.", "\x00", "\x85", "\u2028", "\ufeff", "é", "\r", "\n"]
-EDITS = ["delete", "duplicate", "swap", "indent", "replace", "retype", "comment", "truncate"]
+EDITS = ["delete", "duplicate", "swap", "indent", "replace", "retype", "insert", "comment", "truncate"]
 
 
 @st.composite
 def edited(draw: st.DrawFn) -> str:
     """A written cassette after one or two small edits, as a careless hand or a bad merge makes them:
     a line deleted, doubled, moved or indented otherwise, a character replaced (by any character, or
-    by one of its kind, which changes a value and keeps the YAML valid), a comment added, the end cut."""
+    by one of its kind, which changes a value and keeps the YAML valid) or inserted, a comment added,
+    the end cut."""
     text = dump(draw(cassettes(plain_texts) | cassettes()))
     where = draw(st.randoms(use_true_random=True))  # any line and column alike, not mostly the first
     for _ in range(draw(st.integers(1, 2))):
@@ -386,6 +387,9 @@ def edited(draw: st.DrawFn) -> str:
             kin = string.digits if old.isdigit() else string.ascii_letters if old.isalpha() else " -:'\""
             new = draw(st.sampled_from(REPLACEMENTS if kind == "replace" else list(kin)))
             lines[at] = line[:column] + new + line[column + 1 :]
+        elif kind == "insert":
+            column = where.randrange(len(line) + 1)
+            lines[at] = line[:column] + draw(st.sampled_from(REPLACEMENTS)) + line[column:]
         elif kind == "truncate":
             cut = "\n".join(lines)
             text = cut[: where.randrange(len(cut) + 1)]
@@ -394,7 +398,7 @@ def edited(draw: st.DrawFn) -> str:
     return text
 
 
-@examples(300)
+@examples(150)
 @given(edited())
 def test_an_edited_file_reads_the_same_both_ways_or_goes_to_the_general_reader(text: str) -> None:
     fast, general = read_both(text)
@@ -417,10 +421,22 @@ def test_a_header_given_twice_is_refused_by_both_readers() -> None:
     assert fast is None
 
 
-def test_meta_without_entries_is_refused_by_both_readers() -> None:
-    fast, general = read_both("version: 3\nmeta:\nexchanges: []\nend: 0\n")
+STREAM_WITHOUT_EVENTS = TEMPLATE[: TEMPLATE.index("    - at: 0.25\n")] + "end: 1\n"
+WITHOUT_ITEMS = {
+    "meta": ("version: 3\nmeta:\nexchanges: []\nend: 0\n", "the cassette.meta has the wrong type (NoneType)"),
+    "exchanges": ("version: 3\nmeta: {}\nexchanges:\nend: 0\n", "the cassette.exchanges has the wrong type"),
+    "events": (STREAM_WITHOUT_EVENTS, "exchanges[0].response.events has the wrong type (NoneType)"),
+}
+
+
+@pytest.mark.parametrize("key", list(WITHOUT_ITEMS))
+def test_a_key_left_without_its_items_is_refused_by_both_readers(key: str) -> None:
+    # ``key:`` with nothing under it is null to YAML, not an empty mapping or list.
+    text, reason = WITHOUT_ITEMS[key]
+    assert f"{key}:\n" in text
+    fast, general = read_both(text)
     assert isinstance(general, CorruptCassetteError)
-    assert "meta has the wrong type (NoneType)" in general.reason
+    assert reason in general.reason
     assert fast is None
 
 
@@ -473,6 +489,7 @@ def test_a_key_longer_than_a_yaml_simple_key_reads_back(where: str) -> None:
     "cassette",
     [
         Cassette(meta={"a: b": "c"}),
+        Cassette(meta={"a:b": "c"}),
         Cassette([Exchange(0.0, RecordedRequest("GET", "http://h/", [("no", "v")]), RecordedResponse(200))]),
         Cassette(
             [Exchange(0.0, RecordedRequest("GET", "http://h/"), None, Disconnect(0.0, "E", "", b"\xd0"))]
@@ -480,6 +497,7 @@ def test_a_key_longer_than_a_yaml_simple_key_reads_back(where: str) -> None:
     ],
     ids=[
         "meta key holding ': '",
+        "meta key holding ':'",
         "header name YAML reads as false",
         "bytes whose base64 starts with a digit",
     ],

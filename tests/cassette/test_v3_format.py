@@ -475,3 +475,10 @@ def test_a_json_block_nested_beyond_what_python_reads_is_refused_naming_file_and
     text = V3[:start] + f"    json: |-\n      {deep}\n" + V3[V3.index("    json_style: spaced") :]
     error = refused(tmp_path, text)
     assert error.line in FIRST_EXCHANGE
+
+
+def test_event_data_that_yaml_reads_as_a_date_is_refused_naming_file_and_line(tmp_path: Path) -> None:
+    # A hand-edited ``data: 2026-05-20`` is a date to YAML: neither text nor JSON.
+    text = replaced("      data: plain text, not JSON\n", "      data: 2026-05-20\n")
+    error = refused(tmp_path, text)
+    assert error.line in range(line_of(V3, "    - at: 0.03"), line_of(V3, "    - at: 0.04"))
