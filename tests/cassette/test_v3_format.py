@@ -19,6 +19,7 @@ from pytest_interactions.cassette import (
     Body,
     Cassette,
     CorruptCassetteError,
+    Disconnect,
     Exchange,
     RecordedRequest,
     RecordedResponse,
@@ -322,7 +323,7 @@ def test_event_data_is_one_line_and_a_json_body_a_block_of_json() -> None:
 
 
 def stream_session(events: int = 20) -> Cassette:
-    stream = [
+    stream: list[StreamEvent | Disconnect] = [
         StreamEvent(
             0.01 * i, "step.delta", json.dumps({"index": i, "text": f"part {i}"}, separators=(",", ":"))
         )
