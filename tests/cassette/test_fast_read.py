@@ -181,7 +181,7 @@ def read_both(text: str) -> tuple[Cassette | None, Cassette | CorruptCassetteErr
 # -- a: whatever the writer writes, both readers read back, to the same cassette ------------------------
 
 
-@examples(250)
+@examples(120)
 @given(cassettes())
 def test_both_readers_read_what_the_writer_wrote_to_the_same_cassette(cassette: Cassette) -> None:
     text, in_layout = write(cassette)
@@ -197,7 +197,7 @@ def test_both_readers_read_what_the_writer_wrote_to_the_same_cassette(cassette: 
     assert [e.line for e in fast.exchanges] == [e.line for e in general.exchanges]
 
 
-@examples(150)
+@examples(75)
 @given(cassettes(names=token_header_names))
 def test_any_header_name_http_allows_reads_the_same_both_ways(cassette: Cassette) -> None:
     # A name YAML needs quoted (``#x``, ``no``, ``1a``) may send the file to the general reader;
@@ -245,7 +245,7 @@ yaml_lines = _line_pieces | _line_pieces.map(lambda s: f"'{s}'") | _line_pieces.
 escapes YAML and JSON know (and some only one of them knows)."""
 
 
-@examples(300)
+@examples(150)
 @given(texts)
 def test_a_quoted_string_reads_back_as_itself_by_yaml_and_by_the_fast_path(value: str) -> None:
     spelled = quoted(value)
@@ -257,7 +257,7 @@ def test_a_quoted_string_reads_back_as_itself_by_yaml_and_by_the_fast_path(value
         assert yaml_value(f"k: {value}\n") == value
 
 
-@examples(300)
+@examples(150)
 @given(yaml_lines)
 def test_the_fast_path_reads_a_one_line_scalar_as_yaml_does_or_not_at_all(written: str) -> None:
     value = read_scalar(written)  # never raises: another spelling is None
@@ -265,7 +265,7 @@ def test_the_fast_path_reads_a_one_line_scalar_as_yaml_does_or_not_at_all(writte
         assert yaml_value(f"k: {written}\n") == value
 
 
-@examples(200)
+@examples(100)
 @given(texts)
 def test_a_literal_block_reads_back_as_itself_when_block_ok(value: str) -> None:
     if not block_ok(value):
@@ -275,7 +275,7 @@ def test_a_literal_block_reads_back_as_itself_when_block_ok(value: str) -> None:
     assert yaml_value(f"k: |{chomp}\n{body}\n") == value
 
 
-@examples(200)
+@examples(100)
 @given(st.integers() | st.floats(allow_nan=False, allow_infinity=False))
 def test_a_number_reads_back_as_itself_by_yaml_and_by_the_fast_path(value: float) -> None:
     spelled = number(value)
@@ -288,7 +288,7 @@ def test_a_number_reads_back_as_itself_by_yaml_and_by_the_fast_path(value: float
 number_like = st.text(string.digits + "+-.eE_:xob", max_size=8)
 
 
-@examples(200)
+@examples(100)
 @given(number_like)
 def test_the_fast_path_reads_a_number_as_yaml_does_or_not_at_all(written: str) -> None:
     value = read_number(written)
@@ -329,7 +329,7 @@ NUMBER_LINES = [
 ]
 
 
-@examples(300)
+@examples(150)
 @given(st.sampled_from(SCALAR_LINES), yaml_lines)
 def test_a_hand_written_scalar_in_a_file_reads_the_same_both_ways(line: str, written: str) -> None:
     assert f"\n{line}\n" in TEMPLATE
@@ -339,7 +339,7 @@ def test_a_hand_written_scalar_in_a_file_reads_the_same_both_ways(line: str, wri
         assert fast == general
 
 
-@examples(200)
+@examples(100)
 @given(st.sampled_from(NUMBER_LINES), number_like | yaml_lines)
 def test_a_hand_written_number_in_a_file_reads_the_same_both_ways(line: str, written: str) -> None:
     assert f"\n{line}\n" in TEMPLATE
@@ -398,7 +398,7 @@ def edited(draw: st.DrawFn) -> str:
     return text
 
 
-@examples(150)
+@examples(75)
 @given(edited())
 def test_an_edited_file_reads_the_same_both_ways_or_goes_to_the_general_reader(text: str) -> None:
     fast, general = read_both(text)
