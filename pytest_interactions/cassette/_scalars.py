@@ -72,7 +72,12 @@ def quoted(value: str) -> str:
 
 def double_quoted(value: str) -> str:
     """``value`` as a double-quoted scalar: JSON's escapes, and ``\\uXXXX`` for the rest."""
-    text = json.dumps(value, ensure_ascii=False)
+    return yaml_safe_json(json.dumps(value, ensure_ascii=False))
+
+
+def yaml_safe_json(text: str) -> str:
+    """JSON ``text`` with what YAML may not hold raw escaped as ``\\uXXXX`` (JSON reads back the
+    same characters)."""
     return _DOUBLE_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

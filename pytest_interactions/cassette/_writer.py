@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,11 +24,7 @@ from pytest_interactions.cassette._model import (
     Exchange,
     StreamEvent,
 )
-from pytest_interactions.cassette._scalars import block_ok, double_quoted, key, number, quoted
-
-_JSON_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
-"""Characters JSON leaves raw that YAML may not hold raw (escaped as ``\\uXXXX``, which JSON reads
-back as the same character)."""
+from pytest_interactions.cassette._scalars import block_ok, double_quoted, key, number, quoted, yaml_safe_json
 
 
 class _Out:
@@ -101,7 +96,7 @@ class _Out:
         """``value`` as indented JSON in a literal block (JSON reads back the same, whatever YAML
         makes of the indentation: JSON text holds no line break inside a string)."""
         text = json.dumps(value, indent=2, ensure_ascii=False)
-        text = _JSON_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        text = yaml_safe_json(text)
         inner = indent + "  "
         self.add(f"{indent}{key}: |-")
         self.lines.extend(inner + line for line in text.split("\n"))

@@ -293,11 +293,9 @@ def _reader(history: History) -> Callable[[float, StreamEvent], HistoryEvent]:
         kind = event_type_of(payload)
         event_type = str(kind or item.event or "message")
         event_type = types.setdefault(event_type, event_type)  # one string per type, not per event
-        if kind not in stateful:
+        if kind not in stateful:  # most events, spared the grammar's two lookups
             return HistoryEvent(at, item, event_id, event_type)
-        return HistoryEvent(
-            at, item, event_id, event_type, api.status_carried(payload), api.ends_stream(payload)
-        )
+        return HistoryEvent.read(at, item, event_id, event_type, payload, api)
 
     return read
 
